@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the quick-start: the sample billing API on 127.0.0.1:9090 and Airlock in front of it
+# (proxy 127.0.0.1:8080, admin 127.0.0.1:8081), with the embedded SQLite store. Ctrl+C stops both.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+
+dotnet build -c Release -nologo -v quiet Airlock.slnx >/dev/null
+
+# The billing API's own credential. Only the gateway holds it; agents never see it.
+export BILLING_API_TOKEN="${BILLING_API_TOKEN:-quickstart-billing-token}"
+
+dotnet samples/Billing/bin/Release/net10.0/Billing.dll --urls http://127.0.0.1:9090 &
+billing=$!
+trap 'kill "$billing" 2>/dev/null || true' EXIT
+
+dotnet src/Airlock/bin/Release/net10.0/airlock.dll serve --config samples/quickstart/airlock.yaml

@@ -1,0 +1,22 @@
+using System.Collections.Immutable;
+
+namespace Airlock.Gateway.Configuration;
+
+/// <summary>
+/// The whole gateway configuration, loaded from one file, validated as a whole, immutable.
+/// Secrets in it are already resolved from their references and never print themselves.
+/// </summary>
+public sealed record AirlockConfig
+{
+    /// <summary>The absolute path of the file this configuration was read from.</summary>
+    public required string SourcePath { get; init; }
+
+    public required ListenersConfig Listeners { get; init; }
+
+    public required StoreConfig Store { get; init; }
+
+    public required IdentityConfig Identity { get; init; }
+
+    /// <summary>Connections in the order the file declares them.</summary>
+    public required ImmutableArray<ConnectionConfig> Connections { get; init; }
+}

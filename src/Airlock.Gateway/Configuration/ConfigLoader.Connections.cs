@@ -1,0 +1,216 @@
+using System.Collections.Immutable;
+using System.Text;
+using YamlDotNet.RepresentationModel;
+
+namespace Airlock.Gateway.Configuration;
+
+public static partial class ConfigLoader
+{
+    /// <summary>Headers the gateway owns on the way out; a credential may not be put in one.</summary>
+    private static readonly ImmutableHashSet<string> ReservedHeaders = ImmutableHashSet.Create(
+        StringComparer.OrdinalIgnoreCase,
+        "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection", "Keep-Alive", "Upgrade", "TE",
+        "Trailer", "Proxy-Connection", "Forwarded", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
+        "X-Forwarded-Prefix", "Expect");
+
+    private static ImmutableArray<ConnectionConfig> ReadConnections(YamlConfigReader reader, SecretResolver secrets, YamlNode? node, List<ConfigError> warnings)
+    {
+        if (node is null || reader.Mapping(node, "connections") is not { } map)
+        {
+            return [];
+        }
+
+        var connections = ImmutableArray.CreateBuilder<ConnectionConfig>(map.Children.Count);
+        foreach (var (keyNode, value) in map.Children)
+        {
+            var name = (keyNode as YamlScalarNode)?.Value ?? "";
+            var path = "connections." + name;
+            if (!IsName(name))
+            {
+                reader.Error(keyNode, path, "a connection name must be lowercase letters, digits and '-', at most 63 characters: it is the first segment of the URL agents call");
+                continue;
+            }
+
+            if (ReadConnection(reader, secrets, name, value, path, warnings) is { } connection)
+            {
+                connections.Add(connection);
+            }
+        }
+
+        if (map.Children.Count == 0)
+        {
+            warnings.Add(Warning(reader, map, "connections", "no connection is configured: every request will be answered 404"));
+        }
+
+        return connections.ToImmutable();
+    }
+
+    private static ConnectionConfig? ReadConnection(YamlConfigReader reader, SecretResolver secrets, string name, YamlNode node, string path, List<ConfigError> warnings)
+    {
+        if (reader.Mapping(node, path) is not { } map)
+        {
+            return null;
+        }
+
+        reader.OnlyKeys(map, path, "upstream", "timeouts", "credential");
+        var errorsBefore = reader.Errors.Count;
+        var upstream = ReadUpstream(reader, map, path);
+
+        var connect = TimeSpan.FromSeconds(5);
+        var response = TimeSpan.FromSeconds(100);
+        if (YamlConfigReader.Child(map, "timeouts") is { } timeoutsNode && reader.Mapping(timeoutsNode, path + ".timeouts") is { } timeouts)
+        {
+            reader.OnlyKeys(timeouts, path + ".timeouts", "connect", "response");
+            connect = reader.Duration(timeouts, "connect", path + ".timeouts", connect, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(5));
+            response = reader.Duration(timeouts, "response", path + ".timeouts", response, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
+        }
+
+        var credentialNode = YamlConfigReader.Child(map, "credential");
+        UpstreamCredential? credential = null;
+        if (credentialNode is null)
+        {
+            reader.Error(map, path + ".credential", "is required; write { type: none } if the upstream takes no credential");
+        }
+        else
+        {
+            credential = ReadCredential(reader, secrets, credentialNode, path + ".credential");
+        }
+
+        if (upstream is not null && credential is { Kind: not "none" } && upstream.Scheme == Uri.UriSchemeHttp && !upstream.IsLoopback)
+        {
+            warnings.Add(Warning(reader, YamlConfigReader.Child(map, "upstream")!, path + ".upstream",
+                "the injected credential travels to this upstream over plain HTTP"));
+        }
+
+        if (reader.Errors.Count > errorsBefore || upstream is null || credential is null)
+        {
+            return null;
+        }
+
+        return new ConnectionConfig
+        {
+            Name = name,
+            Upstream = upstream,
+            ConnectTimeout = connect,
+            ResponseTimeout = response,
+            Credential = credential,
+        };
+    }
+
+    private static Uri? ReadUpstream(YamlConfigReader reader, YamlMappingNode map, string path)
+    {
+        var text = reader.String(map, "upstream", path, required: true);
+        if (text is null)
+        {
+            return null;
+        }
+
+        var node = YamlConfigReader.Child(map, "upstream");
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            reader.Error(node, path + ".upstream", "must be an absolute http or https URL");
+            return null;
+        }
+
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            // Do not echo the URL: the user info is a credential.
+            reader.Error(node, path + ".upstream", "must not carry a user name or password; configure them as the connection's credential");
+            return null;
+        }
+
+        if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            reader.Error(node, path + ".upstream", "must not have a query or fragment: the caller's query string is forwarded as is");
+            return null;
+        }
+
+        // The base path is joined with the caller's path, which always starts with '/'.
+        var basePath = uri.AbsolutePath.TrimEnd('/');
+        return new Uri($"{uri.Scheme}://{uri.Authority}{basePath}", UriKind.Absolute);
+    }
+
+    private static UpstreamCredential? ReadCredential(YamlConfigReader reader, SecretResolver secrets, YamlNode node, string path)
+    {
+        if (reader.Mapping(node, path) is not { } map)
+        {
+            return null;
+        }
+
+        var type = reader.String(map, "type", path, required: true);
+        switch (type)
+        {
+            case "none":
+                reader.OnlyKeys(map, path, "type");
+                return UpstreamCredential.None;
+
+            case "bearer":
+            {
+                reader.OnlyKeys(map, path, "type", "secret");
+                var secret = secrets.Resolve(YamlConfigReader.Child(map, "secret"), path + ".secret");
+                return secret is null ? null
+                    : new UpstreamCredential("bearer", "Authorization", new Secret(secret.Source, "Bearer " + secret.Reveal()));
+            }
+
+            case "header":
+            {
+                reader.OnlyKeys(map, path, "type", "header", "secret");
+                var header = reader.String(map, "header", path, required: true);
+                if (header is not null && (!IsToken(header) || ReservedHeaders.Contains(header)))
+                {
+                    reader.Error(YamlConfigReader.Child(map, "header"), path + ".header", $"'{header}' cannot carry a credential: it must be a valid header name the gateway does not manage itself");
+                    header = null;
+                }
+
+                var secret = secrets.Resolve(YamlConfigReader.Child(map, "secret"), path + ".secret");
+                return secret is null || header is null ? null : new UpstreamCredential("header", header, secret);
+            }
+
+            case "basic":
+            {
+                reader.OnlyKeys(map, path, "type", "username", "secret");
+                var username = reader.String(map, "username", path, required: true);
+                if (username is not null && username.Contains(':', StringComparison.Ordinal))
+                {
+                    reader.Error(YamlConfigReader.Child(map, "username"), path + ".username", "must not contain ':' (RFC 7617)");
+                    username = null;
+                }
+
+                var secret = secrets.Resolve(YamlConfigReader.Child(map, "secret"), path + ".secret");
+                if (secret is null || username is null)
+                {
+                    return null;
+                }
+
+                var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{secret.Reveal()}"));
+                return new UpstreamCredential("basic", "Authorization", new Secret(secret.Source, "Basic " + encoded));
+            }
+
+            case null:
+                return null;
+
+            default:
+                reader.Error(YamlConfigReader.Child(map, "type"), path + ".type", $"'{type}' is not a credential type; expected one of: none, bearer, header, basic");
+                return null;
+        }
+    }
+
+    /// <summary>RFC 9110 §5.6.2 token characters.</summary>
+    private static bool IsToken(string value)
+    {
+        if (value.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,120 @@
+using System.Collections.Immutable;
+using YamlDotNet.RepresentationModel;
+
+namespace Airlock.Gateway.Configuration;
+
+/// <summary>What loading a configuration file produced: a configuration, or every error.</summary>
+public sealed record ConfigLoadResult(AirlockConfig? Config, IReadOnlyList<ConfigError> Errors, IReadOnlyList<ConfigError> Warnings)
+{
+    public bool Succeeded => Config is not null && Errors.Count == 0;
+}
+
+/// <summary>
+/// Reads the one configuration file, validates it as a whole and resolves its secret
+/// references. The result is either a complete <see cref="AirlockConfig"/> or the list of
+/// every error with its line, never a half-read configuration.
+/// </summary>
+public static partial class ConfigLoader
+{
+    public static ConfigLoadResult LoadFile(string path, Func<string, string?>? environment = null)
+    {
+        var fullPath = Path.GetFullPath(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(fullPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new ConfigLoadResult(null, [new ConfigError(fullPath, 0, 0, "", $"cannot read the configuration file: {ex.Message}")], []);
+        }
+
+        return Load(text, fullPath, environment);
+    }
+
+    /// <summary>
+    /// Reads only the <c>store</c> section, for the management verbs (<c>keys</c>,
+    /// <c>sessions</c>) that need the store but not the upstream credentials: those secrets
+    /// need not be present in an operator's shell.
+    /// </summary>
+    public static (StoreConfig? Store, IReadOnlyList<ConfigError> Errors) LoadStoreFile(string path, Func<string, string?>? environment = null)
+    {
+        var fullPath = Path.GetFullPath(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(fullPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (null, [new ConfigError(fullPath, 0, 0, "", $"cannot read the configuration file: {ex.Message}")]);
+        }
+
+        var reader = new YamlConfigReader(fullPath);
+        var secrets = new SecretResolver(reader, Path.GetDirectoryName(fullPath)!, environment ?? Environment.GetEnvironmentVariable);
+        if (reader.Load(text) is not { } root || reader.Mapping(root, "") is not { } map)
+        {
+            return (null, reader.Errors);
+        }
+
+        var store = ReadStore(reader, secrets, Required(reader, map, "store"), Path.GetDirectoryName(fullPath)!);
+        return (reader.HasErrors ? null : store, reader.Errors);
+    }
+
+    public static ConfigLoadResult Load(string yaml, string sourcePath, Func<string, string?>? environment = null)
+    {
+        var reader = new YamlConfigReader(sourcePath);
+        var warnings = new List<ConfigError>();
+        var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(sourcePath)) ?? Directory.GetCurrentDirectory();
+        var secrets = new SecretResolver(reader, baseDirectory, environment ?? Environment.GetEnvironmentVariable);
+
+        var root = reader.Load(yaml);
+        if (root is null)
+        {
+            return new ConfigLoadResult(null, reader.Errors, warnings);
+        }
+
+        var map = reader.Mapping(root, "");
+        if (map is null)
+        {
+            return new ConfigLoadResult(null, reader.Errors, warnings);
+        }
+
+        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections");
+        var listeners = ReadListeners(reader, Required(reader, map, "listeners"), warnings);
+        var store = ReadStore(reader, secrets, Required(reader, map, "store"), baseDirectory);
+        var identity = ReadIdentity(reader, Required(reader, map, "identity"), warnings);
+        var connections = ReadConnections(reader, secrets, Required(reader, map, "connections"), warnings);
+
+        if (reader.HasErrors || listeners is null || store is null || identity is null)
+        {
+            return new ConfigLoadResult(null, reader.Errors, warnings);
+        }
+
+        var config = new AirlockConfig
+        {
+            SourcePath = sourcePath,
+            Listeners = listeners,
+            Store = store,
+            Identity = identity,
+            Connections = connections,
+        };
+        return new ConfigLoadResult(config, [], warnings);
+    }
+
+    private static YamlNode? Required(YamlConfigReader reader, YamlMappingNode map, string key)
+    {
+        var node = YamlConfigReader.Child(map, key);
+        if (node is null)
+        {
+            reader.Error(map, key, "is required");
+        }
+
+        return node;
+    }
+
+    private static ConfigError Warning(YamlConfigReader reader, YamlNode node, string path, string message) =>
+        new(reader.File, (int)node.Start.Line, (int)node.Start.Column, path, message);
+
+    private static ImmutableArray<T> Empty<T>() => ImmutableArray<T>.Empty;
+}

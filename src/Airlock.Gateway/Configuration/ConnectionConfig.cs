@@ -1,0 +1,24 @@
+namespace Airlock.Gateway.Configuration;
+
+/// <summary>
+/// A named upstream an agent can reach at <c>/{name}/{**path}</c>, and the credential the
+/// gateway injects on the way out so that the agent never holds it.
+/// </summary>
+public sealed record ConnectionConfig
+{
+    public required string Name { get; init; }
+
+    /// <summary>The upstream base URL; it replaces <c>/{name}</c> in the caller's path.</summary>
+    public required Uri Upstream { get; init; }
+
+    /// <summary>How long to wait for a TCP (and TLS) connection to the upstream.</summary>
+    public required TimeSpan ConnectTimeout { get; init; }
+
+    /// <summary>
+    /// How long the upstream may stay silent: waiting for response headers, or between two
+    /// reads or writes of a body. A stream that keeps moving is never cut.
+    /// </summary>
+    public required TimeSpan ResponseTimeout { get; init; }
+
+    public required UpstreamCredential Credential { get; init; }
+}

@@ -1,0 +1,22 @@
+namespace Airlock.Gateway.Errors;
+
+/// <summary>
+/// A kind of error the gateway answers with, as an RFC 9457 problem type. The <see cref="Name"/>
+/// is stable: clients branch on <see cref="Uri"/>, and the list in docs/errors.md is the
+/// contract.
+/// </summary>
+public sealed record ProblemType(string Name, int Status, string Title)
+{
+    /// <summary>The stable <c>type</c> member: <c>urn:airlock:problem:&lt;name&gt;</c>.</summary>
+    public string Uri { get; } = "urn:airlock:problem:" + Name;
+
+    public static readonly ProblemType Unauthenticated = new("unauthenticated", 401, "Authentication required");
+    public static readonly ProblemType InvalidRequestTarget = new("invalid-request-target", 400, "The request target is ambiguous or malformed");
+    public static readonly ProblemType UnknownConnection = new("unknown-connection", 404, "No such connection");
+    public static readonly ProblemType UpstreamUnreachable = new("upstream-unreachable", 502, "The upstream could not be reached");
+    public static readonly ProblemType UpstreamTimeout = new("upstream-timeout", 504, "The upstream did not answer in time");
+    public static readonly ProblemType UpstreamError = new("upstream-error", 502, "The upstream's response was not usable");
+    public static readonly ProblemType RequestBodyError = new("request-body-error", 400, "The request body could not be read");
+    public static readonly ProblemType NotFound = new("not-found", 404, "Not found");
+    public static readonly ProblemType InternalError = new("internal-error", 500, "The gateway failed to handle the request");
+}

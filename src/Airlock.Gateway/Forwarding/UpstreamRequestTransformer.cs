@@ -1,0 +1,105 @@
+using Airlock.Gateway.Sessions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Airlock.Gateway.Forwarding;
+
+/// <summary>
+/// Shapes the request YARP sends upstream and the response it returns:
+/// <list type="bullet">
+/// <item>the URL is the connection's base plus the normalised path and the query as sent;</item>
+/// <item>hop-by-hop headers go, including any the caller named in <c>Connection</c> (RFC 9110 §7.6.1);</item>
+/// <item>identity and credential headers go (<see cref="IdentityHeaders"/>), and the
+/// connection's own credential is injected;</item>
+/// <item><c>X-Forwarded-For/Proto/Host/Prefix</c> are set by the gateway, never passed on;</item>
+/// <item>on the way back, <c>Airlock-*</c> headers from the upstream are dropped, so an
+/// upstream cannot speak for the gateway.</item>
+/// </list>
+/// </summary>
+public sealed class UpstreamRequestTransformer : HttpTransformer
+{
+    private readonly TimeProvider _timeProvider;
+
+    public UpstreamRequestTransformer(TimeProvider timeProvider)
+    {
+        _timeProvider = timeProvider;
+    }
+
+    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        var session = httpContext.Features.GetRequiredFeature<SessionFeature>();
+        var route = session.Connection!;
+        var request = httpContext.Request;
+
+        foreach (var header in request.Headers)
+        {
+            if (IdentityHeaders.IsIdentityHeader(header.Key))
+            {
+                Remove(proxyRequest, header.Key);
+            }
+        }
+
+        foreach (var named in request.Headers.GetCommaSeparatedValues(HeaderNames.Connection))
+        {
+            Remove(proxyRequest, named);
+        }
+
+        // The upstream's own host name, not the gateway's.
+        proxyRequest.Headers.Host = null;
+        proxyRequest.RequestUri = route.UpstreamUri(session.UpstreamPath!, session.Query);
+
+        var headers = proxyRequest.Headers;
+        if (httpContext.Connection.RemoteIpAddress is { } client)
+        {
+            headers.TryAddWithoutValidation("X-Forwarded-For", client.ToString());
+        }
+
+        headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
+        headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
+        headers.TryAddWithoutValidation("X-Forwarded-Prefix", "/" + route.Name);
+
+        var credential = route.Config.Credential;
+        if (credential.HeaderName is { } name)
+        {
+            Remove(proxyRequest, name);
+            headers.TryAddWithoutValidation(name, credential.HeaderValue!.Reveal());
+        }
+
+        session.UpstreamStartTimestamp = _timeProvider.GetTimestamp();
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        var headers = httpContext.Response.Headers;
+        List<string>? spoofed = null;
+        foreach (var header in headers)
+        {
+            if (header.Key.StartsWith("Airlock-", StringComparison.OrdinalIgnoreCase))
+            {
+                (spoofed ??= []).Add(header.Key);
+            }
+        }
+
+        if (spoofed is not null)
+        {
+            foreach (var key in spoofed)
+            {
+                headers.Remove(key);
+            }
+        }
+
+        return proceed;
+    }
+
+    private static void Remove(HttpRequestMessage request, string name)
+    {
+        if (!request.Headers.Remove(name))
+        {
+            request.Content?.Headers.Remove(name);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using System.Net;
+using Airlock.Gateway.Admin;
+using Airlock.Gateway.Configuration;
+using Airlock.Gateway.Errors;
+using Airlock.Gateway.Forwarding;
+using Airlock.Gateway.Identity;
+using Airlock.Gateway.Identity.ApiKeys;
+using Airlock.Gateway.Normalization;
+using Airlock.Gateway.Routing;
+using Airlock.Gateway.Sessions;
+using Airlock.Gateway.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace Airlock.Gateway.Hosting;
+
+/// <summary>Settings for hosting the gateway that are not part of its configuration file.</summary>
+public sealed class AirlockGatewayOptions
+{
+    /// <summary>The clock; tests pass a fake one.</summary>
+    public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>Adjusts logging, e.g. to capture it in tests.</summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; set; }
+}
+
+/// <summary>
+/// Builds the gateway: two Kestrel listeners and one pipeline each.
+/// <code>
+/// proxy listener:  Session → Normalization → Identity → Routing → Forwarding (YARP) → upstream
+/// admin listener:  /healthz, /readyz (later the REST API and the console)
+/// </code>
+/// </summary>
+public static class AirlockGateway
+{
+    public static WebApplication Build(AirlockConfig config, AirlockGatewayOptions? options = null)
+    {
+        options ??= new AirlockGatewayOptions();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "airlock",
+            ContentRootPath = Path.GetDirectoryName(config.SourcePath),
+        });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        options.ConfigureLogging?.Invoke(builder.Logging);
+
+        var bound = new BoundListeners();
+        builder.Services.AddSingleton(bound);
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(config.Listeners.Proxy, listen =>
+            {
+                listen.Tag(Listener.Proxy).Protocols = HttpProtocols.Http1;
+                bound.Proxy = listen;
+            });
+            kestrel.Listen(config.Listeners.Admin, listen =>
+            {
+                listen.Tag(Listener.Admin).Protocols = HttpProtocols.Http1;
+                bound.Admin = listen;
+            });
+        });
+
+        builder.Services.AddAirlockGateway(config, options.TimeProvider ?? TimeProvider.System);
+        var app = builder.Build();
+
+        app.MapWhen(Listener.IsProxy, proxy => proxy
+            .UseMiddleware<SessionMiddleware>()
+            .UseMiddleware<NormalizationMiddleware>()
+            .UseMiddleware<IdentityMiddleware>()
+            .UseMiddleware<RoutingMiddleware>()
+            .UseMiddleware<ForwardingMiddleware>());
+
+        app.UseRouting();
+        app.MapAirlockHealth();
+        app.MapFallback(context => ProblemWriter.WriteAsync(context, ProblemType.NotFound, "no such admin endpoint"));
+        return app;
+    }
+
+    public static IServiceCollection AddAirlockGateway(this IServiceCollection services, AirlockConfig config, TimeProvider timeProvider)
+    {
+        services.TryAddSingleton(timeProvider);
+        services.AddSingleton(config);
+        services.AddSingleton(config.Identity);
+        services.AddSingleton(sp => StoreFactory.Create(config.Store, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<IAirlockStore>());
+        services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<IAirlockStore>());
+        services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<ConnectionCatalog>();
+        services.AddSingleton<UpstreamRequestTransformer>();
+        services.AddSingleton<SessionWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionWriter>());
+        services.AddHttpForwarder();
+        // ASP.NET authentication pulls in data protection; Airlock issues no cookies, so keep its
+        // keys in memory rather than writing a key ring to the home directory.
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        services.AddAirlockIdentity(config.Identity);
+        services.AddHealthChecks()
+            .AddCheck<ConfigurationHealthCheck>("configuration", tags: ["ready"])
+            .AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
+        return services;
+    }
+
+    /// <summary>
+    /// Applies the store's migrations, then starts both listeners. Returns the addresses they
+    /// actually bound, which differ from the configured ones when a port is 0.
+    /// </summary>
+    public static async Task<(IPEndPoint Proxy, IPEndPoint Admin)> StartAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        await app.Services.GetRequiredService<IAirlockStore>().MigrateAsync(cancellationToken);
+        await app.StartAsync(cancellationToken);
+        // Kestrel writes the bound address back into the listen options when it binds.
+        var bound = app.Services.GetRequiredService<BoundListeners>();
+        return (bound.Proxy!.IPEndPoint!, bound.Admin!.IPEndPoint!);
+    }
+}
+
+/// <summary>The listen options Kestrel was given, read back after binding.</summary>
+internal sealed class BoundListeners
+{
+    public ListenOptions? Proxy { get; set; }
+
+    public ListenOptions? Admin { get; set; }
+}

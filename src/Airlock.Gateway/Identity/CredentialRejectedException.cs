@@ -1,0 +1,23 @@
+namespace Airlock.Gateway.Identity;
+
+/// <summary>
+/// Why a presented credential was refused, in words safe to show the caller: never the
+/// credential, never a stored value. Carried as an <see cref="Microsoft.AspNetCore.Authentication.AuthenticateResult"/>
+/// failure, which ASP.NET authentication requires to be an exception; it is not thrown.
+/// </summary>
+public sealed class CredentialRejectedException : Exception
+{
+    public CredentialRejectedException()
+    {
+    }
+
+    public CredentialRejectedException(string message)
+        : base(message)
+    {
+    }
+
+    public CredentialRejectedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

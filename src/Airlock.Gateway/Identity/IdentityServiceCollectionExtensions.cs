@@ -1,0 +1,51 @@
+using Airlock.Gateway.Configuration;
+using Airlock.Gateway.Identity.ApiKeys;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Airlock.Gateway.Identity;
+
+public static class IdentityServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers one ASP.NET authentication scheme per way of proving identity: the API key
+    /// scheme, and a JwtBearer scheme per trusted OIDC issuer, which fetches the issuer's
+    /// discovery document and JWKS and refreshes them when a token names an unknown key.
+    /// </summary>
+    public static IServiceCollection AddAirlockIdentity(this IServiceCollection services, IdentityConfig identity)
+    {
+        var authentication = services.AddAuthentication();
+        authentication.AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        foreach (var issuer in identity.Issuers)
+        {
+            authentication.AddJwtBearer(OidcIssuers.SchemeFor(issuer), options =>
+            {
+                options.Authority = issuer.Issuer;
+                options.RequireHttpsMetadata = !issuer.AllowHttp;
+                options.MapInboundClaims = false;
+                options.SaveToken = false;
+                options.IncludeErrorDetails = false;
+                options.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = issuer.Issuer,
+                    ValidateIssuer = true,
+                    ValidAudiences = issuer.Audiences,
+                    ValidateAudience = true,
+                    ValidateLifetime = true,
+                    RequireExpirationTime = true,
+                    RequireSignedTokens = true,
+                    ValidateIssuerSigningKey = true,
+                    ValidAlgorithms = issuer.Algorithms,
+                    ValidTypes = issuer.TokenTypes,
+                    ClockSkew = issuer.ClockSkew,
+                    NameClaimType = "sub",
+                    RoleClaimType = issuer.GroupsClaim,
+                };
+            });
+        }
+
+        services.AddSingleton(new OidcIssuers(identity));
+        return services;
+    }
+}

@@ -1,0 +1,35 @@
+namespace Airlock.Gateway.Normalization;
+
+/// <summary>Why a request target was refused. Each reason is a form two servers could read
+/// two ways, so the gateway refuses it rather than guess.</summary>
+public enum NormalizationError
+{
+    None = 0,
+
+    /// <summary>Not origin-form (<c>/path?query</c>): absolute-form and <c>*</c> are refused.</summary>
+    NotOriginForm,
+
+    /// <summary>A '%' not followed by two hex digits.</summary>
+    InvalidPercentEncoding,
+
+    /// <summary><c>%2F</c> or <c>%5C</c>: a separator hidden from path parsing.</summary>
+    EncodedSeparator,
+
+    /// <summary>A raw backslash, which some servers read as '/'.</summary>
+    Backslash,
+
+    /// <summary>NUL, encoded or not.</summary>
+    Nul,
+
+    /// <summary>Another control character, encoded or not, a space, or a raw non-ASCII byte.</summary>
+    InvalidCharacter,
+
+    /// <summary>Percent-encoded bytes that are not valid UTF-8, overlong forms included.</summary>
+    InvalidUtf8,
+
+    /// <summary>A '..' that climbs out of the connection's segment or above the root.</summary>
+    Traversal,
+
+    /// <summary>A '#' in the target: fragments are never sent to a server.</summary>
+    Fragment,
+}

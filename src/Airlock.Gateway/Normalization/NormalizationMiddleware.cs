@@ -1,0 +1,58 @@
+using Airlock.Gateway.Errors;
+using Airlock.Gateway.Sessions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Airlock.Gateway.Normalization;
+
+/// <summary>
+/// Puts the request target in its canonical form before anything else looks at it, or
+/// refuses it with 400. Reads the raw target the client sent, not Kestrel's decoded path.
+/// </summary>
+public sealed class NormalizationMiddleware(RequestDelegate next)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var session = context.Features.GetRequiredFeature<SessionFeature>();
+        var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+        var error = RequestTargetNormalizer.Normalize(rawTarget, out var target);
+        if (error != NormalizationError.None)
+        {
+            session.Error = ProblemType.InvalidRequestTarget.Name;
+            return ProblemWriter.WriteAsync(context, ProblemType.InvalidRequestTarget, Describe(error), session.Id,
+                json => json.WriteString("reason", ReasonName(error)));
+        }
+
+        session.Path = target.Path;
+        session.Query = target.Query;
+        return next(context);
+    }
+
+    internal static string ReasonName(NormalizationError error) => error switch
+    {
+        NormalizationError.NotOriginForm => "not-origin-form",
+        NormalizationError.InvalidPercentEncoding => "invalid-percent-encoding",
+        NormalizationError.EncodedSeparator => "encoded-separator",
+        NormalizationError.Backslash => "backslash",
+        NormalizationError.Nul => "nul",
+        NormalizationError.InvalidCharacter => "invalid-character",
+        NormalizationError.InvalidUtf8 => "invalid-utf8",
+        NormalizationError.Traversal => "traversal",
+        NormalizationError.Fragment => "fragment",
+        _ => "unknown",
+    };
+
+    private static string Describe(NormalizationError error) => error switch
+    {
+        NormalizationError.NotOriginForm => "the request target must be a path (origin-form); absolute URLs and '*' are not accepted",
+        NormalizationError.InvalidPercentEncoding => "a '%' in the target is not followed by two hex digits",
+        NormalizationError.EncodedSeparator => "the path contains an encoded '/' or '\\' (%2F, %5C), which servers read in different ways",
+        NormalizationError.Backslash => "the path contains '\\', which some servers read as '/'",
+        NormalizationError.Nul => "the target contains a NUL character",
+        NormalizationError.InvalidCharacter => "the target contains a control character, a space or an unencoded non-ASCII character",
+        NormalizationError.InvalidUtf8 => "the target's percent-encoded bytes are not valid UTF-8 (overlong forms included)",
+        NormalizationError.Traversal => "a '..' segment climbs out of the connection's path",
+        NormalizationError.Fragment => "the target contains a '#' fragment",
+        _ => "the request target is not acceptable",
+    };
+}

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Net;
+using Airlock.Gateway.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Airlock.Gateway.Routing;
+
+/// <summary>
+/// A connection ready to forward to: its configuration, its own pooled HTTP client (so one
+/// slow upstream cannot exhaust another's connections) and its forwarding settings.
+/// </summary>
+public sealed class ConnectionRoute : IDisposable
+{
+    private static readonly UriCreationOptions ExactUri = new() { DangerousDisablePathAndQueryCanonicalization = true };
+
+    public ConnectionRoute(ConnectionConfig config)
+    {
+        Config = config;
+        DestinationPrefix = config.Upstream.GetLeftPart(UriPartial.Path).TrimEnd('/');
+        Client = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            // Settings YARP recommends for a forwarder: no proxy, redirects, decompression or
+            // cookies of its own; the caller and the upstream see each other's messages as sent.
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            EnableMultipleHttp2Connections = true,
+            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
+            ConnectTimeout = config.ConnectTimeout,
+        });
+        RequestConfig = new ForwarderRequestConfig { ActivityTimeout = config.ResponseTimeout };
+    }
+
+    public string Name => Config.Name;
+
+    public ConnectionConfig Config { get; }
+
+    /// <summary>The upstream base URL without a trailing slash.</summary>
+    public string DestinationPrefix { get; }
+
+    public HttpMessageInvoker Client { get; }
+
+    public ForwarderRequestConfig RequestConfig { get; }
+
+    /// <summary>
+    /// The upstream URL for a normalised path and raw query. The path is already canonical,
+    /// so <see cref="Uri"/> must not re-canonicalise it: what policy saw is what is sent.
+    /// </summary>
+    public Uri UpstreamUri(string upstreamPath, string? query) =>
+        new(query is null ? DestinationPrefix + upstreamPath : $"{DestinationPrefix}{upstreamPath}?{query}", in ExactUri);
+
+    public void Dispose() => Client.Dispose();
+}

@@ -1,0 +1,94 @@
+using Airlock.Gateway.Errors;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Airlock.Gateway.Sessions;
+
+/// <summary>
+/// The first stage of the proxy pipeline: gives every request a session id (answered in the
+/// <c>Airlock-Session</c> header), counts the bytes both ways, turns an unexpected failure into
+/// a 500 problem, and hands the finished session to the <see cref="SessionWriter"/>.
+/// </summary>
+public sealed partial class SessionMiddleware(
+    RequestDelegate next,
+    SessionWriter writer,
+    TimeProvider timeProvider,
+    ILogger<SessionMiddleware> logger)
+{
+    public const string HeaderName = "Airlock-Session";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var startedAt = timeProvider.GetUtcNow();
+        var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+        var queryAt = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        var rawPath = queryAt < 0 ? rawTarget : rawTarget[..queryAt];
+        var session = new SessionFeature(Guid.CreateVersion7(startedAt), startedAt, timeProvider.GetTimestamp(),
+            context.Request.Method, rawPath.Length <= 2048 ? rawPath : rawPath[..2048]);
+        context.Features.Set(session);
+
+        // Set when the response starts, so it survives anything that clears headers before and
+        // replaces any Airlock-Session an upstream tried to send.
+        context.Response.OnStarting(static state =>
+        {
+            var ctx = (HttpContext)state;
+            ctx.Response.Headers[HeaderName] = ctx.Features.GetRequiredFeature<SessionFeature>().Id.ToString();
+            return Task.CompletedTask;
+        }, context);
+
+        context.Request.Body = new CountingStream(context.Request.Body, session, countsRequest: true);
+        var responseBody = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        context.Features.Set<IHttpResponseBodyFeature>(
+            new StreamResponseBodyFeature(new CountingStream(responseBody.Stream, session, countsRequest: false), responseBody));
+
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            Log.Failed(logger, ex, session.Id);
+            session.Error = ProblemType.InternalError.Name;
+            await ProblemWriter.WriteAsync(context, ProblemType.InternalError, "the gateway failed to handle this request; the session id identifies it in the logs", session.Id);
+        }
+        finally
+        {
+            await writer.EnqueueAsync(ToRecord(context, session), CancellationToken.None);
+        }
+    }
+
+    private SessionRecord ToRecord(HttpContext context, SessionFeature session)
+    {
+        var now = timeProvider.GetTimestamp();
+        var identity = session.Identity;
+        return new SessionRecord
+        {
+            Id = session.Id,
+            StartedAt = session.StartedAt,
+            Duration = timeProvider.GetElapsedTime(session.StartTimestamp, now),
+            Method = session.Method,
+            Path = session.Path,
+            Status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode,
+            Connection = session.Connection?.Name,
+            Subject = identity?.Subject,
+            AuthMethod = identity?.AuthMethod,
+            Issuer = identity?.Issuer,
+            KeyName = identity?.KeyName,
+            Groups = identity?.Groups ?? [],
+            ClientAddress = context.Connection.RemoteIpAddress?.ToString(),
+            RequestBytes = session.RequestBytes,
+            ResponseBytes = session.ResponseBytes,
+            UpstreamDuration = session.UpstreamStartTimestamp is { } start
+                ? timeProvider.GetElapsedTime(start, session.UpstreamEndTimestamp ?? now)
+                : null,
+            Error = session.Error,
+        };
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1000, LogLevel.Error, "Session {SessionId}: unexpected failure")]
+        public static partial void Failed(ILogger logger, Exception exception, Guid sessionId);
+    }
+}

@@ -1,0 +1,49 @@
+using System.Collections.Immutable;
+
+namespace Airlock.Gateway.Sessions;
+
+/// <summary>
+/// The stored fact that one request reached the gateway and what became of it. Every request
+/// on the proxy listener gets one, refused ones included. It carries no query string, header
+/// or body: those may hold secrets, and recording them is the recording feature's job, with
+/// redaction.
+/// </summary>
+public sealed record SessionRecord
+{
+    public required Guid Id { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public required TimeSpan Duration { get; init; }
+
+    public required string Method { get; init; }
+
+    /// <summary>The normalised path, or the raw path when it could not be normalised.</summary>
+    public required string Path { get; init; }
+
+    public required int Status { get; init; }
+
+    public string? Connection { get; init; }
+
+    public string? Subject { get; init; }
+
+    public string? AuthMethod { get; init; }
+
+    public string? Issuer { get; init; }
+
+    public string? KeyName { get; init; }
+
+    public ImmutableArray<string> Groups { get; init; } = [];
+
+    public string? ClientAddress { get; init; }
+
+    public long RequestBytes { get; init; }
+
+    public long ResponseBytes { get; init; }
+
+    /// <summary>Time from sending the request upstream to the end of the response, when forwarded.</summary>
+    public TimeSpan? UpstreamDuration { get; init; }
+
+    /// <summary>The problem type's short name when the gateway answered with an error.</summary>
+    public string? Error { get; init; }
+}

@@ -1,0 +1,133 @@
+using System.Text;
+using Airlock.Gateway.Sessions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Airlock.Gateway.Storage.Postgres;
+
+public sealed partial class PostgresStore
+{
+    private const string SessionColumns =
+        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, groups::text, client_address, request_bytes, response_bytes, upstream_us, error";
+
+    public async Task AppendSessionsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
+    {
+        if (sessions.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        // Binary COPY writes a batch in one round trip and is all-or-nothing.
+        await using var writer = await connection.BeginBinaryImportAsync(
+            "COPY sessions (id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, groups, client_address, request_bytes, response_bytes, upstream_us, error) FROM STDIN (FORMAT BINARY)",
+            cancellationToken);
+        foreach (var s in sessions)
+        {
+            await writer.StartRowAsync(cancellationToken);
+            await writer.WriteAsync(s.Id, NpgsqlDbType.Uuid, cancellationToken);
+            await writer.WriteAsync(s.StartedAt, NpgsqlDbType.TimestampTz, cancellationToken);
+            await writer.WriteAsync(s.Duration.Ticks / 10, NpgsqlDbType.Bigint, cancellationToken);
+            await writer.WriteAsync(s.Method, NpgsqlDbType.Text, cancellationToken);
+            await writer.WriteAsync(s.Path, NpgsqlDbType.Text, cancellationToken);
+            await writer.WriteAsync(s.Status, NpgsqlDbType.Integer, cancellationToken);
+            await WriteNullableAsync(writer, s.Connection, cancellationToken);
+            await WriteNullableAsync(writer, s.Subject, cancellationToken);
+            await WriteNullableAsync(writer, s.AuthMethod, cancellationToken);
+            await WriteNullableAsync(writer, s.Issuer, cancellationToken);
+            await WriteNullableAsync(writer, s.KeyName, cancellationToken);
+            await writer.WriteAsync(GroupList.Serialize(s.Groups), NpgsqlDbType.Jsonb, cancellationToken);
+            await WriteNullableAsync(writer, s.ClientAddress, cancellationToken);
+            await writer.WriteAsync(s.RequestBytes, NpgsqlDbType.Bigint, cancellationToken);
+            await writer.WriteAsync(s.ResponseBytes, NpgsqlDbType.Bigint, cancellationToken);
+            if (s.UpstreamDuration is { } upstream)
+            {
+                await writer.WriteAsync(upstream.Ticks / 10, NpgsqlDbType.Bigint, cancellationToken);
+            }
+            else
+            {
+                await writer.WriteNullAsync(cancellationToken);
+            }
+
+            await WriteNullableAsync(writer, s.Error, cancellationToken);
+        }
+
+        await writer.CompleteAsync(cancellationToken);
+    }
+
+    private static async Task WriteNullableAsync(NpgsqlBinaryImporter writer, string? value, CancellationToken cancellationToken)
+    {
+        if (value is null)
+        {
+            await writer.WriteNullAsync(cancellationToken);
+        }
+        else
+        {
+            await writer.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
+        }
+    }
+
+    public async Task<IReadOnlyList<SessionRecord>> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand();
+        var sql = new StringBuilder($"SELECT {SessionColumns} FROM sessions WHERE true");
+        if (query.Connection is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = query.Connection });
+            sql.Append(" AND connection = $").Append(command.Parameters.Count);
+        }
+
+        if (query.Subject is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = query.Subject });
+            sql.Append(" AND subject = $").Append(command.Parameters.Count);
+        }
+
+        if (query.Since is { } since)
+        {
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = since });
+            sql.Append(" AND started_at >= $").Append(command.Parameters.Count);
+        }
+
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.Limit });
+        sql.Append(" ORDER BY started_at DESC, id DESC LIMIT $").Append(command.Parameters.Count);
+        command.CommandText = sql.ToString();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var sessions = new List<SessionRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            sessions.Add(ReadSession(reader));
+        }
+
+        return sessions;
+    }
+
+    public async Task<SessionRecord?> GetSessionAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT {SessionColumns} FROM sessions WHERE id = $1");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadSession(reader) : null;
+    }
+
+    private static SessionRecord ReadSession(NpgsqlDataReader r) => new()
+    {
+        Id = r.GetGuid(0),
+        StartedAt = r.GetFieldValue<DateTimeOffset>(1),
+        Duration = TimeSpan.FromTicks(r.GetInt64(2) * 10),
+        Method = r.GetString(3),
+        Path = r.GetString(4),
+        Status = r.GetInt32(5),
+        Connection = r.IsDBNull(6) ? null : r.GetString(6),
+        Subject = r.IsDBNull(7) ? null : r.GetString(7),
+        AuthMethod = r.IsDBNull(8) ? null : r.GetString(8),
+        Issuer = r.IsDBNull(9) ? null : r.GetString(9),
+        KeyName = r.IsDBNull(10) ? null : r.GetString(10),
+        Groups = GroupList.Deserialize(r.GetString(11)),
+        ClientAddress = r.IsDBNull(12) ? null : r.GetString(12),
+        RequestBytes = r.GetInt64(13),
+        ResponseBytes = r.GetInt64(14),
+        UpstreamDuration = r.IsDBNull(15) ? null : TimeSpan.FromTicks(r.GetInt64(15) * 10),
+        Error = r.IsDBNull(16) ? null : r.GetString(16),
+    };
+}

@@ -1,0 +1,86 @@
+using Npgsql;
+
+namespace Airlock.Gateway.Storage.Postgres;
+
+/// <summary>
+/// The store for several replicas: PostgreSQL through one pooled <see cref="NpgsqlDataSource"/>.
+/// </summary>
+public sealed partial class PostgresStore : IAirlockStore
+{
+    /// <summary>The advisory lock that serialises migrations across replicas ("Airlock").</summary>
+    private const long MigrationLock = 0x41_69_72_6C_6F_63_6B;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly TimeProvider _timeProvider;
+
+    public PostgresStore(string connectionString, TimeProvider timeProvider)
+    {
+        _timeProvider = timeProvider;
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.ConnectionStringBuilder.ApplicationName ??= "airlock";
+        _dataSource = builder.Build();
+    }
+
+    public string Engine => "postgres";
+
+    internal NpgsqlDataSource DataSource => _dataSource;
+
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT count(*) FROM airlock_schema");
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
+        {
+            lockCommand.Parameters.Add(new NpgsqlParameter<long> { TypedValue = MigrationLock });
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var create = new NpgsqlCommand(
+            "CREATE TABLE IF NOT EXISTS airlock_schema (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)",
+            connection, transaction))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        int current;
+        await using (var select = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM airlock_schema", connection, transaction))
+        {
+            current = (int)(await select.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        var latest = PostgresMigrations.All[^1].Version;
+        if (current > latest)
+        {
+            throw new InvalidOperationException($"the store's schema is version {current}, newer than this build of Airlock knows ({latest}); upgrade Airlock");
+        }
+
+        foreach (var migration in PostgresMigrations.All)
+        {
+            if (migration.Version <= current)
+            {
+                continue;
+            }
+
+            await using (var step = new NpgsqlCommand(migration.Sql, connection, transaction))
+            {
+                await step.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var record = new NpgsqlCommand("INSERT INTO airlock_schema (version, name, applied_at) VALUES ($1, $2, $3)", connection, transaction);
+            record.Parameters.Add(new NpgsqlParameter<int> { TypedValue = migration.Version });
+            record.Parameters.Add(new NpgsqlParameter<string> { TypedValue = migration.Name });
+            record.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = _timeProvider.GetUtcNow() });
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+}

@@ -1,0 +1,78 @@
+using Airlock.Gateway.Identity.ApiKeys;
+using Microsoft.Data.Sqlite;
+
+namespace Airlock.Gateway.Storage.Sqlite;
+
+public sealed partial class SqliteStore
+{
+    private const string ApiKeyColumns = "id, name, groups, secret_hash, created_at, revoked_at";
+
+    public async Task<bool> CreateApiKeyAsync(ApiKey key, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO api_keys (id, name, groups, secret_hash, created_at) VALUES ($id, $name, $groups, $hash, $created)";
+        command.Parameters.AddWithValue("$id", key.Id);
+        command.Parameters.AddWithValue("$name", key.Name);
+        command.Parameters.AddWithValue("$groups", GroupList.Serialize(key.Groups));
+        command.Parameters.AddWithValue("$hash", key.SecretHash.ToArray());
+        command.Parameters.AddWithValue("$created", SqliteTime.ToMicroseconds(key.CreatedAt));
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return true;
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */)
+        {
+            return false;
+        }
+    }
+
+    public async Task<ApiKey?> FindApiKeyAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {ApiKeyColumns} FROM api_keys WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadApiKey(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<ApiKey>> ListApiKeysAsync(bool includeRevoked, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {ApiKeyColumns} FROM api_keys {(includeRevoked ? "" : "WHERE revoked_at IS NULL")} ORDER BY created_at, id";
+        using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var keys = new List<ApiKey>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(ReadApiKey(reader));
+        }
+
+        return keys;
+    }
+
+    public async Task<ApiKey?> RevokeApiKeyAsync(string idOrName, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            UPDATE api_keys SET revoked_at = $at
+            WHERE revoked_at IS NULL AND (id = $key OR name = $key)
+            RETURNING {ApiKeyColumns}
+            """;
+        command.Parameters.AddWithValue("$at", SqliteTime.ToMicroseconds(at));
+        command.Parameters.AddWithValue("$key", idOrName);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadApiKey(reader) : null;
+    }
+
+    private static ApiKey ReadApiKey(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        GroupList.Deserialize(reader.GetString(2)),
+        (byte[])reader.GetValue(3),
+        SqliteTime.FromMicroseconds(reader.GetInt64(4)),
+        reader.IsDBNull(5) ? null : SqliteTime.FromMicroseconds(reader.GetInt64(5)));
+}

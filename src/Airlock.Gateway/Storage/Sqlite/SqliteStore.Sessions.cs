@@ -1,0 +1,137 @@
+using System.Text;
+using Airlock.Gateway.Sessions;
+using Microsoft.Data.Sqlite;
+
+namespace Airlock.Gateway.Storage.Sqlite;
+
+public sealed partial class SqliteStore
+{
+    private const string SessionColumns =
+        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, groups, client_address, request_bytes, response_bytes, upstream_us, error";
+
+    public async Task AppendSessionsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
+    {
+        if (sessions.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            INSERT INTO sessions ({SessionColumns})
+            VALUES ($id, $started, $duration, $method, $path, $status, $connection, $subject, $auth, $issuer, $key, $groups, $client, $reqBytes, $resBytes, $upstream, $error)
+            """;
+        var p = command.Parameters;
+        var id = p.Add("$id", SqliteType.Text);
+        var started = p.Add("$started", SqliteType.Integer);
+        var duration = p.Add("$duration", SqliteType.Integer);
+        var method = p.Add("$method", SqliteType.Text);
+        var path = p.Add("$path", SqliteType.Text);
+        var status = p.Add("$status", SqliteType.Integer);
+        var conn = p.Add("$connection", SqliteType.Text);
+        var subject = p.Add("$subject", SqliteType.Text);
+        var auth = p.Add("$auth", SqliteType.Text);
+        var issuer = p.Add("$issuer", SqliteType.Text);
+        var key = p.Add("$key", SqliteType.Text);
+        var groups = p.Add("$groups", SqliteType.Text);
+        var client = p.Add("$client", SqliteType.Text);
+        var reqBytes = p.Add("$reqBytes", SqliteType.Integer);
+        var resBytes = p.Add("$resBytes", SqliteType.Integer);
+        var upstream = p.Add("$upstream", SqliteType.Integer);
+        var error = p.Add("$error", SqliteType.Text);
+        command.Prepare();
+
+        foreach (var s in sessions)
+        {
+            id.Value = s.Id.ToString();
+            started.Value = SqliteTime.ToMicroseconds(s.StartedAt);
+            duration.Value = SqliteTime.ToMicroseconds(s.Duration);
+            method.Value = s.Method;
+            path.Value = s.Path;
+            status.Value = s.Status;
+            conn.Value = (object?)s.Connection ?? DBNull.Value;
+            subject.Value = (object?)s.Subject ?? DBNull.Value;
+            auth.Value = (object?)s.AuthMethod ?? DBNull.Value;
+            issuer.Value = (object?)s.Issuer ?? DBNull.Value;
+            key.Value = (object?)s.KeyName ?? DBNull.Value;
+            groups.Value = GroupList.Serialize(s.Groups);
+            client.Value = (object?)s.ClientAddress ?? DBNull.Value;
+            reqBytes.Value = s.RequestBytes;
+            resBytes.Value = s.ResponseBytes;
+            upstream.Value = s.UpstreamDuration is { } u ? SqliteTime.ToMicroseconds(u) : DBNull.Value;
+            error.Value = (object?)s.Error ?? DBNull.Value;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        transaction.Commit();
+    }
+
+    public async Task<IReadOnlyList<SessionRecord>> ListSessionsAsync(SessionQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        var sql = new StringBuilder($"SELECT {SessionColumns} FROM sessions WHERE 1 = 1");
+        if (query.Connection is not null)
+        {
+            sql.Append(" AND connection = $connection");
+            command.Parameters.AddWithValue("$connection", query.Connection);
+        }
+
+        if (query.Subject is not null)
+        {
+            sql.Append(" AND subject = $subject");
+            command.Parameters.AddWithValue("$subject", query.Subject);
+        }
+
+        if (query.Since is { } since)
+        {
+            sql.Append(" AND started_at >= $since");
+            command.Parameters.AddWithValue("$since", SqliteTime.ToMicroseconds(since));
+        }
+
+        sql.Append(" ORDER BY started_at DESC, id DESC LIMIT $limit");
+        command.Parameters.AddWithValue("$limit", query.Limit);
+        command.CommandText = sql.ToString();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var sessions = new List<SessionRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            sessions.Add(ReadSession(reader));
+        }
+
+        return sessions;
+    }
+
+    public async Task<SessionRecord?> GetSessionAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {SessionColumns} FROM sessions WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id.ToString());
+        using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadSession(reader) : null;
+    }
+
+    private static SessionRecord ReadSession(SqliteDataReader r) => new()
+    {
+        Id = Guid.Parse(r.GetString(0)),
+        StartedAt = SqliteTime.FromMicroseconds(r.GetInt64(1)),
+        Duration = SqliteTime.SpanFromMicroseconds(r.GetInt64(2)),
+        Method = r.GetString(3),
+        Path = r.GetString(4),
+        Status = r.GetInt32(5),
+        Connection = r.IsDBNull(6) ? null : r.GetString(6),
+        Subject = r.IsDBNull(7) ? null : r.GetString(7),
+        AuthMethod = r.IsDBNull(8) ? null : r.GetString(8),
+        Issuer = r.IsDBNull(9) ? null : r.GetString(9),
+        KeyName = r.IsDBNull(10) ? null : r.GetString(10),
+        Groups = GroupList.Deserialize(r.GetString(11)),
+        ClientAddress = r.IsDBNull(12) ? null : r.GetString(12),
+        RequestBytes = r.GetInt64(13),
+        ResponseBytes = r.GetInt64(14),
+        UpstreamDuration = r.IsDBNull(15) ? null : SqliteTime.SpanFromMicroseconds(r.GetInt64(15)),
+        Error = r.IsDBNull(16) ? null : r.GetString(16),
+    };
+}

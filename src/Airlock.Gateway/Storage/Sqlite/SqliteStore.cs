@@ -1,0 +1,126 @@
+using Microsoft.Data.Sqlite;
+
+namespace Airlock.Gateway.Storage.Sqlite;
+
+/// <summary>
+/// The embedded default store: one SQLite file in WAL mode, so readers (the CLI, the admin
+/// API) never block the gateway's writes. One machine only; use PostgreSQL for replicas.
+/// </summary>
+public sealed partial class SqliteStore : IAirlockStore
+{
+    private readonly string _connectionString;
+    private readonly TimeProvider _timeProvider;
+
+    public SqliteStore(string path, TimeProvider timeProvider)
+    {
+        Path = path;
+        _timeProvider = timeProvider;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            // Microsoft.Data.Sqlite retries a busy database until this many seconds pass.
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string Engine => "sqlite";
+
+    public string Path { get; }
+
+    internal async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            using var pragma = connection.CreateCommand();
+            // WAL with synchronous=NORMAL survives a process crash; FULL would also survive
+            // power loss at the cost of an fsync per commit.
+            pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM airlock_schema";
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        var directory = System.IO.Path.GetDirectoryName(Path);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        using (var wal = connection.CreateCommand())
+        {
+            // The journal mode is a property of the file and persists once set.
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            await wal.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // BEGIN IMMEDIATE takes the write lock first, so two gateways starting at once apply
+        // each migration exactly once.
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using (var create = connection.CreateCommand())
+        {
+            create.CommandText = "CREATE TABLE IF NOT EXISTS airlock_schema (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        long current;
+        using (var select = connection.CreateCommand())
+        {
+            select.CommandText = "SELECT coalesce(max(version), 0) FROM airlock_schema";
+            current = (long)(await select.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        var latest = SqliteMigrations.All[^1].Version;
+        if (current > latest)
+        {
+            throw new InvalidOperationException($"the store's schema is version {current}, newer than this build of Airlock knows ({latest}); upgrade Airlock");
+        }
+
+        foreach (var migration in SqliteMigrations.All)
+        {
+            if (migration.Version <= current)
+            {
+                continue;
+            }
+
+            using var step = connection.CreateCommand();
+            step.CommandText = migration.Sql;
+            await step.ExecuteNonQueryAsync(cancellationToken);
+            using var record = connection.CreateCommand();
+            record.CommandText = "INSERT INTO airlock_schema (version, name, applied_at) VALUES ($v, $n, $t)";
+            record.Parameters.AddWithValue("$v", migration.Version);
+            record.Parameters.AddWithValue("$n", migration.Name);
+            record.Parameters.AddWithValue("$t", SqliteTime.ToMicroseconds(_timeProvider.GetUtcNow()));
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        transaction.Commit();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        // Pooled connections keep the file open (and its WAL un-checkpointed) until cleared.
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+        return ValueTask.CompletedTask;
+    }
+}

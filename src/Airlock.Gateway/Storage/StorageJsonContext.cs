@@ -1,0 +1,7 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+
+namespace Airlock.Gateway.Storage;
+
+[JsonSerializable(typeof(ImmutableArray<string>))]
+internal sealed partial class StorageJsonContext : JsonSerializerContext;

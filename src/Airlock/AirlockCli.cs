@@ -1,0 +1,35 @@
+using System.CommandLine;
+using Airlock.Cli.Commands;
+
+namespace Airlock.Cli;
+
+/// <summary>
+/// The <c>airlock</c> command: one executable whose verbs run the gateway (<c>serve</c>) and
+/// manage what it keeps (<c>keys</c>, <c>sessions</c>).
+/// </summary>
+public static class AirlockCli
+{
+    /// <summary>Exit code for a configuration or usage error.</summary>
+    public const int InvalidInput = 2;
+
+    /// <summary>Exit code for a failure at run time (the store unreachable, say).</summary>
+    public const int Failure = 1;
+
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("Airlock: an identity-aware gateway that holds agents' risky API calls for human approval.");
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(SessionsCommand.Create());
+        return root;
+    }
+
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
+        Create().Parse(args).InvokeAsync(new InvocationConfiguration
+        {
+            Output = output,
+            Error = error,
+            // `serve` lets the ASP.NET host handle SIGINT/SIGTERM so that it drains cleanly.
+            ProcessTerminationTimeout = null,
+        }, cancellationToken);
+}

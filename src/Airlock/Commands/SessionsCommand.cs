@@ -1,0 +1,50 @@
+using System.CommandLine;
+using System.Globalization;
+using Airlock.Gateway.Sessions;
+
+namespace Airlock.Cli.Commands;
+
+/// <summary><c>airlock sessions list</c>: the requests that reached the gateway, newest first.</summary>
+internal static class SessionsCommand
+{
+    public static Command Create()
+    {
+        var sessions = new Command("sessions", "Inspect the sessions the gateway recorded.");
+        var config = ConfigOption.Create();
+        var limit = new Option<int>("--limit") { Description = "How many to show.", DefaultValueFactory = _ => 20 };
+        var connection = new Option<string?>("--connection") { Description = "Only this connection." };
+        var subject = new Option<string?>("--subject") { Description = "Only this caller (e.g. key:billing-agent)." };
+        var since = new Option<DateTimeOffset?>("--since") { Description = "Only sessions that started at or after this time (ISO 8601)." };
+        var list = new Command("list", "List sessions, newest first.") { config, limit, connection, subject, since };
+        limit.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 10_000)
+            {
+                result.AddError("--limit must be between 1 and 10000");
+            }
+        });
+        list.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var store = await ConfigOption.OpenStoreAsync(parse, config, cancellationToken);
+            if (store is null)
+            {
+                return AirlockCli.InvalidInput;
+            }
+
+            var rows = await store.ListSessionsAsync(
+                new SessionQuery(parse.GetValue(limit), parse.GetValue(connection), parse.GetValue(subject), parse.GetValue(since)),
+                cancellationToken);
+            var output = parse.InvocationConfiguration.Output;
+            output.WriteLine($"{"SESSION",-36}  {"STARTED",-24}  {"STATUS",6}  {"MS",7}  {"CALLER",-24}  {"METHOD",-7}  PATH");
+            foreach (var s in rows)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{s.Id,-36}  {s.StartedAt:yyyy-MM-ddTHH:mm:ss.fffZ}  {s.Status,6}  {s.Duration.TotalMilliseconds,7:0.0}  {s.Subject ?? "-",-24}  {s.Method,-7}  {s.Path}"));
+            }
+
+            return 0;
+        });
+        sessions.Subcommands.Add(list);
+        return sessions;
+    }
+}

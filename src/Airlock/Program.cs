@@ -1,0 +1,3 @@
+using Airlock.Cli;
+
+return await AirlockCli.RunAsync(args, Console.Out, Console.Error);
