@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -95,11 +96,24 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
         return proceed;
     }
 
+    /// <summary>HttpClient keeps content headers apart and throws when one is removed from
+    /// the wrong collection.</summary>
     private static void Remove(HttpRequestMessage request, string name)
     {
-        if (!request.Headers.Remove(name))
+        if (ContentHeaders.Contains(name))
         {
             request.Content?.Headers.Remove(name);
         }
+        else
+        {
+            request.Headers.Remove(name);
+        }
     }
+
+    private static readonly FrozenSet<string> ContentHeaders = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
+    [
+        HeaderNames.Allow, HeaderNames.ContentDisposition, HeaderNames.ContentEncoding, HeaderNames.ContentLanguage,
+        HeaderNames.ContentLength, HeaderNames.ContentLocation, HeaderNames.ContentMD5, HeaderNames.ContentRange,
+        HeaderNames.ContentType, HeaderNames.Expires, HeaderNames.LastModified,
+    ]);
 }

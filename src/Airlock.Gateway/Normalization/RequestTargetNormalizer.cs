@@ -18,7 +18,8 @@ namespace Airlock.Gateway.Normalization;
 /// <item>'.' and '..' segments are removed (RFC 3986 §5.2.4); a '..' that would leave the
 /// first segment, the connection, is refused.</item>
 /// </list>
-/// The query string is validated the same way but otherwise kept byte for byte.
+/// The query string is kept byte for byte once it is known to be well formed: valid escapes,
+/// valid UTF-8, no NUL, no raw control characters.
 /// </summary>
 public static class RequestTargetNormalizer
 {
@@ -284,14 +285,11 @@ public static class RequestTargetNormalizer
                 continue;
             }
 
+            // Encoded line breaks and tabs are ordinary data in a query value; only NUL,
+            // which truncates strings in some upstreams, is refused.
             if (b == 0)
             {
                 return NormalizationError.Nul;
-            }
-
-            if (b < 0x20 || b == 0x7F)
-            {
-                return NormalizationError.InvalidCharacter;
             }
 
             i += 3;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, and functional tests against real parts (Kestrel, the npm
+# oidc-provider, SQLite, PostgreSQL). Needs .NET 10, Node.js and PostgreSQL's server binaries
+# (Debian: apt-get install postgresql); .ci/run installs them on a fresh machine.
+# Prints one summary line, "N passed, N failed, N skipped", and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+oidc=tests/fixtures/oidc
+if [ ! -f "$oidc/node_modules/.package-lock.json" ] || [ "$oidc/package-lock.json" -nt "$oidc/node_modules/.package-lock.json" ]; then
+  (cd "$oidc" && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm ci failed in $oidc"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+fi
+
+log=$(mktemp)
+dotnet build Airlock.slnx -c Release -nologo -v quiet 2>&1 | tee "$log"
+if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+  echo "build failed"
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+dotnet test Airlock.slnx -c Release --no-build --nologo 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+awk '/^(Passed|Failed)!/ {
+       for (i = 1; i <= NF; i++) {
+         if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1)
+       }
+     }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit "$status"

@@ -1,0 +1,79 @@
+using System.Text;
+
+namespace Airlock.FunctionalTests.Infrastructure;
+
+/// <summary>Writes a gateway configuration file for a test, in the documented YAML format.</summary>
+public sealed class GatewayConfig
+{
+    public const string UpstreamToken = "upstream-secret-token-9f8e7d";
+
+    public string Store { get; set; } = "sqlite: ./airlock.db";
+
+    public bool ApiKeys { get; set; } = true;
+
+    public List<string> Issuers { get; } = [];
+
+    public List<(string Name, Uri Upstream, string Extra)> Connections { get; } = [];
+
+    /// <summary>Environment the configuration's secret references resolve against.</summary>
+    public Dictionary<string, string> Environment { get; } = new() { ["UPSTREAM_TOKEN"] = UpstreamToken };
+
+    public GatewayConfig Connection(string name, Uri upstream, string extra = "") 
+    {
+        Connections.Add((name, upstream, extra));
+        return this;
+    }
+
+    public GatewayConfig TrustIssuer(string issuer, string name = "corp", string groupsClaim = "groups")
+    {
+        Issuers.Add($"""
+                - name: {name}
+                  issuer: {issuer}
+                  audience: {OidcProvider.Audience}
+                  groupsClaim: {groupsClaim}
+                  allowHttp: true
+            """);
+        return this;
+    }
+
+    public GatewayConfig Postgres(string connectionString)
+    {
+        Environment["AIRLOCK_TEST_PG"] = connectionString;
+        Store = "postgres: { env: AIRLOCK_TEST_PG }";
+        return this;
+    }
+
+    public string ToYaml()
+    {
+        var yaml = new StringBuilder();
+        yaml.AppendLine("listeners:\n  proxy: 127.0.0.1:0\n  admin: 127.0.0.1:0");
+        yaml.AppendLine("store:\n  " + Store);
+        yaml.AppendLine("identity:\n  apiKeys: " + (ApiKeys ? "true" : "false"));
+        if (Issuers.Count > 0)
+        {
+            yaml.AppendLine("  oidc:");
+            foreach (var issuer in Issuers)
+            {
+                yaml.AppendLine(issuer);
+            }
+        }
+
+        yaml.AppendLine("connections:");
+        foreach (var (name, upstream, extra) in Connections)
+        {
+            yaml.AppendLine($"  {name}:");
+            yaml.AppendLine($"    upstream: {upstream}");
+            if (!extra.Contains("credential:", StringComparison.Ordinal))
+            {
+                yaml.AppendLine("    credential: { type: bearer, secret: { env: UPSTREAM_TOKEN } }");
+            }
+
+            if (extra.Length > 0)
+            {
+                yaml.AppendLine(extra);
+            }
+        }
+
+        return yaml.ToString();
+    }
+}

@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Airlock.FunctionalTests.Infrastructure;
+
+/// <summary>What the upstream received: the request exactly as it arrived on the wire.</summary>
+public sealed record ReceivedRequest(string Method, string RawTarget, IReadOnlyDictionary<string, string> Headers, byte[] Body)
+{
+    public string? Header(string name) => Headers.TryGetValue(name, out var v) ? v : null;
+}
+
+/// <summary>
+/// A real Kestrel upstream on 127.0.0.1:0 that records every request it receives. Routes:
+/// <c>/hang</c> never answers; <c>/bytes?n=N</c> streams N bytes; <c>/spoof</c> answers with
+/// headers only the gateway may set; anything else answers 200 with a small JSON body.
+/// </summary>
+public sealed class TestUpstream : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<ReceivedRequest> _received = new();
+
+    private TestUpstream(WebApplication app) => _app = app;
+
+    public Uri BaseUri { get; private set; } = null!;
+
+    public IReadOnlyList<ReceivedRequest> Received => [.. _received];
+
+    public ReceivedRequest Only() => Assert.Single(Received);
+
+    public static async Task<TestUpstream> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var upstream = new TestUpstream(builder.Build());
+        upstream._app.Run(upstream.HandleAsync);
+        await upstream._app.StartAsync();
+        var address = upstream._app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        upstream.BaseUri = new Uri(address);
+        return upstream;
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "";
+        if (path.EndsWith("/bytes", StringComparison.Ordinal))
+        {
+            await StreamBytesAsync(context, long.Parse(context.Request.Query["n"]!, System.Globalization.CultureInfo.InvariantCulture));
+            return;
+        }
+
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        _received.Enqueue(new ReceivedRequest(context.Request.Method,
+            context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget, headers, body.ToArray()));
+
+        if (path.EndsWith("/hang", StringComparison.Ordinal))
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            return;
+        }
+
+        if (path.EndsWith("/spoof", StringComparison.Ordinal))
+        {
+            context.Response.Headers["Airlock-Session"] = "forged-by-upstream";
+            context.Response.Headers["Airlock-Review"] = "forged-by-upstream";
+        }
+
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync("{\"ok\":true}");
+    }
+
+    private static async Task StreamBytesAsync(HttpContext context, long total)
+    {
+        context.Response.ContentType = "application/octet-stream";
+        context.Response.ContentLength = total;
+        var chunk = new byte[64 * 1024];
+        Array.Fill(chunk, (byte)'x');
+        for (long sent = 0; sent < total;)
+        {
+            var n = (int)Math.Min(chunk.Length, total - sent);
+            await context.Response.Body.WriteAsync(chunk.AsMemory(0, n), context.RequestAborted);
+            sent += n;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,132 @@
+using System.Collections.Immutable;
+using Airlock.FunctionalTests.Infrastructure;
+using Airlock.Gateway.Identity.ApiKeys;
+using Airlock.Gateway.Sessions;
+using Airlock.Gateway.Storage;
+using Airlock.Gateway.Storage.Postgres;
+using Airlock.Gateway.Storage.Sqlite;
+
+namespace Airlock.FunctionalTests.Storage;
+
+/// <summary>The store contract, run against each real engine.</summary>
+public abstract class StoreContractTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+
+    protected IAirlockStore Store { get; private set; } = null!;
+
+    protected abstract Task<IAirlockStore> CreateStoreAsync();
+
+    public async Task InitializeAsync()
+    {
+        Store = await CreateStoreAsync();
+        await Store.MigrateAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync() => await Store.DisposeAsync();
+
+    [Fact]
+    public async Task Migrations_are_idempotent_and_safe_to_run_concurrently()
+    {
+        var second = await CreateSecondHandleAsync();
+        await using (second)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => second.MigrateAsync(CancellationToken.None)));
+            await Store.MigrateAsync(CancellationToken.None);
+            await Store.PingAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Api_keys_round_trip_and_revoke_by_name_or_id()
+    {
+        var key = new ApiKey("0123456789abcdef", "billing-agent", ["agents", "billing"], new byte[32], T0, null);
+        Assert.True(await Store.CreateApiKeyAsync(key, CancellationToken.None));
+        Assert.False(await Store.CreateApiKeyAsync(key with { Id = "fedcba9876543210" }, CancellationToken.None));
+
+        var found = await Store.FindApiKeyAsync("0123456789abcdef", CancellationToken.None);
+        Assert.NotNull(found);
+        Assert.Equal("billing-agent", found.Name);
+        Assert.Equal(["agents", "billing"], found.Groups.ToArray());
+        Assert.Equal(T0, found.CreatedAt);
+        Assert.False(found.IsRevoked);
+
+        var revoked = await Store.RevokeApiKeyAsync("billing-agent", T0.AddMinutes(1), CancellationToken.None);
+        Assert.Equal(T0.AddMinutes(1), revoked!.RevokedAt);
+        Assert.Null(await Store.RevokeApiKeyAsync("0123456789abcdef", T0.AddMinutes(2), CancellationToken.None));
+        Assert.True((await Store.FindApiKeyAsync("0123456789abcdef", CancellationToken.None))!.IsRevoked);
+        Assert.Empty(await Store.ListApiKeysAsync(includeRevoked: false, CancellationToken.None));
+        Assert.Single(await Store.ListApiKeysAsync(includeRevoked: true, CancellationToken.None));
+        Assert.True(await Store.CreateApiKeyAsync(key with { Id = "fedcba9876543210" }, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Sessions_round_trip_and_list_newest_first_with_filters()
+    {
+        var sessions = Enumerable.Range(0, 10).Select(i => new SessionRecord
+        {
+            Id = Guid.CreateVersion7(T0.AddSeconds(i)),
+            StartedAt = T0.AddSeconds(i),
+            Duration = TimeSpan.FromMilliseconds(1.5 + i),
+            Method = "GET",
+            Path = $"/billing/v1/{i}",
+            Status = i % 2 == 0 ? 200 : 401,
+            Connection = i % 2 == 0 ? "billing" : "crm",
+            Subject = i % 2 == 0 ? "key:agent" : null,
+            AuthMethod = i % 2 == 0 ? "apikey" : null,
+            Groups = i % 2 == 0 ? ImmutableArray.Create("agents") : [],
+            ClientAddress = "127.0.0.1",
+            RequestBytes = i,
+            ResponseBytes = 1000 + i,
+            UpstreamDuration = i % 2 == 0 ? TimeSpan.FromMilliseconds(1) : null,
+            Error = i % 2 == 0 ? null : "unauthenticated",
+        }).ToList();
+
+        await Store.AppendSessionsAsync(sessions, CancellationToken.None);
+
+        var stored = await Store.GetSessionAsync(sessions[4].Id, CancellationToken.None);
+        Assert.Equal(sessions[4] with { Groups = stored!.Groups }, stored);
+        Assert.Equal(["agents"], stored.Groups.ToArray());
+
+        var newest = await Store.ListSessionsAsync(new SessionQuery(Limit: 3), CancellationToken.None);
+        Assert.Equal([sessions[9].Id, sessions[8].Id, sessions[7].Id], newest.Select(s => s.Id));
+        var billing = await Store.ListSessionsAsync(new SessionQuery(Connection: "billing", Since: T0.AddSeconds(5)), CancellationToken.None);
+        Assert.Equal([sessions[8].Id, sessions[6].Id], billing.Select(s => s.Id));
+        var bySubject = await Store.ListSessionsAsync(new SessionQuery(Subject: "key:agent"), CancellationToken.None);
+        Assert.Equal(5, bySubject.Count);
+        Assert.Null(await Store.GetSessionAsync(Guid.NewGuid(), CancellationToken.None));
+    }
+
+    protected abstract Task<IAirlockStore> CreateSecondHandleAsync();
+}
+
+public sealed class SqliteStoreContractTests : StoreContractTests
+{
+    private readonly string _path = Path.Combine(Directory.CreateTempSubdirectory("airlock-store-").FullName, "airlock.db");
+
+    protected override Task<IAirlockStore> CreateStoreAsync() => Task.FromResult<IAirlockStore>(new SqliteStore(_path, TimeProvider.System));
+
+    protected override Task<IAirlockStore> CreateSecondHandleAsync() => CreateStoreAsync();
+
+    [Fact]
+    public async Task The_database_is_in_wal_mode()
+    {
+        await using var connection = await ((SqliteStore)Store).OpenAsync(CancellationToken.None);
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
+    }
+}
+
+public sealed class PostgresStoreContractTests : StoreContractTests
+{
+    private string? _connectionString;
+
+    protected override async Task<IAirlockStore> CreateStoreAsync()
+    {
+        _connectionString ??= await (await TestServices.Postgres).CreateDatabaseAsync();
+        return new PostgresStore(_connectionString, TimeProvider.System);
+    }
+
+    protected override Task<IAirlockStore> CreateSecondHandleAsync() => CreateStoreAsync();
+}

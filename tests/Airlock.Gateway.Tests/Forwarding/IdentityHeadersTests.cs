@@ -1,0 +1,41 @@
+using Airlock.Gateway.Forwarding;
+
+namespace Airlock.Gateway.Tests.Forwarding;
+
+public class IdentityHeadersTests
+{
+    [Theory]
+    [InlineData("Authorization")]
+    [InlineData("authorization")]
+    [InlineData("Proxy-Authorization")]
+    [InlineData("Cookie")]
+    [InlineData("Forwarded")]
+    [InlineData("X-Forwarded-User")]
+    [InlineData("X-Forwarded-For")]
+    [InlineData("x-auth-request-email")]
+    [InlineData("Remote-User")]
+    [InlineData("X-Remote-Group")]
+    [InlineData("X-Amzn-Oidc-Identity")]
+    [InlineData("X-MS-CLIENT-PRINCIPAL-NAME")]
+    [InlineData("X-Goog-Authenticated-User-Email")]
+    [InlineData("Cf-Access-Jwt-Assertion")]
+    [InlineData("X-Pomerium-Jwt-Assertion")]
+    [InlineData("Airlock-Session")]
+    [InlineData("X-Airlock-Subject")]
+    [InlineData("Impersonate-User")]
+    public void Identity_claiming_headers_are_recognised(string name)
+    {
+        Assert.True(IdentityHeaders.IsIdentityHeader(name));
+    }
+
+    [Theory]
+    [InlineData("Accept")]
+    [InlineData("Content-Type")]
+    [InlineData("X-Request-Id")]
+    [InlineData("User-Agent")]
+    [InlineData("Idempotency-Key")]
+    public void Ordinary_headers_pass(string name)
+    {
+        Assert.False(IdentityHeaders.IsIdentityHeader(name));
+    }
+}

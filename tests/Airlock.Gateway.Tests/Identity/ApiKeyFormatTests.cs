@@ -1,0 +1,48 @@
+using Airlock.Gateway.Identity.ApiKeys;
+
+namespace Airlock.Gateway.Tests.Identity;
+
+public class ApiKeyFormatTests
+{
+    [Fact]
+    public void A_generated_key_parses_back_and_matches_its_hash()
+    {
+        var (id, text, hash) = ApiKeyFormat.Generate();
+
+        Assert.StartsWith("alk_" + id + "_", text, StringComparison.Ordinal);
+        Assert.Equal(ApiKeyFormat.Length, text.Length);
+        Assert.True(ApiKeyFormat.TryParse(text, out var parsedId, out var secret));
+        Assert.Equal(id, parsedId);
+        Assert.True(ApiKeyFormat.Matches(secret, hash));
+    }
+
+    [Fact]
+    public void Two_keys_never_share_an_id_or_secret()
+    {
+        var keys = Enumerable.Range(0, 1000).Select(_ => ApiKeyFormat.Generate()).ToList();
+
+        Assert.Equal(1000, keys.Select(k => k.Id).Distinct().Count());
+        Assert.Equal(1000, keys.Select(k => k.Text).Distinct().Count());
+    }
+
+    [Fact]
+    public void A_changed_secret_does_not_match()
+    {
+        var (_, text, hash) = ApiKeyFormat.Generate();
+        var tampered = text[..^1] + (text[^1] == 'A' ? 'B' : 'A');
+
+        Assert.True(ApiKeyFormat.TryParse(tampered, out _, out var secret));
+        Assert.False(ApiKeyFormat.Matches(secret, hash));
+    }
+
+    [Theory]
+    [InlineData("alk_short")]
+    [InlineData("xyz_0123456789abcdef_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    [InlineData("alk_0123456789ABCDEF_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    [InlineData("alk_0123456789abcdef-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    [InlineData("alk_0123456789abcdef_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    public void Malformed_keys_do_not_parse(string text)
+    {
+        Assert.False(ApiKeyFormat.TryParse(text, out _, out _));
+    }
+}
