@@ -71,6 +71,11 @@ public static partial class ConfigLoader
         {
             reader.Error(YamlConfigReader.Child(map, "name"), path + ".name", "must be lowercase letters, digits and '-', at most 63 characters");
         }
+        else if (name is "key" or "airlock")
+        {
+            // Subjects are "<issuer>:<sub>" and API keys' are "key:<name>": the names must not meet.
+            reader.Error(YamlConfigReader.Child(map, "name"), path + ".name", $"'{name}' is reserved for Airlock's own API keys");
+        }
 
         var allowHttp = reader.Bool(map, "allowHttp", path, defaultValue: false);
         var issuer = reader.String(map, "issuer", path, required: true);
@@ -94,12 +99,20 @@ public static partial class ConfigLoader
         }
 
         var audiences = reader.StringList(map, "audience", path, []);
-        if (audiences.IsEmpty && YamlConfigReader.Child(map, "audience") is null)
+        if (audiences.IsEmpty)
         {
-            reader.Error(map, path + ".audience", "is required: a token issued for another service must not be accepted here");
+            reader.Error(YamlConfigReader.Child(map, "audience") ?? map, path + ".audience",
+                "is required: a token issued for another service must not be accepted here");
         }
 
+        // An empty list would not mean "none": the token library skips a check whose list is
+        // empty, so each of these must name at least one value.
         var algorithms = reader.StringList(map, "algorithms", path, DefaultAlgorithms);
+        if (algorithms.IsEmpty)
+        {
+            reader.Error(YamlConfigReader.Child(map, "algorithms"), path + ".algorithms", "must name at least one algorithm");
+        }
+
         foreach (var alg in algorithms)
         {
             if (!AllowedAlgorithms.Contains(alg))
@@ -110,6 +123,11 @@ public static partial class ConfigLoader
         }
 
         var tokenTypes = reader.StringList(map, "tokenTypes", path, ["at+jwt"]);
+        if (tokenTypes.IsEmpty)
+        {
+            reader.Error(YamlConfigReader.Child(map, "tokenTypes"), path + ".tokenTypes", "must name at least one token type");
+        }
+
         var groupsClaim = reader.String(map, "groupsClaim", path, required: false) ?? "groups";
         var skew = reader.Duration(map, "clockSkew", path, TimeSpan.FromSeconds(30), TimeSpan.Zero, TimeSpan.FromMinutes(5));
 

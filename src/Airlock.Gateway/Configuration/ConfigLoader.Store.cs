@@ -1,3 +1,4 @@
+using Npgsql;
 using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
@@ -33,6 +34,22 @@ public static partial class ConfigLoader
         }
 
         var connectionString = secrets.Resolve(postgres, "store.postgres");
-        return connectionString is null ? null : new PostgresStoreConfig(connectionString);
+        if (connectionString is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(connectionString.Reveal());
+        }
+        catch (ArgumentException)
+        {
+            // Npgsql's message quotes the offending part, which may be the password.
+            reader.Error(postgres, "store.postgres", $"the value of {connectionString.Source} is not a valid PostgreSQL connection string");
+            return null;
+        }
+
+        return new PostgresStoreConfig(connectionString);
     }
 }

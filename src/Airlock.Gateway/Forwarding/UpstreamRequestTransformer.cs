@@ -11,10 +11,14 @@ namespace Airlock.Gateway.Forwarding;
 /// Shapes the request YARP sends upstream and the response it returns:
 /// <list type="bullet">
 /// <item>the URL is the connection's base plus the normalised path and the query as sent;</item>
-/// <item>hop-by-hop headers go, including any the caller named in <c>Connection</c> (RFC 9110 §7.6.1);</item>
-/// <item>identity and credential headers go (<see cref="IdentityHeaders"/>), and the
+/// <item>hop-by-hop headers go, including any the caller named in <c>Connection</c> (RFC 9110
+/// §7.6.1), except the <c>Content-*</c> headers: removing those would make the upstream read
+/// the body differently from what the gateway inspected;</item>
+/// <item>headers the upstream would trust go (<see cref="UntrustedHeaders"/>), and the
 /// connection's own credential is injected;</item>
-/// <item><c>X-Forwarded-For/Proto/Host/Prefix</c> are set by the gateway, never passed on;</item>
+/// <item><c>X-Forwarded-For/Proto/Prefix</c> are set by the gateway, never passed on.
+/// <c>X-Forwarded-Host</c> is not sent: its only source would be the caller's own
+/// <c>Host</c> header, which upstreams then trust to build links;</item>
 /// <item>on the way back, <c>Airlock-*</c> headers from the upstream are dropped, so an
 /// upstream cannot speak for the gateway.</item>
 /// </list>
@@ -37,7 +41,7 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
 
         foreach (var header in request.Headers)
         {
-            if (IdentityHeaders.IsIdentityHeader(header.Key))
+            if (UntrustedHeaders.IsUntrusted(header.Key))
             {
                 Remove(proxyRequest, header.Key);
             }
@@ -45,7 +49,10 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
 
         foreach (var named in request.Headers.GetCommaSeparatedValues(HeaderNames.Connection))
         {
-            Remove(proxyRequest, named);
+            if (!ContentHeaders.Contains(named))
+            {
+                Remove(proxyRequest, named);
+            }
         }
 
         // The upstream's own host name, not the gateway's.
@@ -59,7 +66,6 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
         }
 
         headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
-        headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
         headers.TryAddWithoutValidation("X-Forwarded-Prefix", "/" + route.Name);
 
         var credential = route.Config.Credential;

@@ -68,26 +68,27 @@ public sealed partial class IdentityMiddleware(
         }
 
         var principal = result.Principal;
-        var subject = principal.FindFirst("sub")?.Value;
-        if (string.IsNullOrEmpty(subject))
+        var sub = principal.FindFirst("sub")?.Value;
+        if (string.IsNullOrEmpty(sub))
         {
             await ChallengeAsync(context, session, "the token has no sub claim", invalidToken: true);
             return;
         }
 
-        var groupClaim = groupsClaim ?? ApiKeyAuthenticationHandler.GroupClaim;
         var groups = ImmutableArray.CreateBuilder<string>();
-        foreach (var claim in principal.FindAll(groupClaim))
+        foreach (var claim in principal.FindAll(groupsClaim ?? ApiKeyAuthenticationHandler.GroupClaim))
         {
             groups.Add(claim.Value);
         }
 
-        session.Identity = new CallerIdentity(
-            subject,
-            groupsClaim is null ? CallerIdentity.ApiKeyMethod : CallerIdentity.OidcMethod,
-            issuerName,
-            principal.FindFirst(ApiKeyAuthenticationHandler.KeyNameClaim)?.Value,
-            groups.ToImmutable());
+        // Airlock's own claims are read only from what the API key handler built: a token
+        // carrying "airlock:key_name" is still a token.
+        session.Identity = groupsClaim is null
+            ? new CallerIdentity(sub, CallerIdentity.ApiKeyMethod, issuerName,
+                principal.FindFirst(ApiKeyAuthenticationHandler.KeyNameClaim)!.Value,
+                principal.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)!.Value,
+                groups.ToImmutable())
+            : new CallerIdentity($"{issuerName}:{sub}", CallerIdentity.OidcMethod, issuerName, null, null, groups.ToImmutable());
         await next(context);
     }
 

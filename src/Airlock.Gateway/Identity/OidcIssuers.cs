@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Airlock.Gateway.Configuration;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Airlock.Gateway.Identity;
 
@@ -24,20 +25,34 @@ public sealed class OidcIssuers
     public OidcIssuerConfig? Find(string token, out string? failure)
     {
         failure = null;
-        string? iss;
+        if (token.AsSpan().Count('.') == 4)
+        {
+            failure = "encrypted tokens (JWE) are not accepted; send a signed access token";
+            return null;
+        }
+
+        JsonWebToken jwt;
         try
         {
-            iss = new JsonWebToken(token).Issuer;
+            jwt = new JsonWebToken(token);
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or FormatException or System.Text.Json.JsonException or SecurityTokenException)
         {
             failure = "the bearer token is neither an Airlock API key nor a JWT";
             return null;
         }
 
-        if (string.IsNullOrEmpty(iss) || !_byIssuer.TryGetValue(iss, out var issuer))
+        if (string.IsNullOrEmpty(jwt.Issuer) || !_byIssuer.TryGetValue(jwt.Issuer, out var issuer))
         {
             failure = "the token's issuer is not trusted";
+            return null;
+        }
+
+        // JwtBearer enforces the allow-list too, but reports a refused algorithm as a bad
+        // signature; checking the header first gives the caller the true reason.
+        if (!issuer.Algorithms.Contains(jwt.Alg))
+        {
+            failure = "the token's signing algorithm is not accepted";
             return null;
         }
 

@@ -32,4 +32,12 @@ public enum NormalizationError
 
     /// <summary>A '#' in the target: fragments are never sent to a server.</summary>
     Fragment,
+
+    /// <summary>A ';' in the path: Tomcat, Jetty and Spring strip ";params" from each segment
+    /// before resolving dot segments, so <c>/x/..;/admin</c> climbs out there and not here.</summary>
+    PathParameter,
+
+    /// <summary><c>%25</c> followed by two hex digits: an upstream that decodes twice would read
+    /// <c>%252e</c> as '.', which no rule here saw.</summary>
+    DoubleEncoding,
 }

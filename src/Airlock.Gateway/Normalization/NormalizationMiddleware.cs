@@ -39,6 +39,8 @@ public sealed class NormalizationMiddleware(RequestDelegate next)
         NormalizationError.InvalidUtf8 => "invalid-utf8",
         NormalizationError.Traversal => "traversal",
         NormalizationError.Fragment => "fragment",
+        NormalizationError.PathParameter => "path-parameter",
+        NormalizationError.DoubleEncoding => "double-encoding",
         _ => "unknown",
     };
 
@@ -53,6 +55,8 @@ public sealed class NormalizationMiddleware(RequestDelegate next)
         NormalizationError.InvalidUtf8 => "the target's percent-encoded bytes are not valid UTF-8 (overlong forms included)",
         NormalizationError.Traversal => "a '..' segment climbs out of the connection's path",
         NormalizationError.Fragment => "the target contains a '#' fragment",
+        NormalizationError.PathParameter => "the path contains ';', which some servers read as the start of path parameters; encode it as %3B",
+        NormalizationError.DoubleEncoding => "the path contains an escaped '%' followed by two hex digits (double encoding)",
         _ => "the request target is not acceptable",
     };
 }

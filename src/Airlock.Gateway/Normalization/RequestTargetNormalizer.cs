@@ -13,7 +13,8 @@ namespace Airlock.Gateway.Normalization;
 /// <item>percent-escapes of unreserved characters (RFC 3986 §2.3) are decoded, so
 /// <c>%61dmin</c> and <c>admin</c>, <c>%2e%2e</c> and <c>..</c> are the same; every other escape
 /// is kept, in upper-case hex;</item>
-/// <item>ambiguous forms are refused (see <see cref="NormalizationError"/>);</item>
+/// <item>ambiguous forms are refused (see <see cref="NormalizationError"/>): among them ';'
+/// path parameters and double encoding, which some upstreams read differently;</item>
 /// <item>repeated slashes collapse to one;</item>
 /// <item>'.' and '..' segments are removed (RFC 3986 §5.2.4); a '..' that would leave the
 /// first segment, the connection, is refused.</item>
@@ -84,7 +85,7 @@ public static class RequestTargetNormalizer
             var c = raw[i];
             if (c != '%')
             {
-                var error = CheckRaw(c);
+                var error = c == ';' ? NormalizationError.PathParameter : CheckRaw(c);
                 if (error != NormalizationError.None)
                 {
                     return error;
@@ -119,6 +120,12 @@ public static class RequestTargetNormalizer
                 }
 
                 continue;
+            }
+
+            // "%25" then two hex digits: the escape of an escape.
+            if (b == (byte)'%' && TryHexByte(raw, i + 2, out _))
+            {
+                return NormalizationError.DoubleEncoding;
             }
 
             var decodedError = CheckDecoded(b);
@@ -296,6 +303,37 @@ public static class RequestTargetNormalizer
         }
 
         return NormalizationError.None;
+    }
+
+    /// <summary>
+    /// A raw target made safe to store and print, for requests that could not be normalised:
+    /// control, space and non-ASCII characters are percent-escaped, and it is cut to
+    /// <paramref name="maxLength"/> characters.
+    /// </summary>
+    public static string EscapeForRecord(string raw, int maxLength)
+    {
+        var span = raw.AsSpan(0, Math.Min(raw.Length, maxLength));
+        if (!span.ContainsAnyExceptInRange('!', '~'))
+        {
+            return span.Length == raw.Length ? raw : span.ToString();
+        }
+
+        var escaped = new System.Text.StringBuilder(span.Length + 16);
+        Span<char> hex = stackalloc char[3];
+        foreach (var c in span)
+        {
+            if (c is > ' ' and < (char)0x7F)
+            {
+                escaped.Append(c);
+            }
+            else
+            {
+                WriteEscape((byte)Math.Min((int)c, 0xFF), hex);
+                escaped.Append(hex);
+            }
+        }
+
+        return escaped.ToString();
     }
 
     private static NormalizationError CheckRaw(char c) => c switch

@@ -1,4 +1,5 @@
 using Airlock.Gateway.Errors;
+using Airlock.Gateway.Normalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -24,8 +25,10 @@ public sealed partial class SessionMiddleware(
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
         var queryAt = rawTarget.IndexOf('?', StringComparison.Ordinal);
         var rawPath = queryAt < 0 ? rawTarget : rawTarget[..queryAt];
+        // Until normalisation replaces it, the session holds the raw path, escaped: it may hold
+        // control characters meant for whoever reads it later in a terminal.
         var session = new SessionFeature(Guid.CreateVersion7(startedAt), startedAt, timeProvider.GetTimestamp(),
-            context.Request.Method, rawPath.Length <= 2048 ? rawPath : rawPath[..2048]);
+            context.Request.Method, RequestTargetNormalizer.EscapeForRecord(rawPath, 2048));
         context.Features.Set(session);
 
         // Set when the response starts, so it survives anything that clears headers before and
@@ -75,6 +78,7 @@ public sealed partial class SessionMiddleware(
             AuthMethod = identity?.AuthMethod,
             Issuer = identity?.Issuer,
             KeyName = identity?.KeyName,
+            KeyId = identity?.KeyId,
             Groups = identity?.Groups ?? [],
             ClientAddress = context.Connection.RemoteIpAddress?.ToString(),
             RequestBytes = session.RequestBytes,

@@ -33,6 +33,8 @@ public sealed record SessionRecord
 
     public string? KeyName { get; init; }
 
+    public string? KeyId { get; init; }
+
     public ImmutableArray<string> Groups { get; init; } = [];
 
     public string? ClientAddress { get; init; }

@@ -6,15 +6,24 @@ using Microsoft.Extensions.Logging;
 namespace Airlock.Gateway.Sessions;
 
 /// <summary>
-/// Writes session records to the store in batches, off the request path. The queue is
-/// bounded: when the store falls behind, requests wait for room (back-pressure) rather than
-/// a record being dropped. A batch that fails to write is retried, not discarded. Shutdown
-/// drains what is queued.
+/// Writes session records to the store in batches, off the request path.
+/// <list type="bullet">
+/// <item>The queue is bounded: when the store falls behind, finishing requests wait for room
+/// (back-pressure) rather than a record being dropped.</item>
+/// <item>A batch that fails is retried with back-off until it is written; the loop does not
+/// move on, so the queue fills and back-pressure reaches the callers.</item>
+/// <item>A batch the store refuses for its data (a constraint, a value it cannot hold) is
+/// written one record at a time, so one record the store will never take cannot wedge the
+/// gateway; that record is logged as critical with its session id.</item>
+/// <item>Shutdown drains the queue until the host's shutdown timeout.</item>
+/// </list>
 /// </summary>
-public sealed partial class SessionWriter(ISessionStore store, TimeProvider timeProvider, ILogger<SessionWriter> logger) : BackgroundService
+public sealed partial class SessionWriter(IAirlockStore store, TimeProvider timeProvider, ILogger<SessionWriter> logger) : BackgroundService
 {
     public const int Capacity = 8192;
     private const int MaxBatch = 512;
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
     private readonly Channel<SessionRecord> _queue = Channel.CreateBounded<SessionRecord>(
         new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
@@ -30,45 +39,60 @@ public sealed partial class SessionWriter(ISessionStore store, TimeProvider time
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<SessionRecord>(MaxBatch);
-        var retryDelay = TimeSpan.FromMilliseconds(100);
-        // Reads until the queue is completed at shutdown, so nothing queued is left behind.
-        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        try
         {
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var record))
+            // Reads until the queue is completed at shutdown, so nothing queued is left behind.
+            while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
             {
-                batch.Add(record);
-            }
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var record))
+                {
+                    batch.Add(record);
+                }
 
+                await WriteUntilStoredAsync(batch);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (_abandon.IsCancellationRequested)
+        {
+            var lost = batch.Count + _queue.Reader.Count;
+            Log.Abandoned(logger, lost);
+        }
+    }
+
+    private async Task WriteUntilStoredAsync(List<SessionRecord> batch)
+    {
+        var delay = FirstRetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
             try
             {
                 await store.AppendSessionsAsync(batch, _abandon.Token);
-                batch.Clear();
-                retryDelay = TimeSpan.FromMilliseconds(100);
+                return;
             }
-            catch (OperationCanceledException) when (_abandon.IsCancellationRequested)
+            catch (Exception ex) when (StoreErrors.IsDataRejection(ex))
             {
-                break;
-            }
-            catch (Exception ex)
-            {
-                Log.WriteFailed(logger, ex, batch.Count, retryDelay);
-                try
+                if (batch.Count == 1)
                 {
-                    await Task.Delay(retryDelay, timeProvider, _abandon.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
+                    Log.Rejected(logger, ex, batch[0].Id);
+                    return;
                 }
 
-                retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-            }
-        }
+                // One record the store refuses must not hold back the others: find it.
+                foreach (var record in batch)
+                {
+                    await WriteUntilStoredAsync([record]);
+                }
 
-        var lost = batch.Count + _queue.Reader.Count;
-        if (lost > 0)
-        {
-            Log.Abandoned(logger, lost);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !_abandon.IsCancellationRequested)
+            {
+                Log.WriteFailed(logger, ex, batch.Count, attempt, delay);
+            }
+
+            await Task.Delay(delay, timeProvider, _abandon.Token);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
         }
     }
 
@@ -80,9 +104,9 @@ public sealed partial class SessionWriter(ISessionStore store, TimeProvider time
             return;
         }
 
-        // Give the drain until the host's shutdown timeout, then give up loudly.
-        using var registration = cancellationToken.Register(() => _abandon.Cancel());
-        await ExecuteTask.WaitAsync(Timeout.InfiniteTimeSpan, timeProvider, CancellationToken.None);
+        // Drain until the host's shutdown timeout, then give up loudly.
+        using var registration = cancellationToken.Register(_abandon.Cancel);
+        await ExecuteTask;
     }
 
     public override void Dispose()
@@ -93,10 +117,13 @@ public sealed partial class SessionWriter(ISessionStore store, TimeProvider time
 
     private static partial class Log
     {
-        [LoggerMessage(2001, LogLevel.Error, "Writing {Count} session records failed; retrying in {Delay}")]
-        public static partial void WriteFailed(ILogger logger, Exception exception, int count, TimeSpan delay);
+        [LoggerMessage(2001, LogLevel.Error, "Writing {Count} session records failed (attempt {Attempt}); retrying in {Delay}")]
+        public static partial void WriteFailed(ILogger logger, Exception exception, int count, int attempt, TimeSpan delay);
 
         [LoggerMessage(2002, LogLevel.Critical, "Shutdown timed out with {Count} session records not written")]
         public static partial void Abandoned(ILogger logger, int count);
+
+        [LoggerMessage(2003, LogLevel.Critical, "The store refused the record of session {SessionId}; it is not stored")]
+        public static partial void Rejected(ILogger logger, Exception exception, Guid sessionId);
     }
 }

@@ -47,16 +47,22 @@ internal static class ConfigOption
             return null;
         }
 
-        var store = StoreFactory.Create(storeConfig, TimeProvider.System);
+        IAirlockStore? store = null;
         try
         {
+            store = StoreFactory.Create(storeConfig, TimeProvider.System);
             await store.MigrateAsync(cancellationToken);
             return store;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            parse.InvocationConfiguration.Error.WriteLine($"error: the {store.Engine} store could not be opened: {ex.Message}");
-            await store.DisposeAsync();
+            // The type, not the message: a driver's message can quote the connection string.
+            parse.InvocationConfiguration.Error.WriteLine($"error: the {storeConfig.Engine} store could not be opened ({ex.GetType().Name}): {Printable.Text(ex.Message)}");
+            if (store is not null)
+            {
+                await store.DisposeAsync();
+            }
+
             return null;
         }
     }

@@ -107,5 +107,5 @@ internal static class KeysCommand
         return command;
     }
 
-    private static string Groups(ApiKey key) => key.Groups.IsEmpty ? "-" : string.Join(',', key.Groups);
+    private static string Groups(ApiKey key) => key.Groups.IsEmpty ? "-" : Printable.Text(string.Join(',', key.Groups));
 }

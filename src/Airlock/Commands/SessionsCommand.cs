@@ -39,7 +39,7 @@ internal static class SessionsCommand
             foreach (var s in rows)
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{s.Id,-36}  {s.StartedAt:yyyy-MM-ddTHH:mm:ss.fffZ}  {s.Status,6}  {s.Duration.TotalMilliseconds,7:0.0}  {s.Subject ?? "-",-24}  {s.Method,-7}  {s.Path}"));
+                    $"{s.Id,-36}  {s.StartedAt:yyyy-MM-ddTHH:mm:ss.fffZ}  {s.Status,6}  {s.Duration.TotalMilliseconds,7:0.0}  {Printable.Text(s.Subject),-24}  {Printable.Text(s.Method),-7}  {Printable.Text(s.Path)}"));
             }
 
             return 0;

@@ -38,6 +38,7 @@ public sealed class ApiKeyTests : IAsyncLifetime
         Assert.Equal("key:billing-agent", session.Subject);
         Assert.Equal("apikey", session.AuthMethod);
         Assert.Equal("billing-agent", session.KeyName);
+        Assert.Equal(key[4..20], session.KeyId);
         Assert.Equal(["agents", "billing"], session.Groups.ToArray());
     }
 

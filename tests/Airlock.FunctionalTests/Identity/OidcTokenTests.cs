@@ -43,8 +43,9 @@ public sealed class OidcTokenTests : IAsyncLifetime
         Assert.DoesNotContain(received.Headers, h => h.Value.Contains(token, StringComparison.Ordinal)
             || h.Value.Contains(token.Split('.')[2], StringComparison.Ordinal));
         var session = await _gateway.SessionAsync(response);
-        Assert.Equal("billing-agent", session.Subject);
+        Assert.Equal("corp:billing-agent", session.Subject);
         Assert.Equal("oidc", session.AuthMethod);
+        Assert.Null(session.KeyName);
         Assert.Equal("corp", session.Issuer);
         Assert.Equal(["agents", "billing"], session.Groups.ToArray());
     }
@@ -102,7 +103,7 @@ public sealed class OidcTokenTests : IAsyncLifetime
         var header = Base64UrlEncoder.Encode("""{"alg":"none","typ":"at+jwt"}""");
         var payload = Base64UrlEncoder.Encode(JsonSerializer.Serialize(Claims()));
 
-        await AssertRefusedAsync($"{header}.{payload}.", "the token's signature is not valid");
+        await AssertRefusedAsync($"{header}.{payload}.", "the token's signing algorithm is not accepted");
     }
 
     [Fact]
@@ -120,9 +121,7 @@ public sealed class OidcTokenTests : IAsyncLifetime
         var payload = Base64UrlEncoder.Encode(JsonSerializer.Serialize(Claims()));
         var signature = Base64UrlEncoder.Encode(HMACSHA256.HashData(publicKeyPem, Encoding.ASCII.GetBytes($"{header}.{payload}")));
 
-        // HS256 is not in the allow-list and the JWKS holds no symmetric key, so no key can
-        // verify it: IdentityModel reports it as a signature failure.
-        await AssertRefusedAsync($"{header}.{payload}.{signature}", "the token's signature is not valid");
+        await AssertRefusedAsync($"{header}.{payload}.{signature}", "the token's signing algorithm is not accepted");
     }
 
     [Fact]
@@ -143,10 +142,39 @@ public sealed class OidcTokenTests : IAsyncLifetime
         await AssertRefusedAsync(token, "the token has no expiry");
     }
 
-    [Fact]
-    public async Task Something_that_is_not_a_token_is_refused()
+    [Theory]
+    [InlineData("not-a-jwt-at-all")]
+    [InlineData("eyJhbGciOiJSUzI1NiJ9.bm90LWpzb24.c2ln")]
+    [InlineData("a.b.c")]
+    public async Task Something_that_is_not_a_token_is_refused(string token)
     {
-        await AssertRefusedAsync("not-a-jwt-at-all", "the bearer token is neither an Airlock API key nor a JWT");
+        await AssertRefusedAsync(token, "the bearer token is neither an Airlock API key nor a JWT");
+    }
+
+    [Fact]
+    public async Task An_encrypted_token_is_refused_with_a_clear_reason()
+    {
+        await AssertRefusedAsync("eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d",
+            "encrypted tokens (JWE) are not accepted; send a signed access token");
+    }
+
+    [Fact]
+    public async Task A_token_cannot_pass_for_an_api_key()
+    {
+        var claims = Claims();
+        claims["sub"] = "key:billing-agent";
+        claims["airlock:key_name"] = "billing-agent";
+        claims["airlock:key_id"] = "0123456789abcdef";
+        var token = await _idp.SignAsync(claims);
+
+        using var response = await _gateway.Proxy.SendAsync(TestGateway.Get("/billing/x", token));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var session = await _gateway.SessionAsync(response);
+        Assert.Equal("corp:key:billing-agent", session.Subject);
+        Assert.Equal("oidc", session.AuthMethod);
+        Assert.Null(session.KeyName);
+        Assert.Null(session.KeyId);
     }
 
     private async Task AssertRefusedAsync(string token, string detail)
@@ -169,5 +197,46 @@ public sealed class OidcTokenTests : IAsyncLifetime
             ["exp"] = (exp ?? issuedAt.AddMinutes(5)).ToUnixTimeSeconds(),
             ["groups"] = new[] { "agents" },
         };
+    }
+}
+
+/// <summary>Several issuers at once, each with its own settings.</summary>
+public sealed class MultipleIssuerTests
+{
+    [Fact]
+    public async Task Tokens_from_every_trusted_issuer_are_accepted_and_attributed()
+    {
+        var corp = await TestServices.Idp;
+        var partner = await TestServices.OtherIdp;
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var gateway = await TestGateway.StartAsync(new GatewayConfig()
+            .Connection("billing", upstream.BaseUri)
+            .TrustIssuer(corp.Issuer, "corp")
+            .TrustIssuer(partner.Issuer, "partner"));
+
+        using var fromCorp = await gateway.Proxy.SendAsync(TestGateway.Get("/billing/a", await corp.TokenAsync("billing-agent")));
+        using var fromPartner = await gateway.Proxy.SendAsync(TestGateway.Get("/billing/b", await partner.TokenAsync("report-agent")));
+
+        Assert.Equal(HttpStatusCode.OK, fromCorp.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, fromPartner.StatusCode);
+        Assert.Equal("corp", (await gateway.SessionAsync(fromCorp)).Issuer);
+        var partnerSession = await gateway.SessionAsync(fromPartner);
+        Assert.Equal("partner", partnerSession.Issuer);
+        Assert.Equal("partner:report-agent", partnerSession.Subject);
+    }
+
+    [Fact]
+    public async Task A_token_signed_with_an_algorithm_outside_the_allow_list_is_refused()
+    {
+        var idp = await TestServices.Idp;
+        await using var upstream = await TestUpstream.StartAsync();
+        var config = new GatewayConfig().Connection("billing", upstream.BaseUri).TrustIssuer(idp.Issuer);
+        config.Issuers[0] += "\n      algorithms: [ES256]";
+        await using var gateway = await TestGateway.StartAsync(config);
+
+        using var response = await gateway.Proxy.SendAsync(TestGateway.Get("/billing/a", await idp.TokenAsync("billing-agent")));
+
+        await ApiKeyTests.AssertUnauthenticatedAsync(response, "the token's signing algorithm is not accepted");
+        Assert.Empty(upstream.Received);
     }
 }

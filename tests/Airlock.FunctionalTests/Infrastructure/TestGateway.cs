@@ -43,7 +43,7 @@ public sealed class TestGateway : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestGateway> StartAsync(GatewayConfig config, TimeProvider? timeProvider = null)
+    public static async Task<TestGateway> StartAsync(GatewayConfig config, TimeProvider? timeProvider = null, CapturedLogs? logs = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("airlock-test-").FullName;
         var path = Path.Combine(directory, "airlock.yaml");
@@ -54,7 +54,20 @@ public sealed class TestGateway : IAsyncDisposable
         var app = AirlockGateway.Build(result.Config!, new AirlockGatewayOptions
         {
             TimeProvider = timeProvider,
-            ConfigureLogging = logging => logging.SetMinimumLevel(LogLevel.Warning),
+            ConfigureLogging = logging =>
+            {
+                if (logs is null)
+                {
+                    logging.SetMinimumLevel(LogLevel.Warning);
+                }
+                else
+                {
+                    logging.ClearProviders();
+                    logging.SetMinimumLevel(LogLevel.Trace);
+                    logging.AddFilter(_ => true);
+                    logging.AddProvider(logs);
+                }
+            },
         });
         var (proxy, admin) = await AirlockGateway.StartAsync(app, CancellationToken.None);
         return new TestGateway(app, directory, proxy, admin);

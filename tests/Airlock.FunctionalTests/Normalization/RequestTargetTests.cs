@@ -57,6 +57,8 @@ public sealed class RequestTargetTests : IAsyncLifetime
     [InlineData("/billing/../admin/x", "traversal")]
     [InlineData("/billing/%2e%2e/admin/x", "traversal")]
     [InlineData("/billing/v1/%0d%0aX-Injected:%20yes", "invalid-character")]
+    [InlineData("/billing/v1;a/..;/admin", "path-parameter")]
+    [InlineData("/billing/%252e%252e/admin", "double-encoding")]
     public async Task Ambiguous_targets_are_refused_before_anything_else(string target, string reason)
     {
         var response = await RawHttp.SendAsync(_gateway.ProxyUri, target, _key);

@@ -43,7 +43,7 @@ public sealed class PostgresGatewayTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, withToken.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Equal("key:pg-agent", (await _gateway.SessionAsync(withKey)).Subject);
-        Assert.Equal("report-agent", (await _gateway.SessionAsync(withToken)).Subject);
+        Assert.Equal("corp:report-agent", (await _gateway.SessionAsync(withToken)).Subject);
         Assert.Equal(401, (await _gateway.SessionAsync(refused)).Status);
         Assert.Equal(["/v1/a", "/v1/b"], _upstream.Received.Select(r => r.RawTarget));
     }

@@ -168,6 +168,11 @@ public class ConfigLoaderTests
     [InlineData("algorithms: [RS256, ES256]", "algorithms: [none]", "'none' is not allowed")]
     [InlineData("issuer: https://login.example.com/", "issuer: http://login.example.com/", "is plain http")]
     [InlineData("      audience: [urn:airlock, urn:other]\n", "", "audience: is required")]
+    [InlineData("audience: [urn:airlock, urn:other]", "audience: []", "audience: is required")]
+    [InlineData("algorithms: [RS256, ES256]", "algorithms: []", "must name at least one algorithm")]
+    [InlineData("clockSkew: 10s", "clockSkew: 10s\n      tokenTypes: []", "must name at least one token type")]
+    [InlineData("name: corp", "name: key", "'key' is reserved")]
+    [InlineData("name: corp", "name: airlock", "'airlock' is reserved")]
     public void Unsafe_identity_settings_are_refused(string from, string to, string message)
     {
         var result = Load(Valid.Replace(from, to, StringComparison.Ordinal));
@@ -201,6 +206,11 @@ public class ConfigLoaderTests
         var postgres = Load(Valid.Replace("  sqlite: ./data/airlock.db", "  postgres: { env: PG }", StringComparison.Ordinal));
 
         Assert.Contains(both.Errors, e => e.Message.Contains("exactly one engine", StringComparison.Ordinal));
+        var malformed = ConfigLoader.Load(Valid.Replace("  sqlite: ./data/airlock.db", "  postgres: { env: BAD_PG }", StringComparison.Ordinal),
+            "/etc/airlock/airlock.yaml", name => name == "BAD_PG" ? "Host=x;Pasword=hunter2" : Env.GetValueOrDefault(name));
+        var error = Assert.Single(malformed.Errors);
+        Assert.Equal("the value of env:BAD_PG is not a valid PostgreSQL connection string", error.Message);
+        Assert.DoesNotContain("hunter2", error.ToString(), StringComparison.Ordinal);
         Assert.Equal("Host=127.0.0.1;Username=postgres;Password=pw",
             Assert.IsType<PostgresStoreConfig>(postgres.Config!.Store).ConnectionString.Reveal());
     }

@@ -23,13 +23,15 @@ public class RequestTargetNormalizerTests
     [InlineData("/billing/a%20b", "/billing/a%20b")]
     [InlineData("/billing/a%3fb", "/billing/a%3Fb")]
     [InlineData("/billing/100%25", "/billing/100%25")]
-    [InlineData("/billing/%252e%252e", "/billing/%252e%252e")]
+    [InlineData("/billing/50%25", "/billing/50%25")]
+    [InlineData("/billing/50%25off", "/billing/50%25off")]
     [InlineData("/billing/caf%C3%A9", "/billing/caf%C3%A9")]
     [InlineData("/billing/caf%c3%a9", "/billing/caf%C3%A9")]
     [InlineData("/billing/%F0%9F%94%91", "/billing/%F0%9F%94%91")]
     [InlineData("/billing/a\"b", "/billing/a%22b")]
     [InlineData("/billing/{id}", "/billing/%7Bid%7D")]
-    [InlineData("/billing/user@x:1;a=b,c+d", "/billing/user@x:1;a=b,c+d")]
+    [InlineData("/billing/user@x:1,a=b,c+d!$&'()*", "/billing/user@x:1,a=b,c+d!$&'()*")]
+    [InlineData("/billing/a%3Bb", "/billing/a%3Bb")]
     [InlineData("/billing/...", "/billing/...")]
     [InlineData("/billing/.hidden", "/billing/.hidden")]
     public void Paths_have_one_canonical_form(string raw, string canonical)
@@ -71,6 +73,10 @@ public class RequestTargetNormalizerTests
     [InlineData("/../billing", NormalizationError.Traversal)]
     [InlineData("/..", NormalizationError.Traversal)]
     [InlineData("/billing/v1#frag", NormalizationError.Fragment)]
+    [InlineData("/billing/x;a/..;/admin", NormalizationError.PathParameter)]
+    [InlineData("/billing/admin;jsessionid=1/users", NormalizationError.PathParameter)]
+    [InlineData("/billing/%252e%252e/admin", NormalizationError.DoubleEncoding)]
+    [InlineData("/billing/%252F", NormalizationError.DoubleEncoding)]
     [InlineData("http://example.com/billing", NormalizationError.NotOriginForm)]
     [InlineData("*", NormalizationError.NotOriginForm)]
     [InlineData("", NormalizationError.NotOriginForm)]
@@ -106,7 +112,7 @@ public class RequestTargetNormalizerTests
     [Fact]
     public void A_canonical_path_is_a_fixed_point()
     {
-        string[] samples = ["/billing/v1/%2e%2e/x/./y//z/", "/%62illing/caf%c3%a9/%7B%7d", "/billing/a%20b/../c"];
+        string[] samples = ["/billing/v1/%2e%2e/x/./y//z/", "/%62illing/caf%c3%a9/%7B%7d", "/billing/a%20b/../c", "/billing/50%25off"];
         foreach (var raw in samples)
         {
             Assert.Equal(NormalizationError.None, RequestTargetNormalizer.Normalize(raw, out var once));

@@ -28,6 +28,7 @@ internal static class PostgresMigrations
                 auth_method    text,
                 issuer         text,
                 key_name       text,
+                key_id         text,
                 groups         jsonb NOT NULL,
                 client_address text,
                 request_bytes  bigint NOT NULL,

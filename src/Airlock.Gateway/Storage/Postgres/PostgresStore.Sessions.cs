@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Storage.Postgres;
 public sealed partial class PostgresStore
 {
     private const string SessionColumns =
-        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, groups::text, client_address, request_bytes, response_bytes, upstream_us, error";
+        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups::text, client_address, request_bytes, response_bytes, upstream_us, error";
 
     public async Task AppendSessionsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
     {
@@ -20,7 +20,7 @@ public sealed partial class PostgresStore
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         // Binary COPY writes a batch in one round trip and is all-or-nothing.
         await using var writer = await connection.BeginBinaryImportAsync(
-            "COPY sessions (id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, groups, client_address, request_bytes, response_bytes, upstream_us, error) FROM STDIN (FORMAT BINARY)",
+            "COPY sessions (id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
         foreach (var s in sessions)
         {
@@ -36,6 +36,7 @@ public sealed partial class PostgresStore
             await WriteNullableAsync(writer, s.AuthMethod, cancellationToken);
             await WriteNullableAsync(writer, s.Issuer, cancellationToken);
             await WriteNullableAsync(writer, s.KeyName, cancellationToken);
+            await WriteNullableAsync(writer, s.KeyId, cancellationToken);
             await writer.WriteAsync(GroupList.Serialize(s.Groups), NpgsqlDbType.Jsonb, cancellationToken);
             await WriteNullableAsync(writer, s.ClientAddress, cancellationToken);
             await writer.WriteAsync(s.RequestBytes, NpgsqlDbType.Bigint, cancellationToken);
@@ -123,11 +124,12 @@ public sealed partial class PostgresStore
         AuthMethod = r.IsDBNull(8) ? null : r.GetString(8),
         Issuer = r.IsDBNull(9) ? null : r.GetString(9),
         KeyName = r.IsDBNull(10) ? null : r.GetString(10),
-        Groups = GroupList.Deserialize(r.GetString(11)),
-        ClientAddress = r.IsDBNull(12) ? null : r.GetString(12),
-        RequestBytes = r.GetInt64(13),
-        ResponseBytes = r.GetInt64(14),
-        UpstreamDuration = r.IsDBNull(15) ? null : TimeSpan.FromTicks(r.GetInt64(15) * 10),
-        Error = r.IsDBNull(16) ? null : r.GetString(16),
+        KeyId = r.IsDBNull(11) ? null : r.GetString(11),
+        Groups = GroupList.Deserialize(r.GetString(12)),
+        ClientAddress = r.IsDBNull(13) ? null : r.GetString(13),
+        RequestBytes = r.GetInt64(14),
+        ResponseBytes = r.GetInt64(15),
+        UpstreamDuration = r.IsDBNull(16) ? null : TimeSpan.FromTicks(r.GetInt64(16) * 10),
+        Error = r.IsDBNull(17) ? null : r.GetString(17),
     };
 }

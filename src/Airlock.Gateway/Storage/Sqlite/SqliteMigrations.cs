@@ -28,6 +28,7 @@ internal static class SqliteMigrations
                 auth_method    TEXT,
                 issuer         TEXT,
                 key_name       TEXT,
+                key_id         TEXT,
                 groups         TEXT NOT NULL,
                 client_address TEXT,
                 request_bytes  INTEGER NOT NULL,

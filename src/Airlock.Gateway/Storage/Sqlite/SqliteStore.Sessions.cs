@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Storage.Sqlite;
 public sealed partial class SqliteStore
 {
     private const string SessionColumns =
-        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, groups, client_address, request_bytes, response_bytes, upstream_us, error";
+        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error";
 
     public async Task AppendSessionsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
     {
@@ -21,7 +21,7 @@ public sealed partial class SqliteStore
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             INSERT INTO sessions ({SessionColumns})
-            VALUES ($id, $started, $duration, $method, $path, $status, $connection, $subject, $auth, $issuer, $key, $groups, $client, $reqBytes, $resBytes, $upstream, $error)
+            VALUES ($id, $started, $duration, $method, $path, $status, $connection, $subject, $auth, $issuer, $key, $keyId, $groups, $client, $reqBytes, $resBytes, $upstream, $error)
             """;
         var p = command.Parameters;
         var id = p.Add("$id", SqliteType.Text);
@@ -35,6 +35,7 @@ public sealed partial class SqliteStore
         var auth = p.Add("$auth", SqliteType.Text);
         var issuer = p.Add("$issuer", SqliteType.Text);
         var key = p.Add("$key", SqliteType.Text);
+        var keyId = p.Add("$keyId", SqliteType.Text);
         var groups = p.Add("$groups", SqliteType.Text);
         var client = p.Add("$client", SqliteType.Text);
         var reqBytes = p.Add("$reqBytes", SqliteType.Integer);
@@ -56,6 +57,7 @@ public sealed partial class SqliteStore
             auth.Value = (object?)s.AuthMethod ?? DBNull.Value;
             issuer.Value = (object?)s.Issuer ?? DBNull.Value;
             key.Value = (object?)s.KeyName ?? DBNull.Value;
+            keyId.Value = (object?)s.KeyId ?? DBNull.Value;
             groups.Value = GroupList.Serialize(s.Groups);
             client.Value = (object?)s.ClientAddress ?? DBNull.Value;
             reqBytes.Value = s.RequestBytes;
@@ -127,11 +129,12 @@ public sealed partial class SqliteStore
         AuthMethod = r.IsDBNull(8) ? null : r.GetString(8),
         Issuer = r.IsDBNull(9) ? null : r.GetString(9),
         KeyName = r.IsDBNull(10) ? null : r.GetString(10),
-        Groups = GroupList.Deserialize(r.GetString(11)),
-        ClientAddress = r.IsDBNull(12) ? null : r.GetString(12),
-        RequestBytes = r.GetInt64(13),
-        ResponseBytes = r.GetInt64(14),
-        UpstreamDuration = r.IsDBNull(15) ? null : SqliteTime.SpanFromMicroseconds(r.GetInt64(15)),
-        Error = r.IsDBNull(16) ? null : r.GetString(16),
+        KeyId = r.IsDBNull(11) ? null : r.GetString(11),
+        Groups = GroupList.Deserialize(r.GetString(12)),
+        ClientAddress = r.IsDBNull(13) ? null : r.GetString(13),
+        RequestBytes = r.GetInt64(14),
+        ResponseBytes = r.GetInt64(15),
+        UpstreamDuration = r.IsDBNull(16) ? null : SqliteTime.SpanFromMicroseconds(r.GetInt64(16)),
+        Error = r.IsDBNull(17) ? null : r.GetString(17),
     };
 }

@@ -2,7 +2,7 @@ using Airlock.Gateway.Forwarding;
 
 namespace Airlock.Gateway.Tests.Forwarding;
 
-public class IdentityHeadersTests
+public class UntrustedHeadersTests
 {
     [Theory]
     [InlineData("Authorization")]
@@ -23,9 +23,14 @@ public class IdentityHeadersTests
     [InlineData("Airlock-Session")]
     [InlineData("X-Airlock-Subject")]
     [InlineData("Impersonate-User")]
-    public void Identity_claiming_headers_are_recognised(string name)
+    [InlineData("X-Real-IP")]
+    [InlineData("True-Client-IP")]
+    [InlineData("X-HTTP-Method-Override")]
+    [InlineData("X-Original-URL")]
+    [InlineData("X-Rewrite-URL")]
+    public void Identity_credential_address_and_rewrite_headers_are_untrusted(string name)
     {
-        Assert.True(IdentityHeaders.IsIdentityHeader(name));
+        Assert.True(UntrustedHeaders.IsUntrusted(name));
     }
 
     [Theory]
@@ -36,6 +41,6 @@ public class IdentityHeadersTests
     [InlineData("Idempotency-Key")]
     public void Ordinary_headers_pass(string name)
     {
-        Assert.False(IdentityHeaders.IsIdentityHeader(name));
+        Assert.False(UntrustedHeaders.IsUntrusted(name));
     }
 }

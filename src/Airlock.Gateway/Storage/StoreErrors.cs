@@ -1,0 +1,23 @@
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Airlock.Gateway.Storage;
+
+/// <summary>Tells a store refusing some data apart from a store that is unavailable.</summary>
+public static class StoreErrors
+{
+    /// <summary>
+    /// True when the store answered and refused the data itself (a constraint, a value it
+    /// cannot hold): retrying the same data cannot succeed. Anything else (locked, down,
+    /// timed out, a table briefly missing) may pass on retry.
+    /// </summary>
+    public static bool IsDataRejection(Exception exception) => exception switch
+    {
+        // SQLITE_TOOBIG, SQLITE_CONSTRAINT, SQLITE_MISMATCH.
+        SqliteException sqlite => sqlite.SqliteErrorCode is 18 or 19 or 20,
+        // Class 22: data exception; class 23: integrity constraint violation.
+        PostgresException postgres => postgres.SqlState.StartsWith("22", StringComparison.Ordinal)
+            || postgres.SqlState.StartsWith("23", StringComparison.Ordinal),
+        _ => false,
+    };
+}

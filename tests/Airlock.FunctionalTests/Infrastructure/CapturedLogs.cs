@@ -1,0 +1,34 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Airlock.FunctionalTests.Infrastructure;
+
+/// <summary>Collects every log line the gateway writes, at every level, exceptions included.</summary>
+public sealed class CapturedLogs : ILoggerProvider
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyList<string> Lines => [.. _lines];
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var properties = state is IEnumerable<KeyValuePair<string, object?>> pairs
+                ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}"))
+                : "";
+            lines.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {properties} {exception}");
+        }
+    }
+}
