@@ -24,7 +24,17 @@ public static class HealthEndpoints
     {
         context.Response.ContentType = "application/json";
         context.Response.Headers.CacheControl = "no-store";
-        await using var json = new Utf8JsonWriter(context.Response.Body);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            Write(json, report);
+        }
+
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+    }
+
+    private static void Write(Utf8JsonWriter json, HealthReport report)
+    {
         json.WriteStartObject();
         json.WriteString("status", report.Status.ToString().ToLowerInvariant());
         json.WriteStartObject("checks");
@@ -35,6 +45,24 @@ public static class HealthEndpoints
             if (entry.Description is not null)
             {
                 json.WriteString("detail", entry.Description);
+            }
+
+            foreach (var (key, value) in entry.Data)
+            {
+                if (value is string[] list)
+                {
+                    json.WriteStartArray(key);
+                    foreach (var item in list)
+                    {
+                        json.WriteStringValue(item);
+                    }
+
+                    json.WriteEndArray();
+                }
+                else
+                {
+                    json.WriteString(key, value.ToString());
+                }
             }
 
             json.WriteEndObject();

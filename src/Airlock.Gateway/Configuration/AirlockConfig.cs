@@ -19,4 +19,8 @@ public sealed record AirlockConfig
 
     /// <summary>Connections in the order the file declares them.</summary>
     public required ImmutableArray<ConnectionConfig> Connections { get; init; }
+
+    public required PolicyConfig Policy { get; init; }
+
+    public AdminConfig Admin { get; init; } = AdminConfig.Nobody;
 }

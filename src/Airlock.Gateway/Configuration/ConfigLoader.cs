@@ -80,13 +80,15 @@ public static partial class ConfigLoader
             return new ConfigLoadResult(null, reader.Errors, warnings);
         }
 
-        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections");
+        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections", "policy", "admin");
         var listeners = ReadListeners(reader, Required(reader, map, "listeners"), warnings);
         var store = ReadStore(reader, secrets, Required(reader, map, "store"), baseDirectory);
         var identity = ReadIdentity(reader, Required(reader, map, "identity"), warnings);
         var connections = ReadConnections(reader, secrets, Required(reader, map, "connections"), warnings);
+        var policy = ReadPolicy(reader, Required(reader, map, "policy"), baseDirectory);
+        var admin = ReadAdmin(reader, YamlConfigReader.Child(map, "admin"), identity);
 
-        if (reader.HasErrors || listeners is null || store is null || identity is null)
+        if (reader.HasErrors || listeners is null || store is null || identity is null || policy is null)
         {
             return new ConfigLoadResult(null, reader.Errors, warnings);
         }
@@ -98,6 +100,8 @@ public static partial class ConfigLoader
             Store = store,
             Identity = identity,
             Connections = connections,
+            Policy = policy,
+            Admin = admin,
         };
         return new ConfigLoadResult(config, [], warnings);
     }

@@ -17,6 +17,15 @@ public sealed record ProblemType(string Name, int Status, string Title)
     public static readonly ProblemType UpstreamTimeout = new("upstream-timeout", 504, "The upstream did not answer in time");
     public static readonly ProblemType UpstreamError = new("upstream-error", 502, "The upstream's response was not usable");
     public static readonly ProblemType RequestBodyError = new("request-body-error", 400, "The request body could not be read");
+    public static readonly ProblemType InvalidMethod = new("invalid-method", 400, "The request method is not in canonical form");
+    public static readonly ProblemType Denied = new("denied", 403, "Denied by policy");
+    public static readonly ProblemType ReviewRequired = new("review-required", 403, "The request needs a person's approval");
+    public static readonly ProblemType BodyTooLarge = new("body-too-large", 413, "The request body is too large to inspect");
+    public static readonly ProblemType UnsupportedContentEncoding = new("unsupported-content-encoding", 415, "The request body's content encoding cannot be inspected");
+    public static readonly ProblemType InvalidBody = new("invalid-body", 400, "The request body could not be decoded");
+    public static readonly ProblemType ResponseBlocked = new("response-blocked", 403, "The upstream's response was blocked by a guardrail");
+    public static readonly ProblemType ResponseNotInspectable = new("response-not-inspectable", 502, "The upstream's response could not be inspected");
+    public static readonly ProblemType Forbidden = new("forbidden", 403, "Not allowed");
     public static readonly ProblemType NotFound = new("not-found", 404, "Not found");
     public static readonly ProblemType InternalError = new("internal-error", 500, "The gateway failed to handle the request");
 }

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Airlock.Gateway.Policy;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -26,10 +27,12 @@ namespace Airlock.Gateway.Forwarding;
 public sealed class UpstreamRequestTransformer : HttpTransformer
 {
     private readonly TimeProvider _timeProvider;
+    private readonly ResponseGuardrailInspector _guardrails;
 
-    public UpstreamRequestTransformer(TimeProvider timeProvider)
+    public UpstreamRequestTransformer(TimeProvider timeProvider, ResponseGuardrailInspector guardrails)
     {
         _timeProvider = timeProvider;
+        _guardrails = guardrails;
     }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -97,6 +100,12 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
             {
                 headers.Remove(key);
             }
+        }
+
+        var session = httpContext.Features.GetRequiredFeature<SessionFeature>();
+        if (proceed && proxyResponse is not null && !session.Guardrails.IsEmpty)
+        {
+            return await _guardrails.InspectAsync(httpContext, session, proxyResponse, cancellationToken);
         }
 
         return proceed;

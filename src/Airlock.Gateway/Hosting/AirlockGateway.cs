@@ -6,6 +6,7 @@ using Airlock.Gateway.Forwarding;
 using Airlock.Gateway.Identity;
 using Airlock.Gateway.Identity.ApiKeys;
 using Airlock.Gateway.Normalization;
+using Airlock.Gateway.Policy;
 using Airlock.Gateway.Routing;
 using Airlock.Gateway.Sessions;
 using Airlock.Gateway.Storage;
@@ -32,14 +33,19 @@ public sealed class AirlockGatewayOptions
 /// <summary>
 /// Builds the gateway: two Kestrel listeners and one pipeline each.
 /// <code>
-/// proxy listener:  Session → Normalization → Identity → Routing → Forwarding (YARP) → upstream
+/// proxy listener:  Session → Normalization → Identity → Routing → Policy → Forwarding (YARP) → upstream
 /// admin listener:  /healthz, /readyz (later the REST API and the console)
 /// </code>
 /// </summary>
 public static class AirlockGateway
 {
-    public static WebApplication Build(AirlockConfig config, AirlockGatewayOptions? options = null)
+    public static WebApplication Build(AirlockConfig config, PolicyLoadResult policy, AirlockGatewayOptions? options = null)
     {
+        if (!policy.Succeeded)
+        {
+            throw new ArgumentException("the policy did not load; report its errors before building the gateway", nameof(policy));
+        }
+
         options ??= new AirlockGatewayOptions();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -78,6 +84,8 @@ public static class AirlockGateway
         });
 
         builder.Services.AddAirlockGateway(config, options.TimeProvider ?? TimeProvider.System);
+        builder.Services.AddSingleton(policy.Policy!);
+        builder.Services.AddSingleton(new InitialPolicyWarnings(policy.Warnings));
         var app = builder.Build();
 
         app.MapWhen(Listener.IsProxy, proxy => proxy
@@ -85,6 +93,7 @@ public static class AirlockGateway
             .UseMiddleware<NormalizationMiddleware>()
             .UseMiddleware<IdentityMiddleware>()
             .UseMiddleware<RoutingMiddleware>()
+            .UseMiddleware<PolicyMiddleware>()
             .UseMiddleware<ForwardingMiddleware>());
 
         app.UseRouting();
@@ -104,6 +113,10 @@ public static class AirlockGateway
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<ConnectionCatalog>();
         services.AddSingleton<UpstreamRequestTransformer>();
+        services.AddSingleton<ResponseGuardrailInspector>();
+        services.AddSingleton<PolicyProvider>();
+        services.AddSingleton<IPolicyEventStore>(sp => sp.GetRequiredService<IAirlockStore>());
+        services.AddHostedService(sp => sp.GetRequiredService<PolicyProvider>());
         services.AddSingleton<SessionWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionWriter>());
         services.AddHttpForwarder();
@@ -113,7 +126,8 @@ public static class AirlockGateway
         services.AddAirlockIdentity(config.Identity);
         services.AddHealthChecks()
             .AddCheck<ConfigurationHealthCheck>("configuration", tags: ["ready"])
-            .AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
+            .AddCheck<StoreHealthCheck>("store", tags: ["ready"])
+            .AddCheck<PolicyHealthCheck>("policy", tags: ["ready"]);
         return services;
     }
 
@@ -124,12 +138,17 @@ public static class AirlockGateway
     public static async Task<(IPEndPoint Proxy, IPEndPoint Admin)> StartAsync(WebApplication app, CancellationToken cancellationToken)
     {
         await app.Services.GetRequiredService<IAirlockStore>().MigrateAsync(cancellationToken);
+        await app.Services.GetRequiredService<PolicyProvider>()
+            .AnnounceInitialAsync(app.Services.GetRequiredService<InitialPolicyWarnings>().Warnings, cancellationToken);
         await app.StartAsync(cancellationToken);
         // Kestrel writes the bound address back into the listen options when it binds.
         var bound = app.Services.GetRequiredService<BoundListeners>();
         return (bound.Proxy!.IPEndPoint!, bound.Admin!.IPEndPoint!);
     }
 }
+
+/// <summary>The warnings of the policy loaded at start, reported once the logs are up.</summary>
+internal sealed record InitialPolicyWarnings(IReadOnlyList<ConfigError> Warnings);
 
 /// <summary>The listen options Kestrel was given, read back after binding.</summary>
 internal sealed class BoundListeners

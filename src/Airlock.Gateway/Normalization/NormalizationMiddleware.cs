@@ -14,6 +14,12 @@ public sealed class NormalizationMiddleware(RequestDelegate next)
     public Task InvokeAsync(HttpContext context)
     {
         var session = context.Features.GetRequiredFeature<SessionFeature>();
+        if (MethodProblem(context) is { } methodProblem)
+        {
+            session.Error = ProblemType.InvalidMethod.Name;
+            return ProblemWriter.WriteAsync(context, ProblemType.InvalidMethod, methodProblem, session.Id);
+        }
+
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
         var error = RequestTargetNormalizer.Normalize(rawTarget, out var target);
         if (error != NormalizationError.None)
@@ -26,6 +32,33 @@ public sealed class NormalizationMiddleware(RequestDelegate next)
         session.Path = target.Path;
         session.Query = target.Query;
         return next(context);
+    }
+
+    /// <summary>
+    /// Methods are case-sensitive (RFC 9110 §9.1) but many upstreams compare them without case,
+    /// so <c>delete</c> could pass a rule about <c>DELETE</c> there and not here: only upper-case
+    /// methods are accepted. CONNECT and protocol upgrades (WebSocket) are refused: what flows
+    /// after them is not HTTP requests that policy could see.
+    /// </summary>
+    private static string? MethodProblem(HttpContext context)
+    {
+        var method = context.Request.Method;
+        foreach (var c in method)
+        {
+            if (!char.IsAsciiLetterUpper(c) && c is not '-' and not '_')
+            {
+                return $"the method '{method}' must be written in upper case letters";
+            }
+        }
+
+        if (HttpMethods.IsConnect(method))
+        {
+            return "CONNECT is not supported: the gateway forwards HTTP requests, not tunnels";
+        }
+
+        return context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+            ? "protocol upgrades (such as WebSocket) are not supported: policy could not see what flows after them"
+            : null;
     }
 
     internal static string ReasonName(NormalizationError error) => error switch

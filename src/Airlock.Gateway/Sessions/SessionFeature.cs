@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using Airlock.Gateway.Identity;
+using Airlock.Gateway.Policy;
 using Airlock.Gateway.Routing;
 
 namespace Airlock.Gateway.Sessions;
@@ -39,6 +41,12 @@ public sealed class SessionFeature
     public string? UpstreamPath { get; set; }
 
     public CallerIdentity? Identity { get; set; }
+
+    /// <summary>The policy's decision, once policy has run.</summary>
+    public PolicyDecision? Decision { get; set; }
+
+    /// <summary>The response guardrails that apply to this request (empty when none).</summary>
+    public ImmutableArray<ResponseGuardrail> Guardrails { get; set; } = [];
 
     /// <summary>The short name of the problem the gateway answered with, if any.</summary>
     public string? Error { get; set; }

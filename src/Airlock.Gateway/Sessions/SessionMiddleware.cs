@@ -87,6 +87,9 @@ public sealed partial class SessionMiddleware(
                 ? timeProvider.GetElapsedTime(start, session.UpstreamEndTimestamp ?? now)
                 : null,
             Error = session.Error,
+            Decision = session.Decision is { } d ? d.Action.ToString().ToLowerInvariant() : null,
+            Rule = session.Decision?.RuleName,
+            PolicyVersion = session.Decision?.PolicyVersion,
         };
     }
 

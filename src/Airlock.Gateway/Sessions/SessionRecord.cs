@@ -46,6 +46,15 @@ public sealed record SessionRecord
     /// <summary>Time from sending the request upstream to the end of the response, when forwarded.</summary>
     public TimeSpan? UpstreamDuration { get; init; }
 
+    /// <summary>The policy's decision: <c>allow</c>, <c>deny</c> or <c>review</c>; null when the
+    /// request was refused before policy ran (unauthenticated, unknown connection).</summary>
+    public string? Decision { get; init; }
+
+    /// <summary>The rule that decided, or <c>(default)</c> when none matched.</summary>
+    public string? Rule { get; init; }
+
+    public string? PolicyVersion { get; init; }
+
     /// <summary>The problem type's short name when the gateway answered with an error.</summary>
     public string? Error { get; init; }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Hosting;
+using Airlock.Gateway.Policy;
 using Microsoft.Extensions.Hosting;
 
 namespace Airlock.Cli.Commands;
@@ -44,7 +45,24 @@ internal static class ServeCommand
             return AirlockCli.InvalidInput;
         }
 
-        await using var app = AirlockGateway.Build(result.Config!);
+        var policy = PolicyProvider.LoadInitial(result.Config!);
+        foreach (var warning in policy.Warnings)
+        {
+            error.WriteLine($"warning: {warning}");
+        }
+
+        if (!policy.Succeeded)
+        {
+            foreach (var e in policy.Errors)
+            {
+                error.WriteLine($"error: {e}");
+            }
+
+            error.WriteLine($"{policy.Errors.Count} error(s) in the policy; the gateway did not start.");
+            return AirlockCli.InvalidInput;
+        }
+
+        await using var app = AirlockGateway.Build(result.Config!, policy);
         try
         {
             var (proxy, admin) = await AirlockGateway.StartAsync(app, cancellationToken);

@@ -38,6 +38,8 @@ public sealed class CliTests
               billing:
                 upstream: not a url
                 credential: { type: bearer, secret: inline-secret-value }
+            policy:
+              file: ./policy.yaml
             """);
 
         var (exit, stdout, stderr) = await RunAsync("serve", "--config", path);

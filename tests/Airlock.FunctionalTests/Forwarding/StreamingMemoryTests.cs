@@ -26,6 +26,7 @@ public sealed class StreamingMemoryTests(ITestOutputHelper output) : IAsyncLifet
         var directory = Directory.CreateTempSubdirectory("airlock-process-").FullName;
         var configPath = Path.Combine(directory, "airlock.yaml");
         await File.WriteAllTextAsync(configPath, config.ToYaml());
+        await File.WriteAllTextAsync(Path.Combine(directory, "policy.yaml"), config.Policy);
         var keyOutput = new StringWriter();
         Assert.Equal(0, await AirlockCli.RunAsync(["keys", "create", "--config", configPath, "--name", "downloader"], keyOutput, TextWriter.Null));
         var key = keyOutput.ToString().Trim();

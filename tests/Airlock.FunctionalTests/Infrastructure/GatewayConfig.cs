@@ -9,6 +9,16 @@ public sealed class GatewayConfig
 
     public string Store { get; set; } = "sqlite: ./airlock.db";
 
+    /// <summary>The policy file's content. By default everything authenticated is allowed, so
+    /// tests of other features are not about policy.</summary>
+    public string Policy { get; set; } = "rules:\n  - { name: allow-everything, action: allow }\n";
+
+    /// <summary>Extra lines under the configuration's <c>policy:</c> section.</summary>
+    public string PolicySettings { get; set; } = "";
+
+    /// <summary>Lines of the configuration's <c>admin:</c> section, if any.</summary>
+    public string? Admin { get; set; }
+
     public bool ApiKeys { get; set; } = true;
 
     public List<string> Issuers { get; } = [];
@@ -72,6 +82,17 @@ public sealed class GatewayConfig
             {
                 yaml.AppendLine(extra);
             }
+        }
+
+        yaml.AppendLine("policy:\n  file: ./policy.yaml");
+        if (PolicySettings.Length > 0)
+        {
+            yaml.AppendLine(PolicySettings);
+        }
+
+        if (Admin is not null)
+        {
+            yaml.AppendLine("admin:\n" + Admin);
         }
 
         return yaml.ToString();

@@ -2,6 +2,7 @@ using System.Net;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Hosting;
 using Airlock.Gateway.Identity.ApiKeys;
+using Airlock.Gateway.Policy;
 using Airlock.Gateway.Sessions;
 using Airlock.Gateway.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -43,15 +44,22 @@ public sealed class TestGateway : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    public string PolicyPath => Path.Combine(Directory, "policy.yaml");
+
+    public PolicyProvider Policies => _app.Services.GetRequiredService<PolicyProvider>();
+
     public static async Task<TestGateway> StartAsync(GatewayConfig config, TimeProvider? timeProvider = null, CapturedLogs? logs = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("airlock-test-").FullName;
         var path = Path.Combine(directory, "airlock.yaml");
         await File.WriteAllTextAsync(path, config.ToYaml());
+        await File.WriteAllTextAsync(Path.Combine(directory, "policy.yaml"), config.Policy);
         var result = ConfigLoader.LoadFile(path, name => config.Environment.GetValueOrDefault(name));
         Assert.True(result.Succeeded, "test configuration is invalid:\n" + string.Join("\n", result.Errors));
+        var policy = PolicyProvider.LoadInitial(result.Config!);
+        Assert.True(policy.Succeeded, "test policy is invalid:\n" + string.Join("\n", policy.Errors));
 
-        var app = AirlockGateway.Build(result.Config!, new AirlockGatewayOptions
+        var app = AirlockGateway.Build(result.Config!, policy, new AirlockGatewayOptions
         {
             TimeProvider = timeProvider,
             ConfigureLogging = logging =>

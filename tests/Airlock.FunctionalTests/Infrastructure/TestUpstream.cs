@@ -75,6 +75,31 @@ public sealed class TestUpstream : IAsyncDisposable
             context.Response.Headers["Airlock-Review"] = "forged-by-upstream";
         }
 
+        if (path.EndsWith("/card", StringComparison.Ordinal) || path.EndsWith("/card-gzip", StringComparison.Ordinal))
+        {
+            var json = "{\"customer\":\"ada\",\"card\":\"4111 1111 1111 1111\"}"u8.ToArray();
+            context.Response.ContentType = "application/json";
+            if (path.EndsWith("-gzip", StringComparison.Ordinal))
+            {
+                using var compressed = new MemoryStream();
+                using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+                {
+                    gzip.Write(json);
+                }
+
+                json = compressed.ToArray();
+                context.Response.Headers.ContentEncoding = "gzip";
+            }
+
+            await context.Response.Body.WriteAsync(json);
+            return;
+        }
+
+        if (context.Request.Query["status"] is { Count: 1 } status)
+        {
+            context.Response.StatusCode = int.Parse(status!, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync("{\"ok\":true}");
     }

@@ -42,6 +42,8 @@ public class ConfigLoaderTests
           public:
             upstream: http://127.0.0.1:9002
             credential: { type: none }
+        policy:
+          file: ./policy.yaml
         """;
 
     [Fact]
@@ -223,6 +225,7 @@ public class ConfigLoaderTests
             store: { sqlite: a.db }
             identity: { apiKeys: false }
             connections: {}
+            policy: { file: p.yaml }
             """);
 
         Assert.Contains(result.Errors, e => e.Message.StartsWith("no way to authenticate", StringComparison.Ordinal));

@@ -38,5 +38,19 @@ internal static class PostgresMigrations
             );
             CREATE INDEX sessions_started_at ON sessions (started_at);
             """),
+        new(2, "policy decisions and policy loads", """
+            ALTER TABLE sessions ADD COLUMN decision text;
+            ALTER TABLE sessions ADD COLUMN rule text;
+            ALTER TABLE sessions ADD COLUMN policy_version text;
+
+            CREATE TABLE policy_loads (
+                seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                at        timestamptz NOT NULL,
+                source    text NOT NULL,
+                version   text NOT NULL,
+                outcome   text NOT NULL,
+                errors    text
+            );
+            """),
     ];
 }

@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Storage.Postgres;
 public sealed partial class PostgresStore
 {
     private const string SessionColumns =
-        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups::text, client_address, request_bytes, response_bytes, upstream_us, error";
+        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups::text, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version";
 
     public async Task AppendSessionsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
     {
@@ -20,7 +20,7 @@ public sealed partial class PostgresStore
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         // Binary COPY writes a batch in one round trip and is all-or-nothing.
         await using var writer = await connection.BeginBinaryImportAsync(
-            "COPY sessions (id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error) FROM STDIN (FORMAT BINARY)",
+            "COPY sessions (id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
         foreach (var s in sessions)
         {
@@ -51,6 +51,9 @@ public sealed partial class PostgresStore
             }
 
             await WriteNullableAsync(writer, s.Error, cancellationToken);
+            await WriteNullableAsync(writer, s.Decision, cancellationToken);
+            await WriteNullableAsync(writer, s.Rule, cancellationToken);
+            await WriteNullableAsync(writer, s.PolicyVersion, cancellationToken);
         }
 
         await writer.CompleteAsync(cancellationToken);
@@ -131,5 +134,8 @@ public sealed partial class PostgresStore
         ResponseBytes = r.GetInt64(15),
         UpstreamDuration = r.IsDBNull(16) ? null : TimeSpan.FromTicks(r.GetInt64(16) * 10),
         Error = r.IsDBNull(17) ? null : r.GetString(17),
+        Decision = r.IsDBNull(18) ? null : r.GetString(18),
+        Rule = r.IsDBNull(19) ? null : r.GetString(19),
+        PolicyVersion = r.IsDBNull(20) ? null : r.GetString(20),
     };
 }

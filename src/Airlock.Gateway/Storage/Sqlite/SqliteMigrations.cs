@@ -38,5 +38,19 @@ internal static class SqliteMigrations
             );
             CREATE INDEX sessions_started_at ON sessions (started_at);
             """),
+        new(2, "policy decisions and policy loads", """
+            ALTER TABLE sessions ADD COLUMN decision TEXT;
+            ALTER TABLE sessions ADD COLUMN rule TEXT;
+            ALTER TABLE sessions ADD COLUMN policy_version TEXT;
+
+            CREATE TABLE policy_loads (
+                seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+                at        INTEGER NOT NULL,
+                source    TEXT NOT NULL,
+                version   TEXT NOT NULL,
+                outcome   TEXT NOT NULL,
+                errors    TEXT
+            );
+            """),
     ];
 }

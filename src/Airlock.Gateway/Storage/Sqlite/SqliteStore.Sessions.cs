@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Storage.Sqlite;
 public sealed partial class SqliteStore
 {
     private const string SessionColumns =
-        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error";
+        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version";
 
     public async Task AppendSessionsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
     {
@@ -21,7 +21,7 @@ public sealed partial class SqliteStore
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             INSERT INTO sessions ({SessionColumns})
-            VALUES ($id, $started, $duration, $method, $path, $status, $connection, $subject, $auth, $issuer, $key, $keyId, $groups, $client, $reqBytes, $resBytes, $upstream, $error)
+            VALUES ($id, $started, $duration, $method, $path, $status, $connection, $subject, $auth, $issuer, $key, $keyId, $groups, $client, $reqBytes, $resBytes, $upstream, $error, $decision, $rule, $policyVersion)
             """;
         var p = command.Parameters;
         var id = p.Add("$id", SqliteType.Text);
@@ -42,6 +42,9 @@ public sealed partial class SqliteStore
         var resBytes = p.Add("$resBytes", SqliteType.Integer);
         var upstream = p.Add("$upstream", SqliteType.Integer);
         var error = p.Add("$error", SqliteType.Text);
+        var decision = p.Add("$decision", SqliteType.Text);
+        var rule = p.Add("$rule", SqliteType.Text);
+        var policyVersion = p.Add("$policyVersion", SqliteType.Text);
         command.Prepare();
 
         foreach (var s in sessions)
@@ -64,6 +67,9 @@ public sealed partial class SqliteStore
             resBytes.Value = s.ResponseBytes;
             upstream.Value = s.UpstreamDuration is { } u ? SqliteTime.ToMicroseconds(u) : DBNull.Value;
             error.Value = (object?)s.Error ?? DBNull.Value;
+            decision.Value = (object?)s.Decision ?? DBNull.Value;
+            rule.Value = (object?)s.Rule ?? DBNull.Value;
+            policyVersion.Value = (object?)s.PolicyVersion ?? DBNull.Value;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -136,5 +142,8 @@ public sealed partial class SqliteStore
         ResponseBytes = r.GetInt64(15),
         UpstreamDuration = r.IsDBNull(16) ? null : SqliteTime.SpanFromMicroseconds(r.GetInt64(16)),
         Error = r.IsDBNull(17) ? null : r.GetString(17),
+        Decision = r.IsDBNull(18) ? null : r.GetString(18),
+        Rule = r.IsDBNull(19) ? null : r.GetString(19),
+        PolicyVersion = r.IsDBNull(20) ? null : r.GetString(20),
     };
 }

@@ -1,0 +1,58 @@
+using YamlDotNet.RepresentationModel;
+
+namespace Airlock.Gateway.Configuration;
+
+public static partial class ConfigLoader
+{
+    private const long DefaultMaxBodyBytes = 1L << 20;
+    private const long DefaultMaxResponseBodyBytes = 4L << 20;
+
+    private static PolicyConfig? ReadPolicy(YamlConfigReader reader, YamlNode? node, string baseDirectory)
+    {
+        if (node is null || reader.Mapping(node, "policy") is not { } map)
+        {
+            return null;
+        }
+
+        reader.OnlyKeys(map, "policy", "file", "maxBodyBytes", "maxResponseBodyBytes");
+        var file = reader.String(map, "file", "policy", required: true);
+        var maxBody = Size(reader, map, "maxBodyBytes", DefaultMaxBodyBytes);
+        var maxResponse = Size(reader, map, "maxResponseBodyBytes", DefaultMaxResponseBodyBytes);
+        return file is null ? null : new PolicyConfig(Path.GetFullPath(file, baseDirectory), maxBody, maxResponse);
+    }
+
+    private static long Size(YamlConfigReader reader, YamlMappingNode map, string key, long defaultValue)
+    {
+        var text = reader.String(map, key, "policy", required: false);
+        if (text is null)
+        {
+            return defaultValue;
+        }
+
+        if (!ByteSize.TryParse(text, out var bytes) || bytes is < 1024 or > 1L << 30)
+        {
+            reader.Error(YamlConfigReader.Child(map, key), "policy." + key, $"'{text}' must be a size from 1KiB to 1GiB, e.g. 1MiB");
+            return defaultValue;
+        }
+
+        return bytes;
+    }
+
+    private static AdminConfig ReadAdmin(YamlConfigReader reader, YamlNode? node, IdentityConfig? identity)
+    {
+        if (node is null || reader.Mapping(node, "admin") is not { } map)
+        {
+            return AdminConfig.Nobody;
+        }
+
+        reader.OnlyKeys(map, "admin", "adminGroups", "auditorGroups");
+        var admins = reader.StringList(map, "adminGroups", "admin", []);
+        var auditors = reader.StringList(map, "auditorGroups", "admin", []);
+        if ((!admins.IsEmpty || !auditors.IsEmpty) && identity is { Issuers.IsEmpty: true })
+        {
+            reader.Error(map, "admin", "the admin API authenticates people with OIDC access tokens: configure an issuer under identity.oidc");
+        }
+
+        return new AdminConfig(admins, auditors);
+    }
+}

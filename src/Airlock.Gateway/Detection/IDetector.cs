@@ -1,0 +1,15 @@
+namespace Airlock.Gateway.Detection;
+
+/// <summary>
+/// Finds sensitive values of one kind in text. One library of detectors serves both the
+/// policy's response guardrails (block a response that holds a card number) and masking.
+/// </summary>
+public interface IDetector
+{
+    /// <summary>The stable name used in configuration, e.g. <c>payment-card</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Calls <paramref name="found"/> for each value found, with its start and length;
+    /// stops early when it returns false.</summary>
+    void Find(ReadOnlySpan<char> text, Func<int, int, bool> found);
+}

@@ -1,0 +1,60 @@
+namespace Airlock.Gateway.Policy.Conditions;
+
+/// <summary>
+/// A test on a query parameter. A parameter given several times is ambiguous unless every
+/// value gives the same verdict: upstreams differ on which occurrence they use.
+/// </summary>
+public sealed class QueryCondition(string name, ValueTest test) : RuleCondition
+{
+    public string Name { get; } = name;
+
+    public ValueTest Test { get; } = test;
+
+    public override string Key => "query";
+
+    public override Verdict Evaluate(RequestFacts facts, bool strict) =>
+        facts.Query.TryGetValue(Name, out var values) ? MultiValue.Evaluate(Test, values, strict) : Test.Absent();
+
+    public override string Explain(RequestFacts facts, bool strict) =>
+        facts.Query.TryGetValue(Name, out var values)
+            ? $"query: {Name}={string.Join("&" + Name + "=", values)} does not satisfy: {Test}"
+            : $"query: {Name} is absent; required: {Test}";
+}
+
+/// <summary>A test on a request header (name without case); several values as for query.</summary>
+public sealed class HeaderCondition(string name, ValueTest test) : RuleCondition
+{
+    public string Name { get; } = name;
+
+    public ValueTest Test { get; } = test;
+
+    public override string Key => "headers";
+
+    public override Verdict Evaluate(RequestFacts facts, bool strict)
+    {
+        var values = facts.Headers[Name];
+        return values.Count == 0 ? Test.Absent() : MultiValue.Evaluate(Test, values!, strict);
+    }
+
+    public override string Explain(RequestFacts facts, bool strict)
+    {
+        var values = facts.Headers[Name];
+        return values.Count == 0
+            ? $"headers: {Name} is absent; required: {Test}"
+            : $"headers: {Name}: {values} does not satisfy: {Test}";
+    }
+}
+
+internal static class MultiValue
+{
+    public static Verdict Evaluate(ValueTest test, IReadOnlyList<string?> values, bool strict)
+    {
+        var verdict = Verdict.No;
+        for (var i = 0; i < values.Count; i++)
+        {
+            verdict = verdict.Merge(test.Test(values[i] ?? "", strict), first: i == 0);
+        }
+
+        return verdict;
+    }
+}

@@ -1,0 +1,54 @@
+using System.Collections.Immutable;
+
+namespace Airlock.Gateway.Policy.Conditions;
+
+/// <summary>The caller's groups: at least one of <c>anyOf</c>, and every one of <c>allOf</c>.</summary>
+public sealed class GroupsCondition(ImmutableArray<string> anyOf, ImmutableArray<string> allOf) : RuleCondition
+{
+    public ImmutableArray<string> AnyOf { get; } = anyOf;
+
+    public ImmutableArray<string> AllOf { get; } = allOf;
+
+    public override string Key => "groups";
+
+    public override Verdict Evaluate(RequestFacts facts, bool strict)
+    {
+        var groups = facts.Identity.Groups;
+        if (!AnyOf.IsEmpty)
+        {
+            var any = false;
+            foreach (var group in AnyOf)
+            {
+                if (groups.Contains(group, StringComparer.Ordinal))
+                {
+                    any = true;
+                    break;
+                }
+            }
+
+            if (!any)
+            {
+                return Verdict.No;
+            }
+        }
+
+        foreach (var group in AllOf)
+        {
+            if (!groups.Contains(group, StringComparer.Ordinal))
+            {
+                return Verdict.No;
+            }
+        }
+
+        return Verdict.Yes;
+    }
+
+    public override string Explain(RequestFacts facts, bool strict)
+    {
+        var has = facts.Identity.Groups.IsEmpty ? "no groups" : "groups " + string.Join(", ", facts.Identity.Groups);
+        var missing = AllOf.Where(g => !facts.Identity.Groups.Contains(g, StringComparer.Ordinal)).ToList();
+        return missing.Count > 0
+            ? $"groups: the caller ({has}) is not in all of {string.Join(", ", AllOf)}; missing {string.Join(", ", missing)}"
+            : $"groups: the caller ({has}) is in none of {string.Join(", ", AnyOf)}";
+    }
+}

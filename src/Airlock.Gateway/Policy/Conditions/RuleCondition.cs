@@ -1,0 +1,21 @@
+namespace Airlock.Gateway.Policy.Conditions;
+
+/// <summary>
+/// One compiled condition of a rule's <c>when</c>. Conditions are built once per policy load and
+/// evaluated per request without compiling or allocating anything of their own.
+/// </summary>
+public abstract class RuleCondition
+{
+    /// <summary>The key in the policy file, e.g. <c>methods</c>; explanations start with it.</summary>
+    public abstract string Key { get; }
+
+    /// <summary>Whether evaluating this condition needs the request body.</summary>
+    public virtual bool NeedsBody => false;
+
+    /// <param name="strict">True for allow rules: compare exactly (letter case included). Deny and
+    /// review rules compare loosely, so a variant spelling cannot slip past them.</param>
+    public abstract Verdict Evaluate(RequestFacts facts, bool strict);
+
+    /// <summary>Why the condition does not hold for this request, in words for a person.</summary>
+    public abstract string Explain(RequestFacts facts, bool strict);
+}

@@ -1,0 +1,48 @@
+using System.Collections.Frozen;
+
+namespace Airlock.Gateway.Policy.Conditions;
+
+/// <summary>A request fact that must be one of a set of names.</summary>
+public abstract class SetCondition(string key, IEnumerable<string> values, StringComparer comparer) : RuleCondition
+{
+    public FrozenSet<string> Values { get; } = values.ToFrozenSet(comparer);
+
+    public override string Key => key;
+
+    protected abstract string? Fact(RequestFacts facts);
+
+    protected virtual string Noun => key;
+
+    public override Verdict Evaluate(RequestFacts facts, bool strict) =>
+        Fact(facts) is { } value && Values.Contains(value) ? Verdict.Yes : Verdict.No;
+
+    public override string Explain(RequestFacts facts, bool strict) =>
+        $"{key}: {Fact(facts) ?? "(none)"} is not one of {string.Join(", ", Values.Order(StringComparer.Ordinal))}";
+}
+
+public sealed class ConnectionCondition(IEnumerable<string> names) : SetCondition("connections", names, StringComparer.Ordinal)
+{
+    protected override string? Fact(RequestFacts facts) => facts.Connection;
+}
+
+/// <summary>Methods are compared as sent; the gateway refuses methods that are not upper case,
+/// so <c>delete</c> can never pass for something other than <c>DELETE</c>.</summary>
+public sealed class MethodCondition(IEnumerable<string> methods) : SetCondition("methods", methods, StringComparer.Ordinal)
+{
+    protected override string? Fact(RequestFacts facts) => facts.Method;
+}
+
+public sealed class SubjectCondition(IEnumerable<string> subjects) : SetCondition("subjects", subjects, StringComparer.Ordinal)
+{
+    protected override string? Fact(RequestFacts facts) => facts.Identity.Subject;
+}
+
+public sealed class KeyCondition(IEnumerable<string> keys) : SetCondition("keys", keys, StringComparer.Ordinal)
+{
+    protected override string? Fact(RequestFacts facts) => facts.Identity.KeyName;
+}
+
+public sealed class IssuerCondition(IEnumerable<string> issuers) : SetCondition("issuers", issuers, StringComparer.Ordinal)
+{
+    protected override string? Fact(RequestFacts facts) => facts.Identity.Issuer;
+}

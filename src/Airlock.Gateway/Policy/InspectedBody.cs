@@ -1,0 +1,119 @@
+using System.Text.Json;
+
+namespace Airlock.Gateway.Policy;
+
+/// <summary>How policy could read a request body.</summary>
+public enum BodyKind
+{
+    /// <summary>No body, or zero bytes: every JSON field is absent.</summary>
+    Empty,
+
+    /// <summary>Strict JSON (RFC 8259) with no repeated keys, not even ones differing only in case.</summary>
+    Json,
+
+    /// <summary>Anything else: not JSON, or JSON with comments, trailing commas or repeated
+    /// keys. Its JSON fields cannot be read one way only, so conditions on them are ambiguous.</summary>
+    Opaque,
+}
+
+/// <summary>
+/// A request body read for inspection (decoded from gzip, br or deflate when it was sent so),
+/// with its one reading as JSON when it has one.
+/// </summary>
+public sealed class InspectedBody : IDisposable
+{
+    private static readonly JsonDocumentOptions Strict = new()
+    {
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowDuplicateProperties = false,
+        MaxDepth = 64,
+    };
+
+    private string? _text;
+
+    private InspectedBody(ReadOnlyMemory<byte> bytes, BodyKind kind, JsonDocument? json, string? opaqueReason)
+    {
+        Bytes = bytes;
+        Kind = kind;
+        Json = json;
+        OpaqueReason = opaqueReason;
+    }
+
+    public static InspectedBody Empty { get; } = new(ReadOnlyMemory<byte>.Empty, BodyKind.Empty, null, null);
+
+    /// <summary>The decoded bytes, as policy inspected them.</summary>
+    public ReadOnlyMemory<byte> Bytes { get; }
+
+    public BodyKind Kind { get; }
+
+    public JsonDocument? Json { get; }
+
+    /// <summary>Why a body that looked like JSON was not read as JSON.</summary>
+    public string? OpaqueReason { get; }
+
+    public string Text => _text ??= RequestFacts.TextOf(Bytes.Span);
+
+    public static InspectedBody Read(ReadOnlyMemory<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return Empty;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(bytes, Strict);
+        }
+        catch (JsonException ex)
+        {
+            return new InspectedBody(bytes, BodyKind.Opaque, null, ex.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase)
+                ? "the JSON body repeats a key"
+                : "the body is not strict JSON");
+        }
+
+        if (HasKeysDifferingOnlyInCase(document.RootElement))
+        {
+            document.Dispose();
+            return new InspectedBody(bytes, BodyKind.Opaque, null, "the JSON body has keys that differ only in letter case");
+        }
+
+        return new InspectedBody(bytes, BodyKind.Json, document, null);
+    }
+
+    /// <summary>Case-insensitive deserialisers (Jackson, ASP.NET, many ORMs) merge such keys,
+    /// taking one of the values, so the body has two readings.</summary>
+    private static bool HasKeysDifferingOnlyInCase(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                HashSet<string>? seen = null;
+                foreach (var property in element.EnumerateObject())
+                {
+                    seen ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+                    if (!seen.Add(property.Name) || HasKeysDifferingOnlyInCase(property.Value))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (HasKeysDifferingOnlyInCase(item))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    public void Dispose() => Json?.Dispose();
+}

@@ -1,0 +1,91 @@
+using Airlock.Gateway.Configuration;
+using Airlock.Gateway.Errors;
+using Airlock.Gateway.Sessions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Airlock.Gateway.Policy;
+
+/// <summary>
+/// Gives every routed request exactly one decision from the policy in force. A rule that needs
+/// the body gets it read (bounded, decoded); the upstream then receives the very bytes that were
+/// inspected. Deny is answered 403 naming the rule; review is answered 403 review-required
+/// until approvals exist; allow goes on, with the response guardrails that apply.
+/// </summary>
+public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvider policies, AirlockConfig config, ILogger<PolicyMiddleware> logger)
+{
+    private readonly long _maxBodyBytes = config.Policy.MaxBodyBytes;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var session = context.Features.GetRequiredFeature<SessionFeature>();
+        var policy = policies.Current;
+        var request = context.Request;
+        var facts = new RequestFacts(session.Identity!, session.Connection!.Name, request.Method, session.Path, session.Query, request.Headers);
+        var decision = policy.Decide(facts);
+        if (decision.NeedsBody)
+        {
+            var body = await BodyReader.ReadAsync(request.Body, request.ContentLength, request.Headers.ContentEncoding, _maxBodyBytes, "request body", context.RequestAborted);
+            if (!body.Succeeded)
+            {
+                // Unread is never allowed: the rule that needed the body could not be applied.
+                session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
+                session.Error = body.Problem!.Name;
+                await ProblemWriter.WriteAsync(context, body.Problem, body.Detail!, session.Id,
+                    json => json.WriteString("rule", decision.RuleName));
+                return;
+            }
+
+            facts.Body = InspectedBody.Read(body.Decoded);
+            // The upstream gets exactly the bytes that were inspected (still encoded as sent).
+            request.Body = new MemoryStream(body.Original!, writable: false);
+            context.Response.RegisterForDispose(facts.Body);
+            decision = policy.Decide(facts);
+        }
+
+        session.Decision = decision;
+        switch (decision.Action)
+        {
+            case PolicyAction.Deny:
+                Log.Denied(logger, session.Id, decision.RuleName, policy.Version);
+                session.Error = ProblemType.Denied.Name;
+                await ProblemWriter.WriteAsync(context, ProblemType.Denied,
+                    decision.Rule?.Message ?? (decision.Rule is null
+                        ? "no policy rule allows this request; requests are denied by default"
+                        : $"the request is denied by rule '{decision.Rule.Name}'"),
+                    session.Id, json => WriteRule(json, decision));
+                return;
+
+            case PolicyAction.Review:
+                Log.ReviewRequired(logger, session.Id, decision.RuleName, policy.Version);
+                session.Error = ProblemType.ReviewRequired.Name;
+                await ProblemWriter.WriteAsync(context, ProblemType.ReviewRequired,
+                    $"rule '{decision.RuleName}' requires a person's approval for this request",
+                    session.Id, json => WriteRule(json, decision));
+                return;
+        }
+
+        session.Guardrails = policy.GuardrailsFor(facts);
+        await next(context);
+    }
+
+    private static void WriteRule(System.Text.Json.Utf8JsonWriter json, PolicyDecision decision)
+    {
+        if (decision.Rule is not null)
+        {
+            json.WriteString("rule", decision.Rule.Name);
+        }
+
+        json.WriteString("policyVersion", decision.PolicyVersion);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4101, LogLevel.Information, "Session {SessionId}: denied by {Rule} ({Version})")]
+        public static partial void Denied(ILogger logger, Guid sessionId, string rule, string version);
+
+        [LoggerMessage(4102, LogLevel.Information, "Session {SessionId}: review required by {Rule} ({Version})")]
+        public static partial void ReviewRequired(ILogger logger, Guid sessionId, string rule, string version);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text;
+using Airlock.Gateway.Identity;
+using Microsoft.AspNetCore.Http;
+
+namespace Airlock.Gateway.Policy;
+
+/// <summary>
+/// What policy sees of a request: the caller, the connection, the method, the normalised path
+/// and query, the headers, and the body once it has been read. The same facts are built by the
+/// gateway for a live request and by <c>airlock policy test</c> and the explain API for a
+/// described one.
+/// </summary>
+public sealed class RequestFacts
+{
+    private Dictionary<string, List<string>>? _query;
+
+    public RequestFacts(CallerIdentity identity, string connection, string method, string path, string? query, IHeaderDictionary headers)
+    {
+        Identity = identity;
+        Connection = connection;
+        Method = method;
+        Path = path;
+        RawQuery = query;
+        Headers = headers;
+    }
+
+    public CallerIdentity Identity { get; }
+
+    public string Connection { get; }
+
+    public string Method { get; }
+
+    /// <summary>The normalised path, connection segment included: <c>/billing/v1/plans/42</c>.</summary>
+    public string Path { get; }
+
+    public string? RawQuery { get; }
+
+    public IHeaderDictionary Headers { get; }
+
+    /// <summary>The body, once read; null while it has not been needed.</summary>
+    public InspectedBody? Body { get; set; }
+
+    /// <summary>Query parameters, form-decoded (<c>+</c> is a space), parsed on first use.</summary>
+    public IReadOnlyDictionary<string, List<string>> Query => _query ??= ParseQuery(RawQuery);
+
+    private static Dictionary<string, List<string>> ParseQuery(string? raw)
+    {
+        var parameters = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        if (string.IsNullOrEmpty(raw))
+        {
+            return parameters;
+        }
+
+        foreach (var pair in raw.Split('&'))
+        {
+            if (pair.Length == 0)
+            {
+                continue;
+            }
+
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            var name = Decode(eq < 0 ? pair : pair[..eq]);
+            var value = eq < 0 ? "" : Decode(pair[(eq + 1)..]);
+            if (!parameters.TryGetValue(name, out var values))
+            {
+                parameters[name] = values = [];
+            }
+
+            values.Add(value);
+        }
+
+        return parameters;
+    }
+
+    // The normaliser has already checked every escape and that escaped bytes are UTF-8.
+    private static string Decode(string component) =>
+        Uri.UnescapeDataString(component.Replace('+', ' '));
+
+    /// <summary>The body as text, for regular expressions over non-JSON content.</summary>
+    public static string TextOf(ReadOnlySpan<byte> body) => Encoding.UTF8.GetString(body);
+}

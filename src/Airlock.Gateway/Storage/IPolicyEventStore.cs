@@ -1,0 +1,11 @@
+using Airlock.Gateway.Policy;
+
+namespace Airlock.Gateway.Storage;
+
+public interface IPolicyEventStore
+{
+    Task RecordPolicyLoadAsync(PolicyLoadRecord record, CancellationToken cancellationToken);
+
+    /// <summary>The most recent loads and rejections, newest first.</summary>
+    Task<IReadOnlyList<PolicyLoadRecord>> ListPolicyLoadsAsync(int limit, CancellationToken cancellationToken);
+}
