@@ -21,11 +21,14 @@ public static class AirlockCli
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(SessionsCommand.Create());
+        root.Subcommands.Add(PolicyCommand.Create());
         return root;
     }
 
     public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
-        Create().Parse(args).InvokeAsync(new InvocationConfiguration
+        // Response files (@file) are off: '--body @plan.json' names a body file, and no
+        // argument should be read from a file the operator did not ask for.
+        Create().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).InvokeAsync(new InvocationConfiguration
         {
             Output = output,
             Error = error,

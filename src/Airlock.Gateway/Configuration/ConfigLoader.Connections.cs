@@ -149,7 +149,7 @@ public static partial class ConfigLoader
                 reader.OnlyKeys(map, path, "type", "secret");
                 var secret = secrets.Resolve(YamlConfigReader.Child(map, "secret"), path + ".secret");
                 return secret is null ? null
-                    : new UpstreamCredential("bearer", "Authorization", new Secret(secret.Source, "Bearer " + secret.Reveal()));
+                    : new UpstreamCredential("bearer", "Authorization", secret.IsResolved ? new Secret(secret.Source, "Bearer " + secret.Reveal()) : secret);
             }
 
             case "header":
@@ -180,6 +180,11 @@ public static partial class ConfigLoader
                 if (secret is null || username is null)
                 {
                     return null;
+                }
+
+                if (!secret.IsResolved)
+                {
+                    return new UpstreamCredential("basic", "Authorization", secret);
                 }
 
                 var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{secret.Reveal()}"));

@@ -41,7 +41,7 @@ public static partial class ConfigLoader
 
         try
         {
-            _ = new NpgsqlConnectionStringBuilder(connectionString.Reveal());
+            _ = new NpgsqlConnectionStringBuilder(connectionString.IsResolved ? connectionString.Reveal() : "");
         }
         catch (ArgumentException)
         {

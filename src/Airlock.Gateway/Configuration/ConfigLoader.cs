@@ -16,7 +16,9 @@ public sealed record ConfigLoadResult(AirlockConfig? Config, IReadOnlyList<Confi
 /// </summary>
 public static partial class ConfigLoader
 {
-    public static ConfigLoadResult LoadFile(string path, Func<string, string?>? environment = null)
+    /// <param name="resolveSecrets">False to check the file's shape without reading any secret,
+    /// for tools that need the configuration but not the credentials (<c>airlock policy</c>).</param>
+    public static ConfigLoadResult LoadFile(string path, Func<string, string?>? environment = null, bool resolveSecrets = true)
     {
         var fullPath = Path.GetFullPath(path);
         string text;
@@ -29,7 +31,7 @@ public static partial class ConfigLoader
             return new ConfigLoadResult(null, [new ConfigError(fullPath, 0, 0, "", $"cannot read the configuration file: {ex.Message}")], []);
         }
 
-        return Load(text, fullPath, environment);
+        return Load(text, fullPath, environment, resolveSecrets);
     }
 
     /// <summary>
@@ -61,12 +63,12 @@ public static partial class ConfigLoader
         return (reader.HasErrors ? null : store, reader.Errors);
     }
 
-    public static ConfigLoadResult Load(string yaml, string sourcePath, Func<string, string?>? environment = null)
+    public static ConfigLoadResult Load(string yaml, string sourcePath, Func<string, string?>? environment = null, bool resolveSecrets = true)
     {
         var reader = new YamlConfigReader(sourcePath);
         var warnings = new List<ConfigError>();
         var baseDirectory = Path.GetDirectoryName(Path.GetFullPath(sourcePath)) ?? Directory.GetCurrentDirectory();
-        var secrets = new SecretResolver(reader, baseDirectory, environment ?? Environment.GetEnvironmentVariable);
+        var secrets = new SecretResolver(reader, baseDirectory, environment ?? Environment.GetEnvironmentVariable, resolveSecrets);
 
         var root = reader.Load(yaml);
         if (root is null)

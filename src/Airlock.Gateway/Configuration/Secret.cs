@@ -14,12 +14,24 @@ public sealed class Secret
         ArgumentException.ThrowIfNullOrEmpty(value);
         Source = source;
         _value = value;
+        IsResolved = true;
     }
+
+    private Secret(string source)
+    {
+        Source = source;
+        _value = "";
+    }
+
+    /// <summary>A reference whose value was deliberately not read (checking a file's shape).</summary>
+    public static Secret Unresolved(string source) => new(source);
+
+    public bool IsResolved { get; }
 
     /// <summary>Where the value was read from, e.g. <c>env:BILLING_TOKEN</c>.</summary>
     public string Source { get; }
 
-    public string Reveal() => _value;
+    public string Reveal() => IsResolved ? _value : throw new InvalidOperationException($"the secret {Source} was not resolved");
 
     public override string ToString() => $"secret({Source})";
 }

@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Configuration;
 /// <see cref="Secret"/>s. A secret written inline is an error: configuration files end up in
 /// repositories, tickets and backups. Errors name the reference, never a value.
 /// </summary>
-internal sealed class SecretResolver(YamlConfigReader reader, string baseDirectory, Func<string, string?> environment)
+internal sealed class SecretResolver(YamlConfigReader reader, string baseDirectory, Func<string, string?> environment, bool resolve = true)
 {
     public Secret? Resolve(YamlNode? node, string path)
     {
@@ -37,6 +37,12 @@ internal sealed class SecretResolver(YamlConfigReader reader, string baseDirecto
         {
             reader.Error(map, path, "give exactly one of env or file");
             return null;
+        }
+
+        if (!resolve)
+        {
+            // Checking a configuration's shape only: the reference is valid, the value unread.
+            return Secret.Unresolved(env is not null ? $"env:{env}" : $"file:{Path.GetFullPath(file!, baseDirectory)}");
         }
 
         if (env is not null)

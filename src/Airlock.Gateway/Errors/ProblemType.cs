@@ -25,6 +25,7 @@ public sealed record ProblemType(string Name, int Status, string Title)
     public static readonly ProblemType InvalidBody = new("invalid-body", 400, "The request body could not be decoded");
     public static readonly ProblemType ResponseBlocked = new("response-blocked", 403, "The upstream's response was blocked by a guardrail");
     public static readonly ProblemType ResponseNotInspectable = new("response-not-inspectable", 502, "The upstream's response could not be inspected");
+    public static readonly ProblemType InvalidRequest = new("invalid-request", 400, "The request is not valid");
     public static readonly ProblemType Forbidden = new("forbidden", 403, "Not allowed");
     public static readonly ProblemType NotFound = new("not-found", 404, "Not found");
     public static readonly ProblemType InternalError = new("internal-error", 500, "The gateway failed to handle the request");

@@ -34,7 +34,7 @@ public sealed class AirlockGatewayOptions
 /// Builds the gateway: two Kestrel listeners and one pipeline each.
 /// <code>
 /// proxy listener:  Session → Normalization → Identity → Routing → Policy → Forwarding (YARP) → upstream
-/// admin listener:  /healthz, /readyz (later the REST API and the console)
+/// admin listener:  /healthz, /readyz; /api/* (people with OIDC tokens, roles from groups)
 /// </code>
 /// </summary>
 public static class AirlockGateway
@@ -97,7 +97,9 @@ public static class AirlockGateway
             .UseMiddleware<ForwardingMiddleware>());
 
         app.UseRouting();
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<AdminAuthenticationMiddleware>());
         app.MapAirlockHealth();
+        app.MapPolicyApi();
         app.MapFallback(context => ProblemWriter.WriteAsync(context, ProblemType.NotFound, "no such admin endpoint"));
         return app;
     }

@@ -46,6 +46,7 @@ public static class IdentityServiceCollectionExtensions
         }
 
         services.AddSingleton(new OidcIssuers(identity));
+        services.AddSingleton<CallerAuthenticator>();
         return services;
     }
 }

@@ -19,7 +19,7 @@ public sealed class GroupsCondition(ImmutableArray<string> anyOf, ImmutableArray
             var any = false;
             foreach (var group in AnyOf)
             {
-                if (groups.Contains(group, StringComparer.Ordinal))
+                if (Has(groups, group))
                 {
                     any = true;
                     break;
@@ -34,13 +34,27 @@ public sealed class GroupsCondition(ImmutableArray<string> anyOf, ImmutableArray
 
         foreach (var group in AllOf)
         {
-            if (!groups.Contains(group, StringComparer.Ordinal))
+            if (!Has(groups, group))
             {
                 return Verdict.No;
             }
         }
 
         return Verdict.Yes;
+    }
+
+    // A loop rather than LINQ's Contains, which would box the ImmutableArray on every request.
+    private static bool Has(ImmutableArray<string> groups, string group)
+    {
+        foreach (var g in groups)
+        {
+            if (string.Equals(g, group, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public override string Explain(RequestFacts facts, bool strict)

@@ -1,0 +1,124 @@
+using System.Collections.Immutable;
+using Airlock.Gateway.Configuration;
+using Airlock.Gateway.Errors;
+using Airlock.Gateway.Identity.ApiKeys;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Airlock.Gateway.Identity;
+
+/// <summary>Who a request comes from, or why that could not be established.</summary>
+/// <param name="InvalidToken">True when a credential was presented and refused (RFC 6750 <c>invalid_token</c>).</param>
+public readonly record struct Authentication(CallerIdentity? Identity, string? Failure, bool InvalidToken)
+{
+    public static Authentication Fail(string failure, bool invalidToken = true) => new(null, failure, invalidToken);
+}
+
+/// <summary>
+/// Turns the one credential a request carries (<c>Authorization: Bearer …</c>) into a
+/// <see cref="CallerIdentity"/>, through ASP.NET authentication: the API key scheme, or the
+/// JwtBearer scheme of the token's issuer. Used by the proxy (agents, API keys or tokens) and
+/// by the admin API (people, tokens only).
+/// </summary>
+public sealed class CallerAuthenticator(IdentityConfig config, OidcIssuers issuers)
+{
+    private const string Realm = "Bearer realm=\"airlock\"";
+
+    public async Task<Authentication> AuthenticateAsync(HttpContext context, bool allowApiKeys)
+    {
+        var token = BearerToken.From(context.Request);
+        if (token is null)
+        {
+            return context.Request.Headers.Authorization.Count switch
+            {
+                0 => Authentication.Fail("this gateway needs a credential: send Authorization: Bearer <API key or access token>", invalidToken: false),
+                1 => Authentication.Fail("only Bearer credentials are accepted"),
+                _ => Authentication.Fail("send exactly one Authorization header"),
+            };
+        }
+
+        string scheme;
+        string issuerName;
+        string? groupsClaim = null;
+        if (token.StartsWith(ApiKeyFormat.Prefix, StringComparison.Ordinal))
+        {
+            if (!config.ApiKeys || !allowApiKeys)
+            {
+                return Authentication.Fail(allowApiKeys ? "API keys are not accepted by this gateway" : "API keys are for agents; sign in with an access token");
+            }
+
+            scheme = ApiKeyAuthenticationHandler.SchemeName;
+            issuerName = "airlock";
+        }
+        else if (issuers.Find(token, out var failure) is { } issuer)
+        {
+            scheme = OidcIssuers.SchemeFor(issuer);
+            issuerName = issuer.Name;
+            groupsClaim = issuer.GroupsClaim;
+        }
+        else
+        {
+            return Authentication.Fail(failure!);
+        }
+
+        var result = await context.AuthenticateAsync(scheme);
+        if (!result.Succeeded)
+        {
+            return Authentication.Fail(Describe(result.Failure));
+        }
+
+        var principal = result.Principal;
+        var sub = principal.FindFirst("sub")?.Value;
+        if (string.IsNullOrEmpty(sub))
+        {
+            return Authentication.Fail("the token has no sub claim");
+        }
+
+        var groups = ImmutableArray.CreateBuilder<string>();
+        foreach (var claim in principal.FindAll(groupsClaim ?? ApiKeyAuthenticationHandler.GroupClaim))
+        {
+            groups.Add(claim.Value);
+        }
+
+        // Airlock's own claims are read only from what the API key handler built: a token
+        // carrying "airlock:key_name" is still a token.
+        var identity = groupsClaim is null
+            ? new CallerIdentity(sub, CallerIdentity.ApiKeyMethod, issuerName,
+                principal.FindFirst(ApiKeyAuthenticationHandler.KeyNameClaim)!.Value,
+                principal.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)!.Value,
+                groups.ToImmutable())
+            : new CallerIdentity($"{issuerName}:{sub}", CallerIdentity.OidcMethod, issuerName, null, null, groups.ToImmutable());
+        return new Authentication(identity, null, false);
+    }
+
+    /// <summary>Answers 401 with the RFC 6750 challenge and a problem body.</summary>
+    public static Task ChallengeAsync(HttpContext context, Authentication failed, Guid? sessionId)
+    {
+        var detail = failed.Failure!;
+        // RFC 6750 §3: error="invalid_token" when a token was presented and refused. The
+        // description is the same safe sentence as the problem's detail.
+        var challenge = failed.InvalidToken
+            ? $"{Realm}, error=\"invalid_token\", error_description=\"{detail.Replace("\"", "'", StringComparison.Ordinal)}\""
+            : Realm;
+        return ProblemWriter.WriteAsync(context, ProblemType.Unauthenticated, detail, sessionId, headers: h => h.WWWAuthenticate = challenge);
+    }
+
+    /// <summary>Turns a validation failure into a sentence safe to show: it names what was
+    /// wrong, never the token or what was expected of it.</summary>
+    private static string Describe(Exception? failure) => failure switch
+    {
+        CredentialRejectedException rejected => rejected.Message,
+        SecurityTokenExpiredException => "the token has expired",
+        SecurityTokenNotYetValidException => "the token is not valid yet",
+        SecurityTokenInvalidAudienceException => "the token was issued for another audience",
+        SecurityTokenInvalidIssuerException => "the token's issuer is not trusted",
+        SecurityTokenInvalidAlgorithmException => "the token's signing algorithm is not accepted",
+        SecurityTokenInvalidTypeException => "the token's type is not accepted; an OAuth access token is required",
+        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "the token's signature is not valid",
+        SecurityTokenNoExpirationException => "the token has no expiry",
+        SecurityTokenMalformedException => "the token is malformed",
+        InvalidOperationException => "the token's issuer could not be reached to fetch its keys",
+        _ => "the token is not valid",
+    };
+}

@@ -1,0 +1,10 @@
+namespace Airlock.Gateway.Policy;
+
+/// <summary>How one rule fared against a request.</summary>
+/// <param name="Matched">Whether all its conditions held.</param>
+/// <param name="Note">Why it did not match (its first failing condition), or, for a matching
+/// rule that did not decide, which rule did and why.</param>
+public sealed record RuleExplanation(string Rule, int Line, string Action, bool Matched, bool Decided, string? Note);
+
+/// <summary>A decision with the reasons for it, for <c>airlock policy test</c> and the explain API.</summary>
+public sealed record PolicyExplanation(PolicyDecision Decision, string Summary, IReadOnlyList<RuleExplanation> Rules);
