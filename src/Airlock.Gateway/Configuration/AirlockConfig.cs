@@ -23,4 +23,6 @@ public sealed record AirlockConfig
     public required PolicyConfig Policy { get; init; }
 
     public AdminConfig Admin { get; init; } = AdminConfig.Nobody;
+
+    public ReviewsConfig Reviews { get; init; } = ReviewsConfig.Default;
 }

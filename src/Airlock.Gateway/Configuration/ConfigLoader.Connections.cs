@@ -25,6 +25,13 @@ public static partial class ConfigLoader
         {
             var name = (keyNode as YamlScalarNode)?.Value ?? "";
             var path = "connections." + name;
+            if (name == "api")
+            {
+                // /api/reviews/... on the proxy listener is where agents fetch their reviews.
+                reader.Error(keyNode, path, "'api' is reserved: agents fetch held requests' results at /api/reviews/<id>");
+                continue;
+            }
+
             if (!IsName(name))
             {
                 reader.Error(keyNode, path, "a connection name must be lowercase letters, digits and '-', at most 63 characters: it is the first segment of the URL agents call");

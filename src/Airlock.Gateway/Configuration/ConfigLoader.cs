@@ -82,13 +82,14 @@ public static partial class ConfigLoader
             return new ConfigLoadResult(null, reader.Errors, warnings);
         }
 
-        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections", "policy", "admin");
+        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections", "policy", "admin", "reviews");
         var listeners = ReadListeners(reader, Required(reader, map, "listeners"), warnings);
         var store = ReadStore(reader, secrets, Required(reader, map, "store"), baseDirectory);
         var identity = ReadIdentity(reader, Required(reader, map, "identity"), warnings);
         var connections = ReadConnections(reader, secrets, Required(reader, map, "connections"), warnings);
         var policy = ReadPolicy(reader, Required(reader, map, "policy"), baseDirectory);
         var admin = ReadAdmin(reader, YamlConfigReader.Child(map, "admin"), identity);
+        var reviews = ReadReviews(reader, secrets, YamlConfigReader.Child(map, "reviews"));
 
         if (reader.HasErrors || listeners is null || store is null || identity is null || policy is null)
         {
@@ -104,6 +105,7 @@ public static partial class ConfigLoader
             Connections = connections,
             Policy = policy,
             Admin = admin,
+            Reviews = reviews,
         };
         return new ConfigLoadResult(config, [], warnings);
     }

@@ -19,12 +19,16 @@ public sealed record ProblemType(string Name, int Status, string Title)
     public static readonly ProblemType RequestBodyError = new("request-body-error", 400, "The request body could not be read");
     public static readonly ProblemType InvalidMethod = new("invalid-method", 400, "The request method is not in canonical form");
     public static readonly ProblemType Denied = new("denied", 403, "Denied by policy");
-    public static readonly ProblemType ReviewRequired = new("review-required", 403, "The request needs a person's approval");
     public static readonly ProblemType BodyTooLarge = new("body-too-large", 413, "The request body is too large to inspect");
     public static readonly ProblemType UnsupportedContentEncoding = new("unsupported-content-encoding", 415, "The request body's content encoding cannot be inspected");
     public static readonly ProblemType InvalidBody = new("invalid-body", 400, "The request body could not be decoded");
     public static readonly ProblemType ResponseBlocked = new("response-blocked", 403, "The upstream's response was blocked by a guardrail");
     public static readonly ProblemType ResponseNotInspectable = new("response-not-inspectable", 502, "The upstream's response could not be inspected");
+    public static readonly ProblemType ReviewDenied = new("review-denied", 403, "An approver denied the request");
+    public static readonly ProblemType ReviewExpired = new("review-expired", 403, "Nobody decided the request in time");
+    public static readonly ProblemType ReviewNotFound = new("review-not-found", 404, "No such review");
+    public static readonly ProblemType ReviewConflict = new("review-conflict", 409, "The review cannot take that decision now");
+    public static readonly ProblemType ExecutionUnknown = new("execution-unknown", 502, "Whether the approved request reached the upstream is unknown");
     public static readonly ProblemType InvalidRequest = new("invalid-request", 400, "The request is not valid");
     public static readonly ProblemType Forbidden = new("forbidden", 403, "Not allowed");
     public static readonly ProblemType NotFound = new("not-found", 404, "Not found");

@@ -7,6 +7,9 @@ using Airlock.Gateway.Identity;
 using Airlock.Gateway.Identity.ApiKeys;
 using Airlock.Gateway.Normalization;
 using Airlock.Gateway.Policy;
+using Airlock.Gateway.Reviews;
+using Airlock.Gateway.Reviews.Webhooks;
+using Airlock.Gateway.Storage.Postgres;
 using Airlock.Gateway.Routing;
 using Airlock.Gateway.Sessions;
 using Airlock.Gateway.Storage;
@@ -92,14 +95,17 @@ public static class AirlockGateway
             .UseMiddleware<SessionMiddleware>()
             .UseMiddleware<NormalizationMiddleware>()
             .UseMiddleware<IdentityMiddleware>()
+            .UseMiddleware<RequesterReviewsMiddleware>()
             .UseMiddleware<RoutingMiddleware>()
             .UseMiddleware<PolicyMiddleware>()
+            .UseMiddleware<ReviewMiddleware>()
             .UseMiddleware<ForwardingMiddleware>());
 
         app.UseRouting();
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<AdminAuthenticationMiddleware>());
         app.MapAirlockHealth();
         app.MapPolicyApi();
+        app.MapReviewApi();
         app.MapFallback(context => ProblemWriter.WriteAsync(context, ProblemType.NotFound, "no such admin endpoint"));
         return app;
     }
@@ -115,6 +121,7 @@ public static class AirlockGateway
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<ConnectionCatalog>();
         services.AddSingleton<UpstreamRequestTransformer>();
+        services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<ResponseGuardrailInspector>();
         services.AddSingleton<PolicyProvider>();
         services.AddSingleton<IPolicyEventStore>(sp => sp.GetRequiredService<IAirlockStore>());
@@ -126,6 +133,29 @@ public static class AirlockGateway
         // keys in memory rather than writing a key ring to the home directory.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddAirlockIdentity(config.Identity);
+        services.AddSingleton<GatewayInstance>();
+        services.AddSingleton<ReviewSignals>();
+        if (config.Store is PostgresStoreConfig)
+        {
+            services.AddSingleton(sp => new PostgresReviewNotifications(
+                (PostgresStore)sp.GetRequiredService<IAirlockStore>(), sp.GetRequiredService<ReviewSignals>(),
+                sp.GetRequiredService<ILogger<PostgresReviewNotifications>>()));
+            services.AddSingleton<IReviewNotifications>(sp => sp.GetRequiredService<PostgresReviewNotifications>());
+            services.AddHostedService(sp => sp.GetRequiredService<PostgresReviewNotifications>());
+        }
+        else
+        {
+            services.AddSingleton<IReviewNotifications, InProcessReviewNotifications>();
+        }
+
+        services.AddSingleton<ReviewService>();
+        services.AddSingleton<ReviewExecutor>();
+        services.AddSingleton<ReviewMaintenance>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReviewMaintenance>());
+        services.AddSingleton<WebhookNotifier>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookNotifier>());
+        services.AddHttpClient(WebhookNotifier.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         services.AddHealthChecks()
             .AddCheck<ConfigurationHealthCheck>("configuration", tags: ["ready"])
             .AddCheck<StoreHealthCheck>("store", tags: ["ready"])

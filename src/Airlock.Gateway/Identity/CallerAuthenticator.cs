@@ -88,6 +88,9 @@ public sealed class CallerAuthenticator(IdentityConfig config, OidcIssuers issue
                 principal.FindFirst(ApiKeyAuthenticationHandler.KeyNameClaim)!.Value,
                 principal.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)!.Value,
                 groups.ToImmutable())
+            {
+                Owner = principal.FindFirst(ApiKeyAuthenticationHandler.OwnerClaim)?.Value,
+            }
             : new CallerIdentity($"{issuerName}:{sub}", CallerIdentity.OidcMethod, issuerName, null, null, groups.ToImmutable());
         return new Authentication(identity, null, false);
     }

@@ -23,6 +23,10 @@ public sealed record CallerIdentity(
     string? KeyId,
     ImmutableArray<string> Groups)
 {
+    /// <summary>For an API key created with an owner: the person answerable for it
+    /// (<c>corp:alice</c>). That person can never approve the key's requests.</summary>
+    public string? Owner { get; init; }
+
     public const string OidcMethod = "oidc";
     public const string ApiKeyMethod = "apikey";
 }

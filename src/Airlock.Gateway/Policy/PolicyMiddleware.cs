@@ -10,8 +10,8 @@ namespace Airlock.Gateway.Policy;
 /// <summary>
 /// Gives every routed request exactly one decision from the policy in force. A rule that needs
 /// the body gets it read (bounded, decoded); the upstream then receives the very bytes that were
-/// inspected. Deny is answered 403 naming the rule; review is answered 403 review-required
-/// until approvals exist; allow goes on, with the response guardrails that apply.
+/// inspected. Deny is answered 403 naming the rule; review and allow go on (review to be held by
+/// the next stage), with the response guardrails that apply.
 /// </summary>
 public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvider policies, AirlockConfig config, ILogger<PolicyMiddleware> logger)
 {
@@ -45,25 +45,16 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         }
 
         session.Decision = decision;
-        switch (decision.Action)
+        if (decision.Action == PolicyAction.Deny)
         {
-            case PolicyAction.Deny:
-                Log.Denied(logger, session.Id, decision.RuleName, policy.Version);
-                session.Error = ProblemType.Denied.Name;
-                await ProblemWriter.WriteAsync(context, ProblemType.Denied,
-                    decision.Rule?.Message ?? (decision.Rule is null
-                        ? "no policy rule allows this request; requests are denied by default"
-                        : $"the request is denied by rule '{decision.Rule.Name}'"),
-                    session.Id, json => WriteRule(json, decision));
-                return;
-
-            case PolicyAction.Review:
-                Log.ReviewRequired(logger, session.Id, decision.RuleName, policy.Version);
-                session.Error = ProblemType.ReviewRequired.Name;
-                await ProblemWriter.WriteAsync(context, ProblemType.ReviewRequired,
-                    $"rule '{decision.RuleName}' requires a person's approval for this request",
-                    session.Id, json => WriteRule(json, decision));
-                return;
+            Log.Denied(logger, session.Id, decision.RuleName, policy.Version);
+            session.Error = ProblemType.Denied.Name;
+            await ProblemWriter.WriteAsync(context, ProblemType.Denied,
+                decision.Rule?.Message ?? (decision.Rule is null
+                    ? "no policy rule allows this request; requests are denied by default"
+                    : $"the request is denied by rule '{decision.Rule.Name}'"),
+                session.Id, json => WriteRule(json, decision));
+            return;
         }
 
         session.Guardrails = policy.GuardrailsFor(facts);
@@ -85,7 +76,5 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         [LoggerMessage(4101, LogLevel.Information, "Session {SessionId}: denied by {Rule} ({Version})")]
         public static partial void Denied(ILogger logger, Guid sessionId, string rule, string version);
 
-        [LoggerMessage(4102, LogLevel.Information, "Session {SessionId}: review required by {Rule} ({Version})")]
-        public static partial void ReviewRequired(ILogger logger, Guid sessionId, string rule, string version);
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Airlock.Gateway.Identity;
 using Airlock.Gateway.Policy;
 using Airlock.Gateway.Routing;
+using Microsoft.AspNetCore.Http;
 
 namespace Airlock.Gateway.Sessions;
 
@@ -45,6 +46,12 @@ public sealed class SessionFeature
     /// <summary>The policy's decision, once policy has run.</summary>
     public PolicyDecision? Decision { get; set; }
 
+    /// <summary>The review this request opened or waited on.</summary>
+    public Guid? ReviewId { get; set; }
+
+    /// <summary>The grant that let this request through without a new review.</summary>
+    public Guid? GrantId { get; set; }
+
     /// <summary>The response guardrails that apply to this request (empty when none).</summary>
     public ImmutableArray<ResponseGuardrail> Guardrails { get; set; } = [];
 
@@ -58,4 +65,37 @@ public sealed class SessionFeature
     public long RequestBytes { get; set; }
 
     public long ResponseBytes { get; set; }
+
+    /// <summary>The stored record of this session, as it ends.</summary>
+    public SessionRecord ToRecord(HttpContext context, TimeProvider timeProvider)
+    {
+        var now = timeProvider.GetTimestamp();
+        var identity = Identity;
+        return new SessionRecord
+        {
+            Id = Id,
+            StartedAt = StartedAt,
+            Duration = timeProvider.GetElapsedTime(StartTimestamp, now),
+            Method = Method,
+            Path = Path,
+            Status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode,
+            Connection = Connection?.Name,
+            Subject = identity?.Subject,
+            AuthMethod = identity?.AuthMethod,
+            Issuer = identity?.Issuer,
+            KeyName = identity?.KeyName,
+            KeyId = identity?.KeyId,
+            Groups = identity?.Groups ?? [],
+            ClientAddress = context.Connection.RemoteIpAddress?.ToString(),
+            RequestBytes = RequestBytes,
+            ResponseBytes = ResponseBytes,
+            UpstreamDuration = UpstreamStartTimestamp is { } start ? timeProvider.GetElapsedTime(start, UpstreamEndTimestamp ?? now) : null,
+            Error = Error,
+            Decision = Decision is { } d ? d.Action.ToString().ToLowerInvariant() : null,
+            Rule = Decision?.RuleName,
+            PolicyVersion = Decision?.PolicyVersion,
+            ReviewId = ReviewId,
+            GrantId = GrantId,
+        };
+    }
 }

@@ -18,6 +18,7 @@ public sealed partial class SessionMiddleware(
     ILogger<SessionMiddleware> logger)
 {
     public const string HeaderName = "Airlock-Session";
+    public const string ReviewHeaderName = "Airlock-Review";
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -36,7 +37,13 @@ public sealed partial class SessionMiddleware(
         context.Response.OnStarting(static state =>
         {
             var ctx = (HttpContext)state;
-            ctx.Response.Headers[HeaderName] = ctx.Features.GetRequiredFeature<SessionFeature>().Id.ToString();
+            var s = ctx.Features.GetRequiredFeature<SessionFeature>();
+            ctx.Response.Headers[HeaderName] = s.Id.ToString();
+            if (s.ReviewId is { } review)
+            {
+                ctx.Response.Headers[ReviewHeaderName] = review.ToString();
+            }
+
             return Task.CompletedTask;
         }, context);
 
@@ -57,40 +64,8 @@ public sealed partial class SessionMiddleware(
         }
         finally
         {
-            await writer.EnqueueAsync(ToRecord(context, session), CancellationToken.None);
+            await writer.EnqueueAsync(session.ToRecord(context, timeProvider), CancellationToken.None);
         }
-    }
-
-    private SessionRecord ToRecord(HttpContext context, SessionFeature session)
-    {
-        var now = timeProvider.GetTimestamp();
-        var identity = session.Identity;
-        return new SessionRecord
-        {
-            Id = session.Id,
-            StartedAt = session.StartedAt,
-            Duration = timeProvider.GetElapsedTime(session.StartTimestamp, now),
-            Method = session.Method,
-            Path = session.Path,
-            Status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode,
-            Connection = session.Connection?.Name,
-            Subject = identity?.Subject,
-            AuthMethod = identity?.AuthMethod,
-            Issuer = identity?.Issuer,
-            KeyName = identity?.KeyName,
-            KeyId = identity?.KeyId,
-            Groups = identity?.Groups ?? [],
-            ClientAddress = context.Connection.RemoteIpAddress?.ToString(),
-            RequestBytes = session.RequestBytes,
-            ResponseBytes = session.ResponseBytes,
-            UpstreamDuration = session.UpstreamStartTimestamp is { } start
-                ? timeProvider.GetElapsedTime(start, session.UpstreamEndTimestamp ?? now)
-                : null,
-            Error = session.Error,
-            Decision = session.Decision is { } d ? d.Action.ToString().ToLowerInvariant() : null,
-            Rule = session.Decision?.RuleName,
-            PolicyVersion = session.Decision?.PolicyVersion,
-        };
     }
 
     private static partial class Log

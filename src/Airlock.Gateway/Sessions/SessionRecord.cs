@@ -55,6 +55,12 @@ public sealed record SessionRecord
 
     public string? PolicyVersion { get; init; }
 
+    /// <summary>The review this request opened, waited for, or executed.</summary>
+    public Guid? ReviewId { get; init; }
+
+    /// <summary>The grant that let this request pass without a new review.</summary>
+    public Guid? GrantId { get; init; }
+
     /// <summary>The problem type's short name when the gateway answered with an error.</summary>
     public string? Error { get; init; }
 }

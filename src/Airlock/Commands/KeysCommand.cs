@@ -24,9 +24,13 @@ internal static class KeysCommand
             Description = "Groups the key belongs to, comma-separated or repeated.",
             AllowMultipleArgumentsPerToken = true,
         };
+        var owner = new Option<string?>("--owner")
+        {
+            Description = "The person answerable for the key, as a subject (corp:alice). They can never approve the key's held requests.",
+        };
         var command = new Command("create", "Create a key. The key is printed once, on standard output; only its hash is stored.")
         {
-            config, name, groups,
+            config, name, groups, owner,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -38,7 +42,7 @@ internal static class KeysCommand
 
             var service = new ApiKeyService(store, TimeProvider.System);
             var groupList = (parse.GetValue(groups) ?? []).SelectMany(g => g.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-            var (created, error) = await service.CreateAsync(parse.GetValue(name)!, groupList, cancellationToken);
+            var (created, error) = await service.CreateAsync(parse.GetValue(name)!, groupList, cancellationToken, parse.GetValue(owner));
             if (created is null)
             {
                 parse.InvocationConfiguration.Error.WriteLine($"error: {error}");

@@ -48,9 +48,9 @@ public sealed class TestGateway : IAsyncDisposable
 
     public PolicyProvider Policies => _app.Services.GetRequiredService<PolicyProvider>();
 
-    public static async Task<TestGateway> StartAsync(GatewayConfig config, TimeProvider? timeProvider = null, CapturedLogs? logs = null)
+    public static async Task<TestGateway> StartAsync(GatewayConfig config, TimeProvider? timeProvider = null, CapturedLogs? logs = null, string? directory = null)
     {
-        var directory = System.IO.Directory.CreateTempSubdirectory("airlock-test-").FullName;
+        directory ??= System.IO.Directory.CreateTempSubdirectory("airlock-test-").FullName;
         var path = Path.Combine(directory, "airlock.yaml");
         await File.WriteAllTextAsync(path, config.ToYaml());
         await File.WriteAllTextAsync(Path.Combine(directory, "policy.yaml"), config.Policy);
@@ -107,12 +107,18 @@ public sealed class TestGateway : IAsyncDisposable
         return request;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the gateway but keeps its directory (store, configuration) for a restart.</summary>
+    public async Task StopAsync()
     {
         Proxy.Dispose();
         Admin.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
@@ -122,4 +128,30 @@ public sealed class TestGateway : IAsyncDisposable
             // A file still held open; the temporary directory is cleaned by the system.
         }
     }
+
+    /// <summary>A call to the admin API as a person with an OIDC token.</summary>
+    public async Task<HttpResponseMessage> AdminAsync(HttpMethod method, string path, string token, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        if (body is not null)
+        {
+            request.Content = System.Net.Http.Json.JsonContent.Create(body);
+        }
+
+        return await Admin.SendAsync(request);
+    }
+
+    /// <summary>The one pending review, once the held request has opened it.</summary>
+    public Task<Gateway.Reviews.Review> PendingReviewAsync(string? rule = null) =>
+        Eventually.GetAsync(async () =>
+        {
+            var pending = await Store.ListReviewsAsync(Gateway.Reviews.ReviewStatus.Pending, 10, CancellationToken.None);
+            return pending.FirstOrDefault(r => rule is null || r.Rule == rule);
+        }, what: "a pending review");
+
+    /// <summary>The review, once it reaches the status.</summary>
+    public Task<Gateway.Reviews.Review> ReviewInStatusAsync(Guid id, string status) =>
+        Eventually.GetAsync(async () => await Store.GetReviewAsync(id, CancellationToken.None) is { } r && r.Status == status ? r : null,
+            what: $"review {id} to be {status}");
 }

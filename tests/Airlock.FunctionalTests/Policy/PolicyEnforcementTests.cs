@@ -115,14 +115,21 @@ public sealed class PolicyEnforcementTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_review_decision_is_answered_review_required()
+    public async Task A_review_decision_holds_the_request_and_sends_nothing()
     {
-        using var response = await SendAsync("PUT", "/billing/v1/plans/42", Json("{\"monthlyPrice\":1}"));
+        var request = new HttpRequestMessage(HttpMethod.Put, "/billing/v1/plans/42") { Content = Json("{\"monthlyPrice\":1}") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _key);
+        request.Headers.Add("Prefer", "respond-async");
 
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Equal("pricing", (string?)(await ProblemAsync(response, "review-required"))["rule"]);
+        using var response = await _gateway.Proxy.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.StartsWith("/api/reviews/", response.Headers.Location!.OriginalString, StringComparison.Ordinal);
         Assert.Empty(_upstream.Received);
-        Assert.Equal("review", (await _gateway.SessionAsync(response)).Decision);
+        var session = await _gateway.SessionAsync(response);
+        Assert.Equal("review", session.Decision);
+        Assert.Equal("pricing", session.Rule);
+        Assert.NotNull(session.ReviewId);
     }
 
     [Fact]

@@ -14,5 +14,8 @@ public sealed record ApiKey(
     DateTimeOffset CreatedAt,
     DateTimeOffset? RevokedAt)
 {
+    /// <summary>The person answerable for the key, as a subject (<c>corp:alice</c>), if any.</summary>
+    public string? Owner { get; init; }
+
     public bool IsRevoked => RevokedAt is not null;
 }

@@ -23,6 +23,7 @@ public sealed class ApiKeyAuthenticationHandler(
     public const string KeyIdClaim = "airlock:key_id";
     public const string KeyNameClaim = "airlock:key_name";
     public const string GroupClaim = "airlock:group";
+    public const string OwnerClaim = "airlock:owner";
 
     /// <summary>Kept to equalise the work done for unknown ids with the work for known ones.</summary>
     private static readonly byte[] DecoyHash = new byte[32];
@@ -62,6 +63,11 @@ public sealed class ApiKeyAuthenticationHandler(
         foreach (var group in key.Groups)
         {
             claims.Add(new Claim(GroupClaim, group));
+        }
+
+        if (key.Owner is not null)
+        {
+            claims.Add(new Claim(OwnerClaim, key.Owner));
         }
 
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, "sub", GroupClaim));

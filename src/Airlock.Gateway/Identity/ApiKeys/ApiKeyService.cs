@@ -11,8 +11,15 @@ public sealed record CreatedApiKey(ApiKey Key, string Text);
 public sealed class ApiKeyService(IApiKeyStore store, TimeProvider timeProvider)
 {
     /// <summary>Creates a key, or returns an error message for bad input or a name in use.</summary>
-    public async Task<(CreatedApiKey? Created, string? Error)> CreateAsync(string name, IEnumerable<string> groups, CancellationToken cancellationToken)
+    /// <param name="owner">The person answerable for the key, as a subject (<c>corp:alice</c>): they
+    /// can never approve the key's held requests.</param>
+    public async Task<(CreatedApiKey? Created, string? Error)> CreateAsync(string name, IEnumerable<string> groups, CancellationToken cancellationToken, string? owner = null)
     {
+        if (owner is not null && (owner.IndexOf(':', StringComparison.Ordinal) is <= 0 || owner.EndsWith(':') || owner.StartsWith("key:", StringComparison.Ordinal)))
+        {
+            return (null, $"'{owner}' is not a person's subject; write <issuer>:<sub>, e.g. corp:alice");
+        }
+
         if (!ConfigLoader.IsName(name))
         {
             return (null, $"'{name}' is not a valid key name: use lowercase letters, digits and '-', at most 63 characters");
@@ -28,7 +35,7 @@ public sealed class ApiKeyService(IApiKeyStore store, TimeProvider timeProvider)
         }
 
         var (id, text, hash) = ApiKeyFormat.Generate();
-        var key = new ApiKey(id, name, groupList, hash, timeProvider.GetUtcNow(), null);
+        var key = new ApiKey(id, name, groupList, hash, timeProvider.GetUtcNow(), null) { Owner = owner };
         if (!await store.CreateApiKeyAsync(key, cancellationToken))
         {
             return (null, $"an active key named '{name}' already exists; revoke it first or choose another name");

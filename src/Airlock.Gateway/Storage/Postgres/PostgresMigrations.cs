@@ -52,5 +52,82 @@ internal static class PostgresMigrations
                 errors    text
             );
             """),
+        new(3, "reviews, decisions, grants, instances", """
+            ALTER TABLE api_keys ADD COLUMN owner text;
+            ALTER TABLE sessions ADD COLUMN review_id uuid;
+            ALTER TABLE sessions ADD COLUMN grant_id uuid;
+
+            CREATE TABLE reviews (
+                id                 uuid PRIMARY KEY,
+                created_at         timestamptz NOT NULL,
+                status             text NOT NULL,
+                session_id         uuid NOT NULL,
+                requester_subject  text NOT NULL,
+                requester_auth     text NOT NULL,
+                requester_issuer   text NOT NULL,
+                requester_key_name text,
+                requester_key_id   text,
+                requester_owner    text,
+                requester_groups   jsonb NOT NULL,
+                client_address     text,
+                connection         text NOT NULL,
+                method             text NOT NULL,
+                path               text NOT NULL,
+                query              text,
+                headers            jsonb NOT NULL,
+                body               bytea NOT NULL,
+                rule               text NOT NULL,
+                policy_version     text NOT NULL,
+                approvers          jsonb NOT NULL,
+                approvals_needed   integer NOT NULL,
+                max_grant_us       bigint NOT NULL,
+                expires_at         timestamptz NOT NULL,
+                held_by            text,
+                held_until         timestamptz,
+                decided_at         timestamptz,
+                executor           text,
+                executing_since    timestamptz,
+                executed_at        timestamptz,
+                result_status      integer,
+                result_headers     jsonb,
+                result_body        bytea,
+                result_truncated   boolean,
+                result_session_id  uuid,
+                grant_id           uuid
+            );
+            CREATE INDEX reviews_status ON reviews (status, expires_at);
+            CREATE INDEX reviews_created ON reviews (created_at);
+
+            CREATE TABLE review_decisions (
+                seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                review_id uuid NOT NULL REFERENCES reviews (id),
+                subject   text NOT NULL,
+                groups    jsonb NOT NULL,
+                verdict   text NOT NULL,
+                comment   text,
+                window_us bigint,
+                at        timestamptz NOT NULL,
+                UNIQUE (review_id, subject)
+            );
+
+            CREATE TABLE grants (
+                id         uuid PRIMARY KEY,
+                review_id  uuid NOT NULL REFERENCES reviews (id),
+                subject    text NOT NULL,
+                rule       text NOT NULL,
+                connection text NOT NULL,
+                granted_by jsonb NOT NULL,
+                created_at timestamptz NOT NULL,
+                expires_at timestamptz NOT NULL,
+                revoked_at timestamptz,
+                revoked_by text
+            );
+            CREATE INDEX grants_subject_rule ON grants (subject, rule, expires_at);
+
+            CREATE TABLE instances (
+                id      text PRIMARY KEY,
+                seen_at timestamptz NOT NULL
+            );
+            """),
     ];
 }

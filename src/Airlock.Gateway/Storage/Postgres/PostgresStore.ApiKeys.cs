@@ -6,17 +6,18 @@ namespace Airlock.Gateway.Storage.Postgres;
 
 public sealed partial class PostgresStore
 {
-    private const string ApiKeyColumns = "id, name, groups::text, secret_hash, created_at, revoked_at";
+    private const string ApiKeyColumns = "id, name, groups::text, secret_hash, created_at, revoked_at, owner";
 
     public async Task<bool> CreateApiKeyAsync(ApiKey key, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand(
-            "INSERT INTO api_keys (id, name, groups, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)");
+            "INSERT INTO api_keys (id, name, groups, secret_hash, created_at, owner) VALUES ($1, $2, $3, $4, $5, $6)");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key.Id });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key.Name });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = GroupList.Serialize(key.Groups), NpgsqlDbType = NpgsqlDbType.Jsonb });
         command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = key.SecretHash.ToArray() });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = key.CreatedAt });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)key.Owner ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         try
         {
             await command.ExecuteNonQueryAsync(cancellationToken);
@@ -69,5 +70,8 @@ public sealed partial class PostgresStore
         GroupList.Deserialize(reader.GetString(2)),
         reader.GetFieldValue<byte[]>(3),
         reader.GetFieldValue<DateTimeOffset>(4),
-        reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5));
+        reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5))
+    {
+        Owner = reader.IsDBNull(6) ? null : reader.GetString(6),
+    };
 }

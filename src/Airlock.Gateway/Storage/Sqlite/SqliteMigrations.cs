@@ -52,5 +52,82 @@ internal static class SqliteMigrations
                 errors    TEXT
             );
             """),
+        new(3, "reviews, decisions, grants, instances", """
+            ALTER TABLE api_keys ADD COLUMN owner TEXT;
+            ALTER TABLE sessions ADD COLUMN review_id TEXT;
+            ALTER TABLE sessions ADD COLUMN grant_id TEXT;
+
+            CREATE TABLE reviews (
+                id                 TEXT PRIMARY KEY,
+                created_at         INTEGER NOT NULL,
+                status             TEXT NOT NULL,
+                session_id         TEXT NOT NULL,
+                requester_subject  TEXT NOT NULL,
+                requester_auth     TEXT NOT NULL,
+                requester_issuer   TEXT NOT NULL,
+                requester_key_name TEXT,
+                requester_key_id   TEXT,
+                requester_owner    TEXT,
+                requester_groups   TEXT NOT NULL,
+                client_address     TEXT,
+                connection         TEXT NOT NULL,
+                method             TEXT NOT NULL,
+                path               TEXT NOT NULL,
+                query              TEXT,
+                headers            TEXT NOT NULL,
+                body               BLOB NOT NULL,
+                rule               TEXT NOT NULL,
+                policy_version     TEXT NOT NULL,
+                approvers          TEXT NOT NULL,
+                approvals_needed   INTEGER NOT NULL,
+                max_grant_us       INTEGER NOT NULL,
+                expires_at         INTEGER NOT NULL,
+                held_by            TEXT,
+                held_until         INTEGER,
+                decided_at         INTEGER,
+                executor           TEXT,
+                executing_since    INTEGER,
+                executed_at        INTEGER,
+                result_status      INTEGER,
+                result_headers     TEXT,
+                result_body        BLOB,
+                result_truncated   INTEGER,
+                result_session_id  TEXT,
+                grant_id           TEXT
+            );
+            CREATE INDEX reviews_status ON reviews (status, expires_at);
+            CREATE INDEX reviews_created ON reviews (created_at);
+
+            CREATE TABLE review_decisions (
+                seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+                review_id TEXT NOT NULL REFERENCES reviews (id),
+                subject   TEXT NOT NULL,
+                groups    TEXT NOT NULL,
+                verdict   TEXT NOT NULL,
+                comment   TEXT,
+                window_us INTEGER,
+                at        INTEGER NOT NULL,
+                UNIQUE (review_id, subject)
+            );
+
+            CREATE TABLE grants (
+                id         TEXT PRIMARY KEY,
+                review_id  TEXT NOT NULL REFERENCES reviews (id),
+                subject    TEXT NOT NULL,
+                rule       TEXT NOT NULL,
+                connection TEXT NOT NULL,
+                granted_by TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                revoked_at INTEGER,
+                revoked_by TEXT
+            );
+            CREATE INDEX grants_subject_rule ON grants (subject, rule, expires_at);
+
+            CREATE TABLE instances (
+                id      TEXT PRIMARY KEY,
+                seen_at INTEGER NOT NULL
+            );
+            """),
     ];
 }

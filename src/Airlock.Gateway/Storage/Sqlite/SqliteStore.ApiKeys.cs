@@ -5,18 +5,19 @@ namespace Airlock.Gateway.Storage.Sqlite;
 
 public sealed partial class SqliteStore
 {
-    private const string ApiKeyColumns = "id, name, groups, secret_hash, created_at, revoked_at";
+    private const string ApiKeyColumns = "id, name, groups, secret_hash, created_at, revoked_at, owner";
 
     public async Task<bool> CreateApiKeyAsync(ApiKey key, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO api_keys (id, name, groups, secret_hash, created_at) VALUES ($id, $name, $groups, $hash, $created)";
+        command.CommandText = "INSERT INTO api_keys (id, name, groups, secret_hash, created_at, owner) VALUES ($id, $name, $groups, $hash, $created, $owner)";
         command.Parameters.AddWithValue("$id", key.Id);
         command.Parameters.AddWithValue("$name", key.Name);
         command.Parameters.AddWithValue("$groups", GroupList.Serialize(key.Groups));
         command.Parameters.AddWithValue("$hash", key.SecretHash.ToArray());
         command.Parameters.AddWithValue("$created", SqliteTime.ToMicroseconds(key.CreatedAt));
+        command.Parameters.AddWithValue("$owner", (object?)key.Owner ?? DBNull.Value);
         try
         {
             await command.ExecuteNonQueryAsync(cancellationToken);
@@ -74,5 +75,8 @@ public sealed partial class SqliteStore
         GroupList.Deserialize(reader.GetString(2)),
         (byte[])reader.GetValue(3),
         SqliteTime.FromMicroseconds(reader.GetInt64(4)),
-        reader.IsDBNull(5) ? null : SqliteTime.FromMicroseconds(reader.GetInt64(5)));
+        reader.IsDBNull(5) ? null : SqliteTime.FromMicroseconds(reader.GetInt64(5)))
+    {
+        Owner = reader.IsDBNull(6) ? null : reader.GetString(6),
+    };
 }

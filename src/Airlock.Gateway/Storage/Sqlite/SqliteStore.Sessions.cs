@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Storage.Sqlite;
 public sealed partial class SqliteStore
 {
     private const string SessionColumns =
-        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version";
+        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id";
 
     public async Task AppendSessionsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
     {
@@ -21,7 +21,7 @@ public sealed partial class SqliteStore
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             INSERT INTO sessions ({SessionColumns})
-            VALUES ($id, $started, $duration, $method, $path, $status, $connection, $subject, $auth, $issuer, $key, $keyId, $groups, $client, $reqBytes, $resBytes, $upstream, $error, $decision, $rule, $policyVersion)
+            VALUES ($id, $started, $duration, $method, $path, $status, $connection, $subject, $auth, $issuer, $key, $keyId, $groups, $client, $reqBytes, $resBytes, $upstream, $error, $decision, $rule, $policyVersion, $reviewId, $grantId)
             """;
         var p = command.Parameters;
         var id = p.Add("$id", SqliteType.Text);
@@ -45,6 +45,8 @@ public sealed partial class SqliteStore
         var decision = p.Add("$decision", SqliteType.Text);
         var rule = p.Add("$rule", SqliteType.Text);
         var policyVersion = p.Add("$policyVersion", SqliteType.Text);
+        var reviewId = p.Add("$reviewId", SqliteType.Text);
+        var grantId = p.Add("$grantId", SqliteType.Text);
         command.Prepare();
 
         foreach (var s in sessions)
@@ -70,6 +72,8 @@ public sealed partial class SqliteStore
             decision.Value = (object?)s.Decision ?? DBNull.Value;
             rule.Value = (object?)s.Rule ?? DBNull.Value;
             policyVersion.Value = (object?)s.PolicyVersion ?? DBNull.Value;
+            reviewId.Value = (object?)s.ReviewId?.ToString() ?? DBNull.Value;
+            grantId.Value = (object?)s.GrantId?.ToString() ?? DBNull.Value;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -145,5 +149,7 @@ public sealed partial class SqliteStore
         Decision = r.IsDBNull(18) ? null : r.GetString(18),
         Rule = r.IsDBNull(19) ? null : r.GetString(19),
         PolicyVersion = r.IsDBNull(20) ? null : r.GetString(20),
+        ReviewId = r.IsDBNull(21) ? null : Guid.Parse(r.GetString(21)),
+        GrantId = r.IsDBNull(22) ? null : Guid.Parse(r.GetString(22)),
     };
 }

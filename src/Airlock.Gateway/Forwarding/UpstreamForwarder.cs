@@ -1,0 +1,58 @@
+using Airlock.Gateway.Errors;
+using Airlock.Gateway.Sessions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Airlock.Gateway.Forwarding;
+
+/// <summary>
+/// Sends a request upstream with YARP and turns a forwarding failure into a problem answer:
+/// 504 when the upstream went silent past the connection's response timeout, 502 when it could
+/// not be reached or answered badly. One path for every request that reaches an upstream: a
+/// live one, a held one executed on approval, or one the gateway executes in the background.
+/// </summary>
+public sealed partial class UpstreamForwarder(
+    IHttpForwarder forwarder,
+    UpstreamRequestTransformer transformer,
+    TimeProvider timeProvider,
+    ILogger<UpstreamForwarder> logger)
+{
+    public async Task ForwardAsync(HttpContext context, SessionFeature session)
+    {
+        var route = session.Connection!;
+        var error = await forwarder.SendAsync(context, route.DestinationPrefix, route.Client, route.RequestConfig, transformer);
+        session.UpstreamEndTimestamp = timeProvider.GetTimestamp();
+        if (error == ForwarderError.None)
+        {
+            return;
+        }
+
+        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        Log.ForwardingFailed(logger, session.Id, route.Name, error, exception?.GetType().Name);
+        var (type, detail) = error switch
+        {
+            ForwarderError.RequestTimedOut => (ProblemType.UpstreamTimeout,
+                $"the upstream did not answer within the connection's response timeout ({Configuration.Duration.Format(route.Config.ResponseTimeout)})"),
+            ForwarderError.Request => (ProblemType.UpstreamUnreachable, "the upstream could not be reached"),
+            ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled => (ProblemType.RequestBodyError, "the request body could not be read from the client"),
+            _ => (ProblemType.UpstreamError, "the upstream's response could not be relayed"),
+        };
+
+        session.Error = type.Name;
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        // Once the upstream's response has started, the status is sent and cannot change: the
+        // writer aborts the connection so the client sees a broken response, not a short one.
+        await ProblemWriter.WriteAsync(context, type, detail, session.Id);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(3001, LogLevel.Warning, "Session {SessionId}: forwarding to connection {Connection} failed: {Error} ({Exception})")]
+        public static partial void ForwardingFailed(ILogger logger, Guid sessionId, string connection, ForwarderError error, string? exception);
+    }
+}

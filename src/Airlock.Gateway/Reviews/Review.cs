@@ -1,0 +1,49 @@
+using System.Collections.Immutable;
+using Airlock.Gateway.Identity;
+
+namespace Airlock.Gateway.Reviews;
+
+/// <summary>
+/// A request held for a person's approval: who asked, the exact request, the rule and policy
+/// that held it, who may decide and how many must approve, every decision given, and, once
+/// executed, the result.
+/// </summary>
+public sealed record Review
+{
+    public required Guid Id { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required string Status { get; init; }
+
+    /// <summary>The session of the request that opened the review.</summary>
+    public required Guid SessionId { get; init; }
+
+    public required CallerIdentity Requester { get; init; }
+
+    public required HeldRequest Request { get; init; }
+
+    public required string Rule { get; init; }
+
+    public required string PolicyVersion { get; init; }
+
+    public required ImmutableArray<string> Approvers { get; init; }
+
+    public required int ApprovalsNeeded { get; init; }
+
+    public required TimeSpan MaxGrant { get; init; }
+
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    public ImmutableArray<ReviewDecision> Decisions { get; init; } = [];
+
+    public DateTimeOffset? DecidedAt { get; init; }
+
+    public DateTimeOffset? ExecutedAt { get; init; }
+
+    public ReviewResult? Result { get; init; }
+
+    public Guid? GrantId { get; init; }
+
+    public int Approvals => Decisions.Count(d => d.Verdict == ReviewDecision.Approve);
+}

@@ -1,0 +1,160 @@
+using System.Net;
+using Airlock.Gateway.Configuration;
+using Airlock.Gateway.Errors;
+using Airlock.Gateway.Forwarding;
+using Airlock.Gateway.Policy;
+using Airlock.Gateway.Routing;
+using Airlock.Gateway.Sessions;
+using Airlock.Gateway.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Airlock.Gateway.Reviews;
+
+/// <summary>
+/// Executes approved reviews, each exactly once: whoever wins the store's claim (approved →
+/// executing) sends the stored request, nobody else. Two ways in, one way out:
+/// <code>
+/// held connection still waiting ──┐
+///                                 ├─ claim ─ stored request → UpstreamForwarder (YARP) ─ result stored
+/// caller gone / 202 answered ─────┘          (same transforms, same credential injection)
+///   (the gateway, in the background)
+/// </code>
+/// A crash after the claim leaves the review <c>executing</c>; the maintenance sweep marks it
+/// <c>execution-unknown</c>, and it is never run again by itself.
+/// </summary>
+public sealed partial class ReviewExecutor(
+    IAirlockStore store,
+    ConnectionCatalog connections,
+    UpstreamForwarder forwarder,
+    PolicyProvider policies,
+    SessionWriter sessions,
+    ReviewService reviews,
+    GatewayInstance instance,
+    AirlockConfig config,
+    TimeProvider timeProvider,
+    ILogger<ReviewExecutor> logger)
+{
+    /// <summary>Executes on the caller's held connection: the caller gets the upstream's answer.
+    /// False when another executor had already claimed the review.</summary>
+    public async Task<bool> ExecuteHeldAsync(HttpContext context, SessionFeature session, Review review)
+    {
+        if (!await store.TryClaimExecutionAsync(review.Id, instance.Id, timeProvider.GetUtcNow(), CancellationToken.None))
+        {
+            return false;
+        }
+
+        Log.Executing(logger, review.Id, "held connection");
+        Apply(context.Request, review.Request);
+        var body = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        var capture = new ResultCaptureStream(body.Stream, config.Reviews.MaxResultBytes);
+        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(capture, body));
+        try
+        {
+            await forwarder.ForwardAsync(context, session);
+        }
+        finally
+        {
+            // Whatever happened, the review is executed: record what the caller got.
+            await CompleteAsync(review, capture.ToResult(context.Response, session.Id));
+        }
+
+        return true;
+    }
+
+    /// <summary>Executes an approved review nobody holds, if it is still unclaimed.</summary>
+    public async Task ExecuteInBackgroundAsync(Guid reviewId, CancellationToken cancellationToken)
+    {
+        var review = await store.GetReviewAsync(reviewId, cancellationToken);
+        if (review is not { Status: ReviewStatus.Approved })
+        {
+            return;
+        }
+
+        if (!await store.TryClaimExecutionAsync(review.Id, instance.Id, timeProvider.GetUtcNow(), cancellationToken))
+        {
+            return;
+        }
+
+        Log.Executing(logger, review.Id, "background");
+        var startedAt = timeProvider.GetUtcNow();
+        var context = new DefaultHttpContext();
+        var held = review.Request;
+        var session = new SessionFeature(Guid.CreateVersion7(startedAt), startedAt, timeProvider.GetTimestamp(), held.Method, held.Path)
+        {
+            Query = held.Query,
+            Identity = review.Requester,
+            ReviewId = review.Id,
+        };
+        context.Features.Set(session);
+        context.Request.Scheme = "http";
+        context.Request.Protocol = "HTTP/1.1";
+        context.Request.Host = new HostString("airlock");
+        context.Connection.RemoteIpAddress = IPAddress.TryParse(held.ClientAddress, out var client) ? client : null;
+        Apply(context.Request, held);
+        context.Features.Set<IHttpRequestBodyDetectionFeature>(new BodyDetection(held.Body.Length > 0));
+        var capture = new ResultCaptureStream(Stream.Null, config.Reviews.MaxResultBytes);
+        context.Response.Body = capture;
+
+        if (connections.TryGet(held.Connection, out var route))
+        {
+            session.Connection = route;
+            session.UpstreamPath = held.Path.Length > route.Name.Length + 1 ? held.Path[(route.Name.Length + 1)..] : "";
+            var policy = policies.Current;
+            var facts = new RequestFacts(review.Requester, held.Connection, held.Method, held.Path, held.Query, context.Request.Headers);
+            session.Decision = new PolicyDecision(PolicyAction.Allow, policy.Rules.FirstOrDefault(r => r.Name == review.Rule), review.PolicyVersion);
+            session.Guardrails = policy.GuardrailsFor(facts);
+            await forwarder.ForwardAsync(context, session);
+        }
+        else
+        {
+            session.Error = ProblemType.UnknownConnection.Name;
+            await ProblemWriter.WriteAsync(context, ProblemType.UnknownConnection,
+                $"connection '{held.Connection}' is no longer configured; the approved request could not be sent", session.Id);
+        }
+
+        session.RequestBytes = held.Body.Length;
+        session.ResponseBytes = capture.Written;
+        await CompleteAsync(review, capture.ToResult(context.Response, session.Id));
+        await sessions.EnqueueAsync(session.ToRecord(context, timeProvider), CancellationToken.None);
+    }
+
+    private async Task CompleteAsync(Review review, ReviewResult result)
+    {
+        var now = timeProvider.GetUtcNow();
+        await store.CompleteExecutionAsync(review.Id, result, now, CancellationToken.None);
+        Log.Executed(logger, review.Id, result.Status);
+        await reviews.AnnounceAsync(new Webhooks.ReviewEvent("executed", review with { Status = ReviewStatus.Executed, Result = result, ExecutedAt = now }, now),
+            CancellationToken.None);
+    }
+
+    /// <summary>Puts the approved request (headers and body exactly as stored) on the request
+    /// that will be forwarded.</summary>
+    private static void Apply(HttpRequest request, HeldRequest held)
+    {
+        request.Method = held.Method;
+        request.Headers.Clear();
+        foreach (var (name, value) in held.Headers)
+        {
+            request.Headers.Append(name, value);
+        }
+
+        request.ContentLength = held.Body.Length > 0 || held.Method is "POST" or "PUT" or "PATCH" ? held.Body.Length : null;
+        request.Body = new MemoryStream(held.Body, writable: false);
+    }
+
+    private sealed class BodyDetection(bool canHaveBody) : IHttpRequestBodyDetectionFeature
+    {
+        public bool CanHaveBody { get; } = canHaveBody;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(5301, LogLevel.Information, "Review {ReviewId}: executing ({Where})")]
+        public static partial void Executing(ILogger logger, Guid reviewId, string where);
+
+        [LoggerMessage(5302, LogLevel.Information, "Review {ReviewId}: executed; the upstream answered {Status}")]
+        public static partial void Executed(ILogger logger, Guid reviewId, int status);
+    }
+}

@@ -1,0 +1,200 @@
+using System.Text.Json;
+using Airlock.Gateway.Configuration;
+using Airlock.Gateway.Errors;
+using Airlock.Gateway.Policy;
+using Airlock.Gateway.Sessions;
+using Airlock.Gateway.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Airlock.Gateway.Reviews;
+
+/// <summary>
+/// Holds a request a review rule matched until a person decides, on the caller's own connection:
+/// <code>
+/// review decision ─ active grant for (caller, rule)? ── yes → forward, recorded with the grant
+///                        │ no
+///                        ▼
+///                  store the exact request as a pending review (webhooks: opened)
+///                        ▼
+///                  wait — woken by the store's notifications, never polling — up to the hold
+///                  (the rule's, or less with Prefer: wait=N)
+///                        ├─ approved → execute once on this connection → upstream's answer + Airlock-Review
+///                        ├─ denied   → 403 review-denied with the approver's comment
+///                        ├─ expired  → 403 review-expired
+///                        └─ time up  → 202 Accepted, Location: /api/reviews/{id}
+///                                      (approval later executes it in the background)
+/// </code>
+/// </summary>
+public sealed partial class ReviewMiddleware(
+    RequestDelegate next,
+    ReviewService reviews,
+    ReviewExecutor executor,
+    ReviewSignals signals,
+    IAirlockStore store,
+    GatewayInstance instance,
+    AirlockConfig config,
+    TimeProvider timeProvider,
+    ILogger<ReviewMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var session = context.Features.GetRequiredFeature<SessionFeature>();
+        if (session.Decision is not { Action: PolicyAction.Review, Rule: { } rule } decision)
+        {
+            await next(context);
+            return;
+        }
+
+        var identity = session.Identity!;
+        if (await store.FindActiveGrantAsync(identity.Subject, rule.Name, timeProvider.GetUtcNow(), context.RequestAborted) is { } grant)
+        {
+            Log.Granted(logger, session.Id, grant.Id, rule.Name);
+            session.GrantId = grant.Id;
+            session.Decision = decision with { Action = PolicyAction.Allow };
+            await next(context);
+            return;
+        }
+
+        // The exact payload is stored, so the body must be read whole (bounded like inspection).
+        var body = await BodyReader.ReadAsync(context.Request.Body, context.Request.ContentLength, default, config.Policy.MaxBodyBytes, "request body", context.RequestAborted);
+        if (!body.Succeeded)
+        {
+            session.Error = body.Problem!.Name;
+            await ProblemWriter.WriteAsync(context, body.Problem, body.Detail + "; a request held for review is stored whole", session.Id,
+                json => json.WriteString("rule", rule.Name));
+            return;
+        }
+
+        var review = await reviews.OpenAsync(session.Id, identity, rule, decision.PolicyVersion,
+            HeldRequestCapture.From(context, session, body.Original!), context.RequestAborted);
+        session.ReviewId = review.Id;
+        var hold = PreferWait.Hold(context.Request, rule.Review!.Hold, out var applied);
+        if (applied is not null)
+        {
+            context.Response.Headers["Preference-Applied"] = applied;
+        }
+
+        var outcome = await HoldAsync(context, review.Id, hold);
+        await AnswerAsync(context, session, outcome);
+    }
+
+    private async Task<Review> HoldAsync(HttpContext context, Guid id, TimeSpan hold)
+    {
+        var deadline = timeProvider.GetUtcNow() + hold;
+        await store.HoldAsync(id, instance.Id, deadline, CancellationToken.None);
+        try
+        {
+            while (true)
+            {
+                // Register for the next change before reading, so a decision in between wakes us.
+                var changed = signals.Next(id);
+                var review = (await store.GetReviewAsync(id, CancellationToken.None))!;
+                var remaining = deadline - timeProvider.GetUtcNow();
+                if (review.Status != ReviewStatus.Pending || remaining <= TimeSpan.Zero || context.RequestAborted.IsCancellationRequested)
+                {
+                    signals.Forget(id, changed);
+                    return review;
+                }
+
+                try
+                {
+                    await changed.WaitAsync(remaining, timeProvider, context.RequestAborted);
+                }
+                catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+                {
+                    signals.Forget(id, changed);
+                }
+            }
+        }
+        finally
+        {
+            // From here an approval no longer waits for this connection.
+            await store.ReleaseHoldAsync(id, instance.Id, CancellationToken.None);
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context, SessionFeature session, Review review)
+    {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            // The caller is gone. If it was approved meanwhile, nobody holds it now: execute it here.
+            Log.CallerGone(logger, session.Id, review.Id);
+            if (review.Status == ReviewStatus.Approved)
+            {
+                await executor.ExecuteInBackgroundAsync(review.Id, CancellationToken.None);
+            }
+
+            return;
+        }
+
+        switch (review.Status)
+        {
+            case ReviewStatus.Approved:
+                if (await executor.ExecuteHeldAsync(context, session, review))
+                {
+                    return;
+                }
+
+                break;
+            case ReviewStatus.Denied:
+                var denial = review.Decisions.LastOrDefault(d => d.Verdict == Reviews.ReviewDecision.Deny);
+                session.Error = ProblemType.ReviewDenied.Name;
+                await ProblemWriter.WriteAsync(context, ProblemType.ReviewDenied,
+                    denial?.Comment is { Length: > 0 } comment ? comment : "an approver denied this request", session.Id, json =>
+                    {
+                        WriteReview(json, review);
+                        json.WriteString("deniedBy", denial?.Subject);
+                        json.WriteString("comment", denial?.Comment);
+                    });
+                return;
+            case ReviewStatus.Expired or ReviewStatus.Cancelled:
+                session.Error = ProblemType.ReviewExpired.Name;
+                await ProblemWriter.WriteAsync(context, ProblemType.ReviewExpired, $"the review is {review.Status}; nothing was sent", session.Id,
+                    json => WriteReview(json, review));
+                return;
+        }
+
+        // Still pending, or claimed by another executor: the caller learns where to look.
+        await AcceptedAsync(context, review);
+    }
+
+    private static async Task AcceptedAsync(HttpContext context, Review review)
+    {
+        var location = $"/api/reviews/{review.Id}";
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        context.Response.Headers.Location = location;
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.ContentType = "application/json";
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("reviewId", review.Id);
+            json.WriteString("status", review.Status);
+            json.WriteString("rule", review.Rule);
+            json.WriteString("location", location);
+            json.WriteString("result", location + "/result");
+            json.WriteString("expiresAt", review.ExpiresAt);
+            json.WriteEndObject();
+        }
+
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted);
+    }
+
+    private static void WriteReview(Utf8JsonWriter json, Review review)
+    {
+        json.WriteString("reviewId", review.Id);
+        json.WriteString("rule", review.Rule);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(5401, LogLevel.Information, "Session {SessionId}: passed under grant {GrantId} of rule {Rule}")]
+        public static partial void Granted(ILogger logger, Guid sessionId, Guid grantId, string rule);
+
+        [LoggerMessage(5402, LogLevel.Information, "Session {SessionId}: the caller left while review {ReviewId} was held")]
+        public static partial void CallerGone(ILogger logger, Guid sessionId, Guid reviewId);
+    }
+}

@@ -1,0 +1,165 @@
+using Airlock.Gateway.Admin;
+using Airlock.Gateway.Errors;
+using Airlock.Gateway.Identity;
+using Airlock.Gateway.Policy;
+using Airlock.Gateway.Reviews.Webhooks;
+using Airlock.Gateway.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Airlock.Gateway.Reviews;
+
+/// <summary>The outcome of a person's decision, or the problem that refused it.</summary>
+public sealed record DecideResult(Review? Review, DecisionOutcome? Outcome, ProblemType? Problem, string? Detail);
+
+/// <summary>
+/// The rules of reviews: opening one, who may see it, who may decide it, and what a decision
+/// does. The store makes each change atomic; this class decides whether it is allowed.
+/// <list type="bullet">
+/// <item>Only members of the rule's approver groups decide, and never the requester: not with
+/// the same subject, and not the owner of the API key that asked.</item>
+/// <item>A rule that needs N approvals needs N distinct people; one denial denies.</item>
+/// <item>A window ("allow this for D") may be granted when every approval asks for one, for
+/// the shortest asked, and never longer than the rule's <c>maxGrant</c>.</item>
+/// </list>
+/// </summary>
+public sealed partial class ReviewService(
+    IAirlockStore store,
+    IReviewNotifications notifications,
+    WebhookNotifier webhooks,
+    TimeProvider timeProvider,
+    ILogger<ReviewService> logger)
+{
+    public async Task<Review> OpenAsync(Guid sessionId, CallerIdentity requester, PolicyRule rule, string policyVersion, HeldRequest request, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var settings = rule.Review!;
+        var review = new Review
+        {
+            Id = Guid.CreateVersion7(now),
+            CreatedAt = now,
+            Status = ReviewStatus.Pending,
+            SessionId = sessionId,
+            Requester = requester,
+            Request = request,
+            Rule = rule.Name,
+            PolicyVersion = policyVersion,
+            Approvers = settings.Approvers,
+            ApprovalsNeeded = settings.Approvals,
+            MaxGrant = settings.MaxGrant,
+            ExpiresAt = now + settings.Expires,
+        };
+        await store.CreateReviewAsync(review, cancellationToken);
+        Log.Opened(logger, review.Id, rule.Name, requester.Subject);
+        webhooks.Publish(new ReviewEvent("opened", review, now));
+        return review;
+    }
+
+    /// <summary>Whether the person may decide the review; if not, why.</summary>
+    public static string? WhyMayNotDecide(CallerIdentity person, Review review)
+    {
+        if (person.Subject == review.Requester.Subject || person.Subject == review.Requester.Owner)
+        {
+            return "you asked for this request yourself; someone else must decide it";
+        }
+
+        return person.Groups.Any(review.Approvers.Contains)
+            ? null
+            : $"only members of {string.Join(", ", review.Approvers)} may decide this review";
+    }
+
+    /// <summary>Admins and auditors see every review; approvers the ones they may decide;
+    /// requesters their own.</summary>
+    public static bool MaySee(AdminCaller caller, Review review) =>
+        caller.Has(AdminRoles.Admin | AdminRoles.Auditor)
+        || caller.Identity.Subject == review.Requester.Subject
+        || caller.Identity.Groups.Any(review.Approvers.Contains);
+
+    public async Task<DecideResult> DecideAsync(Guid id, CallerIdentity person, string verdict, string? comment, TimeSpan? window, CancellationToken cancellationToken)
+    {
+        var review = await store.GetReviewAsync(id, cancellationToken);
+        if (review is null)
+        {
+            return new DecideResult(null, DecisionOutcome.NotFound, ProblemType.ReviewNotFound, "no such review");
+        }
+
+        if (WhyMayNotDecide(person, review) is { } why)
+        {
+            return new DecideResult(review, null, ProblemType.Forbidden, why);
+        }
+
+        if (window is { } w)
+        {
+            if (verdict != ReviewDecision.Approve)
+            {
+                return new DecideResult(review, null, ProblemType.InvalidRequest, "a window is granted with an approval, not a denial");
+            }
+
+            if (w <= TimeSpan.Zero || w > review.MaxGrant)
+            {
+                return new DecideResult(review, null, ProblemType.InvalidRequest, review.MaxGrant == TimeSpan.Zero
+                    ? $"rule '{review.Rule}' grants no time windows"
+                    : $"the window must be between 1 minute and the rule's maximum, {Configuration.Duration.Format(review.MaxGrant)}");
+            }
+        }
+
+        var now = timeProvider.GetUtcNow();
+        var decision = new ReviewDecision(person.Subject, person.Groups, verdict, comment, window, now);
+        var (outcome, updated) = await store.RecordDecisionAsync(id, decision, approved => GrantFor(approved, now), cancellationToken);
+        switch (outcome)
+        {
+            case DecisionOutcome.NotFound:
+                return new DecideResult(null, outcome, ProblemType.ReviewNotFound, "no such review");
+            case DecisionOutcome.AlreadyDecided:
+                return new DecideResult(updated, outcome, ProblemType.ReviewConflict, "you have already decided this review");
+            case DecisionOutcome.NotPending:
+                if (updated!.Status == ReviewStatus.Expired)
+                {
+                    // The expiry was just recorded: tell the held request and the webhooks.
+                    await AnnounceAsync(new ReviewEvent("expired", updated, now), cancellationToken);
+                }
+
+                return new DecideResult(updated, outcome, ProblemType.ReviewConflict, $"the review is {updated.Status}, not pending");
+        }
+
+        Log.Decided(logger, id, verdict, person.Subject, outcome);
+        if (outcome is DecisionOutcome.Approved or DecisionOutcome.Denied)
+        {
+            await AnnounceAsync(new ReviewEvent(outcome == DecisionOutcome.Approved ? "approved" : "denied", updated!, now, person.Subject, comment), cancellationToken);
+        }
+        else
+        {
+            await notifications.PublishAsync(id, cancellationToken);
+        }
+
+        return new DecideResult(updated, outcome, null, null);
+    }
+
+    /// <summary>Wakes whoever waits on the review and tells the webhooks.</summary>
+    public async Task AnnounceAsync(ReviewEvent reviewEvent, CancellationToken cancellationToken)
+    {
+        await notifications.PublishAsync(reviewEvent.Review.Id, cancellationToken);
+        webhooks.Publish(reviewEvent);
+    }
+
+    private static Grant? GrantFor(Review approved, DateTimeOffset now)
+    {
+        var approvals = approved.Decisions.Where(d => d.Verdict == ReviewDecision.Approve).ToList();
+        if (approvals.Count == 0 || approvals.Any(d => d.Window is null))
+        {
+            return null;
+        }
+
+        var window = approvals.Min(d => d.Window!.Value);
+        return new Grant(Guid.CreateVersion7(now), approved.Id, approved.Requester.Subject, approved.Rule, approved.Request.Connection,
+            [.. approvals.Select(d => d.Subject)], now, now + window, null, null);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(5001, LogLevel.Information, "Review {ReviewId} opened by rule {Rule} for {Requester}")]
+        public static partial void Opened(ILogger logger, Guid reviewId, string rule, string requester);
+
+        [LoggerMessage(5002, LogLevel.Information, "Review {ReviewId}: {Verdict} by {Subject} ({Outcome})")]
+        public static partial void Decided(ILogger logger, Guid reviewId, string verdict, string subject, DecisionOutcome? outcome);
+    }
+}

@@ -1,0 +1,333 @@
+using System.Collections.Immutable;
+using Airlock.Gateway.Identity;
+using Airlock.Gateway.Reviews;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Airlock.Gateway.Storage.Postgres;
+
+public sealed partial class PostgresStore
+{
+    private const string ReviewColumns = """
+        id, created_at, status, session_id, requester_subject, requester_auth, requester_issuer, requester_key_name,
+        requester_key_id, requester_owner, requester_groups::text, client_address, connection, method, path, query, headers::text, body,
+        rule, policy_version, approvers::text, approvals_needed, max_grant_us, expires_at, decided_at, executed_at,
+        result_status, result_headers::text, result_body, result_truncated, result_session_id, grant_id
+        """;
+
+    public async Task CreateReviewAsync(Review review, CancellationToken cancellationToken)
+    {
+        var r = review.Request;
+        await using var command = _dataSource.CreateCommand("""
+            INSERT INTO reviews (id, created_at, status, session_id, requester_subject, requester_auth, requester_issuer,
+                requester_key_name, requester_key_id, requester_owner, requester_groups, client_address, connection, method, path,
+                query, headers, body, rule, policy_version, approvers, approvals_needed, max_grant_us, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+            """);
+        Add(command, review.Id);
+        Add(command, review.CreatedAt);
+        Add(command, review.Status);
+        Add(command, review.SessionId);
+        Add(command, review.Requester.Subject);
+        Add(command, review.Requester.AuthMethod);
+        Add(command, review.Requester.Issuer);
+        AddText(command, review.Requester.KeyName);
+        AddText(command, review.Requester.KeyId);
+        AddText(command, review.Requester.Owner);
+        AddJson(command, GroupList.Serialize(review.Requester.Groups));
+        AddText(command, r.ClientAddress);
+        Add(command, r.Connection);
+        Add(command, r.Method);
+        Add(command, r.Path);
+        AddText(command, r.Query);
+        AddJson(command, HeaderList.Serialize(r.Headers));
+        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = r.Body });
+        Add(command, review.Rule);
+        Add(command, review.PolicyVersion);
+        AddJson(command, GroupList.Serialize(review.Approvers));
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = review.ApprovalsNeeded });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = review.MaxGrant.Ticks / 10 });
+        Add(command, review.ExpiresAt);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<Review?> GetReviewAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        return await ReadReviewAsync(connection, null, id, forUpdate: false, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<Review>> ListReviewsAsync(string? status, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var reviews = new List<Review>();
+        await using (var command = new NpgsqlCommand(
+            $"SELECT {ReviewColumns} FROM reviews WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id DESC LIMIT $2", connection))
+        {
+            AddText(command, status);
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                reviews.Add(ReadReview(reader));
+            }
+        }
+
+        for (var i = 0; i < reviews.Count; i++)
+        {
+            reviews[i] = reviews[i] with { Decisions = await ReadDecisionsAsync(connection, null, reviews[i].Id, cancellationToken) };
+        }
+
+        return reviews;
+    }
+
+    public async Task<(DecisionOutcome Outcome, Review? Review)> RecordDecisionAsync(Guid id, ReviewDecision decision, Func<Review, Grant?> grantWhenApproved, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // FOR UPDATE locks the review's row: concurrent deciders on any replica wait their turn
+        // and each sees the decisions before it.
+        var review = await ReadReviewAsync(connection, transaction, id, forUpdate: true, cancellationToken);
+        if (review is null)
+        {
+            return (DecisionOutcome.NotFound, null);
+        }
+
+        if (review.Status == ReviewStatus.Pending && review.ExpiresAt <= decision.At)
+        {
+            await SetStatusAsync(connection, transaction, id, ReviewStatus.Expired, decision.At, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return (DecisionOutcome.NotPending, review with { Status = ReviewStatus.Expired });
+        }
+
+        if (review.Status != ReviewStatus.Pending)
+        {
+            return (DecisionOutcome.NotPending, review);
+        }
+
+        if (review.Decisions.Any(d => d.Subject == decision.Subject))
+        {
+            return (DecisionOutcome.AlreadyDecided, review);
+        }
+
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO review_decisions (review_id, subject, groups, verdict, comment, window_us, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            connection, transaction))
+        {
+            Add(insert, id);
+            Add(insert, decision.Subject);
+            AddJson(insert, GroupList.Serialize(decision.Groups));
+            Add(insert, decision.Verdict);
+            AddText(insert, decision.Comment);
+            insert.Parameters.Add(new NpgsqlParameter { Value = decision.Window is { } w ? w.Ticks / 10 : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+            Add(insert, decision.At);
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        review = review with { Decisions = review.Decisions.Add(decision) };
+        var outcome = DecisionOutcome.Recorded;
+        if (decision.Verdict == ReviewDecision.Deny)
+        {
+            await SetStatusAsync(connection, transaction, id, ReviewStatus.Denied, decision.At, cancellationToken);
+            review = review with { Status = ReviewStatus.Denied, DecidedAt = decision.At };
+            outcome = DecisionOutcome.Denied;
+        }
+        else if (review.Approvals >= review.ApprovalsNeeded)
+        {
+            await SetStatusAsync(connection, transaction, id, ReviewStatus.Approved, decision.At, cancellationToken);
+            review = review with { Status = ReviewStatus.Approved, DecidedAt = decision.At };
+            if (grantWhenApproved(review) is { } grant)
+            {
+                await InsertGrantAsync(connection, transaction, grant, cancellationToken);
+                review = review with { GrantId = grant.Id };
+            }
+
+            outcome = DecisionOutcome.Approved;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (outcome, review);
+    }
+
+    private static async Task SetStatusAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string status, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("UPDATE reviews SET status = $1, decided_at = $2 WHERE id = $3", connection, transaction);
+        Add(command, status);
+        Add(command, at);
+        Add(command, id);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task HoldAsync(Guid id, string instance, DateTimeOffset until, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE reviews SET held_by = $1, held_until = $2 WHERE id = $3", cancellationToken, instance, until, id);
+
+    public async Task ReleaseHoldAsync(Guid id, string instance, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE reviews SET held_by = NULL, held_until = NULL WHERE id = $1 AND held_by = $2", cancellationToken, id, instance);
+
+    public async Task<bool> TryClaimExecutionAsync(Guid id, string instance, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE reviews SET status = 'executing', executor = $1, executing_since = $2 WHERE id = $3 AND status = 'approved'",
+            cancellationToken, instance, now, id) == 1;
+
+    public async Task CompleteExecutionAsync(Guid id, ReviewResult result, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("""
+            UPDATE reviews SET status = 'executed', executed_at = $1, result_status = $2, result_headers = $3,
+                result_body = $4, result_truncated = $5, result_session_id = $6
+            WHERE id = $7 AND status = 'executing'
+            """);
+        Add(command, now);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = result.Status });
+        AddJson(command, HeaderList.Serialize(result.Headers));
+        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = result.Body });
+        command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = result.Truncated });
+        Add(command, result.SessionId);
+        Add(command, id);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public Task<IReadOnlyList<Guid>> ExpireDueAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        QueryIdsAsync("UPDATE reviews SET status = 'expired', decided_at = $1 WHERE status = 'pending' AND expires_at <= $1 RETURNING id", cancellationToken, now);
+
+    public Task<IReadOnlyList<Guid>> ListOrphanedApprovalsAsync(DateTimeOffset now, DateTimeOffset staleBefore, CancellationToken cancellationToken) =>
+        QueryIdsAsync("""
+            SELECT r.id FROM reviews r LEFT JOIN instances i ON i.id = r.held_by
+            WHERE r.status = 'approved' AND (r.held_until IS NULL OR r.held_until <= $1 OR i.seen_at IS NULL OR i.seen_at < $2)
+            """, cancellationToken, now, staleBefore);
+
+    public Task<IReadOnlyList<Guid>> MarkAbandonedExecutionsAsync(DateTimeOffset staleBefore, CancellationToken cancellationToken) =>
+        QueryIdsAsync("""
+            UPDATE reviews SET status = 'execution-unknown'
+            WHERE status = 'executing'
+              AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = reviews.executor AND i.seen_at >= $1)
+            RETURNING id
+            """, cancellationToken, staleBefore);
+
+    public async Task BeatAsync(string instance, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await ExecuteAsync("INSERT INTO instances (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+            cancellationToken, instance, now);
+
+    private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        foreach (var value in values)
+        {
+            AddValue(command, value);
+        }
+
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<Guid>> QueryIdsAsync(string sql, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        foreach (var value in values)
+        {
+            AddValue(command, value);
+        }
+
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return ids;
+    }
+
+    private static void AddValue(NpgsqlCommand command, object value)
+    {
+        switch (value)
+        {
+            case Guid g:
+                Add(command, g);
+                break;
+            case DateTimeOffset t:
+                Add(command, t);
+                break;
+            case string s:
+                Add(command, s);
+                break;
+            default:
+                throw new ArgumentException($"unsupported parameter type {value.GetType()}", nameof(value));
+        }
+    }
+
+    private static void Add(NpgsqlCommand command, Guid value) => command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = value });
+
+    private static void Add(NpgsqlCommand command, DateTimeOffset value) => command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = value });
+
+    private static void Add(NpgsqlCommand command, string value) => command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = value });
+
+    private static void AddText(NpgsqlCommand command, string? value) =>
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+
+    private static void AddJson(NpgsqlCommand command, string json) =>
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = json, NpgsqlDbType = NpgsqlDbType.Jsonb });
+
+    private static async Task<Review?> ReadReviewAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, bool forUpdate, CancellationToken cancellationToken)
+    {
+        Review review;
+        await using (var command = new NpgsqlCommand($"SELECT {ReviewColumns} FROM reviews WHERE id = $1{(forUpdate ? " FOR UPDATE" : "")}", connection, transaction))
+        {
+            Add(command, id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            review = ReadReview(reader);
+        }
+
+        return review with { Decisions = await ReadDecisionsAsync(connection, transaction, id, cancellationToken) };
+    }
+
+    private static async Task<ImmutableArray<ReviewDecision>> ReadDecisionsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT subject, groups::text, verdict, comment, window_us, at FROM review_decisions WHERE review_id = $1 ORDER BY seq", connection, transaction);
+        Add(command, id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var decisions = ImmutableArray.CreateBuilder<ReviewDecision>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            decisions.Add(new ReviewDecision(reader.GetString(0), GroupList.Deserialize(reader.GetString(1)), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.IsDBNull(4) ? null : TimeSpan.FromTicks(reader.GetInt64(4) * 10),
+                reader.GetFieldValue<DateTimeOffset>(5)));
+        }
+
+        return decisions.ToImmutable();
+    }
+
+    private static Review ReadReview(NpgsqlDataReader r)
+    {
+        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        DateTimeOffset? Time(int i) => r.IsDBNull(i) ? null : r.GetFieldValue<DateTimeOffset>(i);
+        return new Review
+        {
+            Id = r.GetGuid(0),
+            CreatedAt = r.GetFieldValue<DateTimeOffset>(1),
+            Status = r.GetString(2),
+            SessionId = r.GetGuid(3),
+            Requester = new CallerIdentity(r.GetString(4), r.GetString(5), r.GetString(6), Text(7), Text(8), GroupList.Deserialize(r.GetString(10)))
+            {
+                Owner = Text(9),
+            },
+            Request = new HeldRequest(r.GetString(12), r.GetString(13), r.GetString(14), Text(15), HeaderList.Deserialize(r.GetString(16)),
+                r.GetFieldValue<byte[]>(17), Text(11)),
+            Rule = r.GetString(18),
+            PolicyVersion = r.GetString(19),
+            Approvers = GroupList.Deserialize(r.GetString(20)),
+            ApprovalsNeeded = r.GetInt32(21),
+            MaxGrant = TimeSpan.FromTicks(r.GetInt64(22) * 10),
+            ExpiresAt = r.GetFieldValue<DateTimeOffset>(23),
+            DecidedAt = Time(24),
+            ExecutedAt = Time(25),
+            Result = r.IsDBNull(26) ? null : new ReviewResult(r.GetInt32(26), HeaderList.Deserialize(Text(27)),
+                r.IsDBNull(28) ? [] : r.GetFieldValue<byte[]>(28), r.GetBoolean(29), r.GetGuid(30)),
+            GrantId = r.IsDBNull(31) ? null : r.GetGuid(31),
+        };
+    }
+}

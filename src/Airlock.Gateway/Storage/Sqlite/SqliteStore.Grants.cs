@@ -1,0 +1,81 @@
+using Airlock.Gateway.Reviews;
+using Microsoft.Data.Sqlite;
+
+namespace Airlock.Gateway.Storage.Sqlite;
+
+public sealed partial class SqliteStore
+{
+    private const string GrantColumns = "id, review_id, subject, rule, connection, granted_by, created_at, expires_at, revoked_at, revoked_by";
+
+    private static async Task InsertGrantAsync(SqliteConnection connection, Grant grant, CancellationToken cancellationToken)
+    {
+        using (var insert = connection.CreateCommand())
+        {
+            insert.CommandText = $"INSERT INTO grants ({GrantColumns}) VALUES ($id, $review, $subject, $rule, $connection, $by, $created, $expires, NULL, NULL)";
+            insert.Parameters.AddWithValue("$id", grant.Id.ToString());
+            insert.Parameters.AddWithValue("$review", grant.ReviewId.ToString());
+            insert.Parameters.AddWithValue("$subject", grant.Subject);
+            insert.Parameters.AddWithValue("$rule", grant.Rule);
+            insert.Parameters.AddWithValue("$connection", grant.Connection);
+            insert.Parameters.AddWithValue("$by", GroupList.Serialize(grant.GrantedBy));
+            insert.Parameters.AddWithValue("$created", SqliteTime.ToMicroseconds(grant.CreatedAt));
+            insert.Parameters.AddWithValue("$expires", SqliteTime.ToMicroseconds(grant.ExpiresAt));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        using var link = connection.CreateCommand();
+        link.CommandText = "UPDATE reviews SET grant_id = $grant WHERE id = $review";
+        link.Parameters.AddWithValue("$grant", grant.Id.ToString());
+        link.Parameters.AddWithValue("$review", grant.ReviewId.ToString());
+        await link.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<Grant?> FindActiveGrantAsync(string subject, string rule, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var grants = await QueryGrantsAsync(
+            $"SELECT {GrantColumns} FROM grants WHERE subject = $subject AND rule = $rule AND revoked_at IS NULL AND expires_at > $now ORDER BY expires_at DESC LIMIT 1",
+            cancellationToken, ("$subject", subject), ("$rule", rule), ("$now", SqliteTime.ToMicroseconds(now)));
+        return grants.Count == 0 ? null : grants[0];
+    }
+
+    public Task<IReadOnlyList<Grant>> ListGrantsAsync(bool activeOnly, DateTimeOffset now, CancellationToken cancellationToken) =>
+        QueryGrantsAsync(
+            $"SELECT {GrantColumns} FROM grants {(activeOnly ? "WHERE revoked_at IS NULL AND expires_at > $now" : "")} ORDER BY created_at DESC LIMIT 500",
+            cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)));
+
+    public async Task<Grant?> GetGrantAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var grants = await QueryGrantsAsync($"SELECT {GrantColumns} FROM grants WHERE id = $id", cancellationToken, ("$id", id.ToString()));
+        return grants.Count == 0 ? null : grants[0];
+    }
+
+    public async Task<Grant?> RevokeGrantAsync(Guid id, string by, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var grants = await QueryGrantsAsync(
+            $"UPDATE grants SET revoked_at = $now, revoked_by = $by WHERE id = $id AND revoked_at IS NULL AND expires_at > $now RETURNING {GrantColumns}",
+            cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)), ("$by", by), ("$id", id.ToString()));
+        return grants.Count == 0 ? null : grants[0];
+    }
+
+    private async Task<IReadOnlyList<Grant>> QueryGrantsAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var grants = new List<Grant>();
+        using var r = await command.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            grants.Add(new Grant(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.GetString(2), r.GetString(3), r.GetString(4),
+                GroupList.Deserialize(r.GetString(5)), SqliteTime.FromMicroseconds(r.GetInt64(6)), SqliteTime.FromMicroseconds(r.GetInt64(7)),
+                r.IsDBNull(8) ? null : SqliteTime.FromMicroseconds(r.GetInt64(8)), r.IsDBNull(9) ? null : r.GetString(9)));
+        }
+
+        return grants;
+    }
+}

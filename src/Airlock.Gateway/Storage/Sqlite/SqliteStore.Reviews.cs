@@ -1,0 +1,314 @@
+using System.Collections.Immutable;
+using Airlock.Gateway.Identity;
+using Airlock.Gateway.Reviews;
+using Microsoft.Data.Sqlite;
+
+namespace Airlock.Gateway.Storage.Sqlite;
+
+public sealed partial class SqliteStore
+{
+    private const string ReviewColumns = """
+        id, created_at, status, session_id, requester_subject, requester_auth, requester_issuer, requester_key_name,
+        requester_key_id, requester_owner, requester_groups, client_address, connection, method, path, query, headers, body,
+        rule, policy_version, approvers, approvals_needed, max_grant_us, expires_at, decided_at, executed_at,
+        result_status, result_headers, result_body, result_truncated, result_session_id, grant_id
+        """;
+
+    public async Task CreateReviewAsync(Review review, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO reviews (id, created_at, status, session_id, requester_subject, requester_auth, requester_issuer,
+                requester_key_name, requester_key_id, requester_owner, requester_groups, client_address, connection, method, path,
+                query, headers, body, rule, policy_version, approvers, approvals_needed, max_grant_us, expires_at)
+            VALUES ($id, $created, $status, $session, $subject, $auth, $issuer, $keyName, $keyId, $owner, $groups, $client,
+                $connection, $method, $path, $query, $headers, $body, $rule, $version, $approvers, $needed, $maxGrant, $expires)
+            """;
+        var p = command.Parameters;
+        var r = review.Request;
+        p.AddWithValue("$id", review.Id.ToString());
+        p.AddWithValue("$created", SqliteTime.ToMicroseconds(review.CreatedAt));
+        p.AddWithValue("$status", review.Status);
+        p.AddWithValue("$session", review.SessionId.ToString());
+        p.AddWithValue("$subject", review.Requester.Subject);
+        p.AddWithValue("$auth", review.Requester.AuthMethod);
+        p.AddWithValue("$issuer", review.Requester.Issuer);
+        p.AddWithValue("$keyName", (object?)review.Requester.KeyName ?? DBNull.Value);
+        p.AddWithValue("$keyId", (object?)review.Requester.KeyId ?? DBNull.Value);
+        p.AddWithValue("$owner", (object?)review.Requester.Owner ?? DBNull.Value);
+        p.AddWithValue("$groups", GroupList.Serialize(review.Requester.Groups));
+        p.AddWithValue("$client", (object?)r.ClientAddress ?? DBNull.Value);
+        p.AddWithValue("$connection", r.Connection);
+        p.AddWithValue("$method", r.Method);
+        p.AddWithValue("$path", r.Path);
+        p.AddWithValue("$query", (object?)r.Query ?? DBNull.Value);
+        p.AddWithValue("$headers", HeaderList.Serialize(r.Headers));
+        p.AddWithValue("$body", r.Body);
+        p.AddWithValue("$rule", review.Rule);
+        p.AddWithValue("$version", review.PolicyVersion);
+        p.AddWithValue("$approvers", GroupList.Serialize(review.Approvers));
+        p.AddWithValue("$needed", review.ApprovalsNeeded);
+        p.AddWithValue("$maxGrant", SqliteTime.ToMicroseconds(review.MaxGrant));
+        p.AddWithValue("$expires", SqliteTime.ToMicroseconds(review.ExpiresAt));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<Review?> GetReviewAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ReadReviewAsync(connection, id, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<Review>> ListReviewsAsync(string? status, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {ReviewColumns} FROM reviews {(status is null ? "" : "WHERE status = $status")} ORDER BY created_at DESC, id DESC LIMIT $limit";
+        if (status is not null)
+        {
+            command.Parameters.AddWithValue("$status", status);
+        }
+
+        command.Parameters.AddWithValue("$limit", limit);
+        var reviews = new List<Review>();
+        using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                reviews.Add(ReadReview(reader));
+            }
+        }
+
+        for (var i = 0; i < reviews.Count; i++)
+        {
+            reviews[i] = reviews[i] with { Decisions = await ReadDecisionsAsync(connection, reviews[i].Id, cancellationToken) };
+        }
+
+        return reviews;
+    }
+
+    public async Task<(DecisionOutcome Outcome, Review? Review)> RecordDecisionAsync(Guid id, ReviewDecision decision, Func<Review, Grant?> grantWhenApproved, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        // BEGIN IMMEDIATE: the write lock is taken before reading, so concurrent deciders are
+        // serialised and each sees the others' decisions.
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var review = await ReadReviewAsync(connection, id, cancellationToken);
+        if (review is null)
+        {
+            return (DecisionOutcome.NotFound, null);
+        }
+
+        if (review.Status == ReviewStatus.Pending && review.ExpiresAt <= decision.At)
+        {
+            await SetStatusAsync(connection, id, ReviewStatus.Expired, decision.At, cancellationToken);
+            transaction.Commit();
+            return (DecisionOutcome.NotPending, review with { Status = ReviewStatus.Expired });
+        }
+
+        if (review.Status != ReviewStatus.Pending)
+        {
+            return (DecisionOutcome.NotPending, review);
+        }
+
+        if (review.Decisions.Any(d => d.Subject == decision.Subject))
+        {
+            return (DecisionOutcome.AlreadyDecided, review);
+        }
+
+        using (var insert = connection.CreateCommand())
+        {
+            insert.CommandText = "INSERT INTO review_decisions (review_id, subject, groups, verdict, comment, window_us, at) VALUES ($id, $subject, $groups, $verdict, $comment, $window, $at)";
+            insert.Parameters.AddWithValue("$id", id.ToString());
+            insert.Parameters.AddWithValue("$subject", decision.Subject);
+            insert.Parameters.AddWithValue("$groups", GroupList.Serialize(decision.Groups));
+            insert.Parameters.AddWithValue("$verdict", decision.Verdict);
+            insert.Parameters.AddWithValue("$comment", (object?)decision.Comment ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$window", decision.Window is { } w ? SqliteTime.ToMicroseconds(w) : DBNull.Value);
+            insert.Parameters.AddWithValue("$at", SqliteTime.ToMicroseconds(decision.At));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        review = review with { Decisions = review.Decisions.Add(decision) };
+        var outcome = DecisionOutcome.Recorded;
+        if (decision.Verdict == ReviewDecision.Deny)
+        {
+            await SetStatusAsync(connection, id, ReviewStatus.Denied, decision.At, cancellationToken);
+            review = review with { Status = ReviewStatus.Denied, DecidedAt = decision.At };
+            outcome = DecisionOutcome.Denied;
+        }
+        else if (review.Approvals >= review.ApprovalsNeeded)
+        {
+            await SetStatusAsync(connection, id, ReviewStatus.Approved, decision.At, cancellationToken);
+            review = review with { Status = ReviewStatus.Approved, DecidedAt = decision.At };
+            if (grantWhenApproved(review) is { } grant)
+            {
+                await InsertGrantAsync(connection, grant, cancellationToken);
+                review = review with { GrantId = grant.Id };
+            }
+
+            outcome = DecisionOutcome.Approved;
+        }
+
+        transaction.Commit();
+        return (outcome, review);
+    }
+
+    private static async Task SetStatusAsync(SqliteConnection connection, Guid id, string status, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE reviews SET status = $status, decided_at = $at WHERE id = $id";
+        command.Parameters.AddWithValue("$status", status);
+        command.Parameters.AddWithValue("$at", SqliteTime.ToMicroseconds(at));
+        command.Parameters.AddWithValue("$id", id.ToString());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task HoldAsync(Guid id, string instance, DateTimeOffset until, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE reviews SET held_by = $instance, held_until = $until WHERE id = $id", cancellationToken,
+            ("$instance", instance), ("$until", SqliteTime.ToMicroseconds(until)), ("$id", id.ToString()));
+
+    public async Task ReleaseHoldAsync(Guid id, string instance, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE reviews SET held_by = NULL, held_until = NULL WHERE id = $id AND held_by = $instance", cancellationToken,
+            ("$instance", instance), ("$id", id.ToString()));
+
+    public async Task<bool> TryClaimExecutionAsync(Guid id, string instance, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await ExecuteAsync("""
+            UPDATE reviews SET status = 'executing', executor = $instance, executing_since = $now
+            WHERE id = $id AND status = 'approved'
+            """, cancellationToken, ("$instance", instance), ("$now", SqliteTime.ToMicroseconds(now)), ("$id", id.ToString())) == 1;
+
+    public async Task CompleteExecutionAsync(Guid id, ReviewResult result, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await ExecuteAsync("""
+            UPDATE reviews SET status = 'executed', executed_at = $now, result_status = $status, result_headers = $headers,
+                result_body = $body, result_truncated = $truncated, result_session_id = $session
+            WHERE id = $id AND status = 'executing'
+            """, cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)), ("$status", result.Status),
+            ("$headers", HeaderList.Serialize(result.Headers)), ("$body", result.Body), ("$truncated", result.Truncated ? 1 : 0),
+            ("$session", result.SessionId.ToString()), ("$id", id.ToString()));
+
+    public async Task<IReadOnlyList<Guid>> ExpireDueAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        await QueryIdsAsync("UPDATE reviews SET status = 'expired', decided_at = $now WHERE status = 'pending' AND expires_at <= $now RETURNING id",
+            cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)));
+
+    public async Task<IReadOnlyList<Guid>> ListOrphanedApprovalsAsync(DateTimeOffset now, DateTimeOffset staleBefore, CancellationToken cancellationToken) =>
+        await QueryIdsAsync("""
+            SELECT r.id FROM reviews r LEFT JOIN instances i ON i.id = r.held_by
+            WHERE r.status = 'approved'
+              AND (r.held_until IS NULL OR r.held_until <= $now OR i.seen_at IS NULL OR i.seen_at < $stale)
+            """, cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)), ("$stale", SqliteTime.ToMicroseconds(staleBefore)));
+
+    public async Task<IReadOnlyList<Guid>> MarkAbandonedExecutionsAsync(DateTimeOffset staleBefore, CancellationToken cancellationToken) =>
+        await QueryIdsAsync("""
+            UPDATE reviews SET status = 'execution-unknown'
+            WHERE status = 'executing'
+              AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = reviews.executor AND i.seen_at >= $stale)
+            RETURNING id
+            """, cancellationToken, ("$stale", SqliteTime.ToMicroseconds(staleBefore)));
+
+    public async Task BeatAsync(string instance, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await ExecuteAsync("INSERT INTO instances (id, seen_at) VALUES ($id, $now) ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+            cancellationToken, ("$id", instance), ("$now", SqliteTime.ToMicroseconds(now)));
+
+    private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<Guid>> QueryIdsAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var ids = new List<Guid>();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(Guid.Parse(reader.GetString(0)));
+        }
+
+        return ids;
+    }
+
+    private static async Task<Review?> ReadReviewAsync(SqliteConnection connection, Guid id, CancellationToken cancellationToken)
+    {
+        Review review;
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT {ReviewColumns} FROM reviews WHERE id = $id";
+            command.Parameters.AddWithValue("$id", id.ToString());
+            using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            review = ReadReview(reader);
+        }
+
+        return review with { Decisions = await ReadDecisionsAsync(connection, id, cancellationToken) };
+    }
+
+    private static async Task<ImmutableArray<ReviewDecision>> ReadDecisionsAsync(SqliteConnection connection, Guid id, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT subject, groups, verdict, comment, window_us, at FROM review_decisions WHERE review_id = $id ORDER BY seq";
+        command.Parameters.AddWithValue("$id", id.ToString());
+        using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var decisions = ImmutableArray.CreateBuilder<ReviewDecision>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            decisions.Add(new ReviewDecision(reader.GetString(0), GroupList.Deserialize(reader.GetString(1)), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.IsDBNull(4) ? null : SqliteTime.SpanFromMicroseconds(reader.GetInt64(4)),
+                SqliteTime.FromMicroseconds(reader.GetInt64(5))));
+        }
+
+        return decisions.ToImmutable();
+    }
+
+    private static Review ReadReview(SqliteDataReader r)
+    {
+        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        DateTimeOffset? Time(int i) => r.IsDBNull(i) ? null : SqliteTime.FromMicroseconds(r.GetInt64(i));
+        var id = Guid.Parse(r.GetString(0));
+        return new Review
+        {
+            Id = id,
+            CreatedAt = SqliteTime.FromMicroseconds(r.GetInt64(1)),
+            Status = r.GetString(2),
+            SessionId = Guid.Parse(r.GetString(3)),
+            Requester = new CallerIdentity(r.GetString(4), r.GetString(5), r.GetString(6), Text(7), Text(8), GroupList.Deserialize(r.GetString(10)))
+            {
+                Owner = Text(9),
+            },
+            Request = new HeldRequest(r.GetString(12), r.GetString(13), r.GetString(14), Text(15), HeaderList.Deserialize(r.GetString(16)),
+                (byte[])r.GetValue(17), Text(11)),
+            Rule = r.GetString(18),
+            PolicyVersion = r.GetString(19),
+            Approvers = GroupList.Deserialize(r.GetString(20)),
+            ApprovalsNeeded = r.GetInt32(21),
+            MaxGrant = SqliteTime.SpanFromMicroseconds(r.GetInt64(22)),
+            ExpiresAt = SqliteTime.FromMicroseconds(r.GetInt64(23)),
+            DecidedAt = Time(24),
+            ExecutedAt = Time(25),
+            Result = r.IsDBNull(26) ? null : new ReviewResult(r.GetInt32(26), HeaderList.Deserialize(Text(27)),
+                r.IsDBNull(28) ? [] : (byte[])r.GetValue(28), r.GetInt64(29) != 0, Guid.Parse(r.GetString(30))),
+            GrantId = r.IsDBNull(31) ? null : Guid.Parse(r.GetString(31)),
+        };
+    }
+}
