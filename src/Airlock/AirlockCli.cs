@@ -22,6 +22,7 @@ public static class AirlockCli
         root.Subcommands.Add(KeysCommand.Create());
         root.Subcommands.Add(SessionsCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
+        root.Subcommands.Add(ReviewsCommand.Create());
         return root;
     }
 

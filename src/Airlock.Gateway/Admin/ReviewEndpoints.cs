@@ -117,7 +117,7 @@ public static class ReviewEndpoints
                 if (result.Review is { } r)
                 {
                     json.WriteString("reviewId", r.Id);
-                    json.WriteString("status", r.Status);
+                    json.WriteString("reviewStatus", r.Status);
                 }
             });
             return;
@@ -137,7 +137,7 @@ public static class ReviewEndpoints
         if (review.Result is not { } result)
         {
             await ProblemWriter.WriteAsync(context, ProblemType.ReviewConflict, $"the review is {review.Status}; it has no result",
-                extensions: json => json.WriteString("status", review.Status));
+                extensions: json => json.WriteString("reviewStatus", review.Status));
             return;
         }
 

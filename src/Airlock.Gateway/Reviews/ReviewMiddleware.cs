@@ -129,7 +129,9 @@ public sealed partial class ReviewMiddleware(
             return;
         }
 
-        switch (review.Status)
+        // Past its expiry, a review no one decided is expired, even before the sweep records it.
+        var status = review.Status == ReviewStatus.Pending && review.ExpiresAt <= timeProvider.GetUtcNow() ? ReviewStatus.Expired : review.Status;
+        switch (status)
         {
             case ReviewStatus.Approved:
                 if (await executor.ExecuteHeldAsync(context, session, review))
@@ -151,7 +153,7 @@ public sealed partial class ReviewMiddleware(
                 return;
             case ReviewStatus.Expired or ReviewStatus.Cancelled:
                 session.Error = ProblemType.ReviewExpired.Name;
-                await ProblemWriter.WriteAsync(context, ProblemType.ReviewExpired, $"the review is {review.Status}; nothing was sent", session.Id,
+                await ProblemWriter.WriteAsync(context, ProblemType.ReviewExpired, $"the review is {status}; nothing was sent", session.Id,
                     json => WriteReview(json, review));
                 return;
         }

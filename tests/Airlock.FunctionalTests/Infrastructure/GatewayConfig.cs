@@ -19,6 +19,9 @@ public sealed class GatewayConfig
     /// <summary>Lines of the configuration's <c>admin:</c> section, if any.</summary>
     public string? Admin { get; set; }
 
+    /// <summary>Lines of the configuration's <c>reviews:</c> section, if any.</summary>
+    public string? Reviews { get; set; }
+
     public bool ApiKeys { get; set; } = true;
 
     public List<string> Issuers { get; } = [];
@@ -93,6 +96,11 @@ public sealed class GatewayConfig
         if (Admin is not null)
         {
             yaml.AppendLine("admin:\n" + Admin);
+        }
+
+        if (Reviews is not null)
+        {
+            yaml.AppendLine("reviews:\n" + Reviews);
         }
 
         return yaml.ToString();
