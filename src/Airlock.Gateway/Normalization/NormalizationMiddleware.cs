@@ -2,6 +2,7 @@ using Airlock.Gateway.Errors;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
 
 namespace Airlock.Gateway.Normalization;
 
@@ -31,6 +32,7 @@ public sealed class NormalizationMiddleware(RequestDelegate next)
 
         session.Path = target.Path;
         session.Query = target.Query;
+        DropConnectionListedHeaders(context.Request.Headers);
         return next(context);
     }
 
@@ -59,6 +61,27 @@ public sealed class NormalizationMiddleware(RequestDelegate next)
         return context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
             ? "protocol upgrades (such as WebSocket) are not supported: policy could not see what flows after them"
             : null;
+    }
+
+    /// <summary>
+    /// Headers the caller names in <c>Connection</c> are hop-by-hop (RFC 9110 §7.6.1) and are not
+    /// forwarded. They are removed here, before policy, so a rule never tests a header the
+    /// upstream will not see. <c>Content-*</c> headers stay: they describe the body.
+    /// </summary>
+    private static void DropConnectionListedHeaders(IHeaderDictionary headers)
+    {
+        if (headers.Connection.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var name in headers.GetCommaSeparatedValues(HeaderNames.Connection))
+        {
+            if (!name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && !name.Equals(HeaderNames.Connection, StringComparison.OrdinalIgnoreCase))
+            {
+                headers.Remove(name);
+            }
+        }
     }
 
     internal static string ReasonName(NormalizationError error) => error switch

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 using Airlock.Gateway.Errors;
 using Microsoft.Extensions.Primitives;
@@ -57,29 +58,105 @@ public static class BodyReader
                     $"the {what} is encoded with '{encodings[i]}', which the gateway cannot decode to inspect; use gzip, br or deflate");
             }
 
-            try
+            var (output, error) = await DecodeAsync(encodings[i], decoded, limit, cancellationToken);
+            if (error is not null)
             {
-                using var input = new MemoryStream(decoded);
-                await using Stream decoder = encodings[i] switch
-                {
-                    "br" => new BrotliStream(input, CompressionMode.Decompress),
-                    "deflate" => new ZLibStream(input, CompressionMode.Decompress),
-                    _ => new GZipStream(input, CompressionMode.Decompress),
-                };
-                // The limit applies to the decoded size too: a small bomb must not expand past it.
-                decoded = await ReadBoundedAsync(decoder, limit, cancellationToken);
-                if (decoded is null)
-                {
-                    return BodyReadResult.Fail(ProblemType.BodyTooLarge, $"the {what} decodes to more than the {limit} bytes inspected");
-                }
+                return BodyReadResult.Fail(ProblemType.InvalidBody, $"the {what} is not valid {encodings[i]} data: {error}");
             }
-            catch (InvalidDataException)
+
+            if (output is null)
             {
-                return BodyReadResult.Fail(ProblemType.InvalidBody, $"the {what} is not valid {encodings[i]} data");
+                return BodyReadResult.Fail(ProblemType.BodyTooLarge, $"the {what} decodes to more than the {limit} bytes inspected");
             }
+
+            decoded = output;
         }
 
         return new BodyReadResult(original, decoded, null, null);
+    }
+
+    /// <summary>
+    /// Decodes one content encoding, bounded by <paramref name="limit"/> (a null output means
+    /// more). A stream cut short is an error, not a shorter body: gzip's length trailer and
+    /// zlib's Adler-32 are checked, and brotli must reach its end.
+    /// </summary>
+    private static async Task<(byte[]? Output, string? Error)> DecodeAsync(string encoding, byte[] input, long limit, CancellationToken cancellationToken)
+    {
+        if (encoding == "br")
+        {
+            return DecodeBrotli(input, limit);
+        }
+
+        byte[]? output;
+        try
+        {
+            using var source = new MemoryStream(input);
+            await using Stream decoder = encoding == "deflate"
+                ? new ZLibStream(source, CompressionMode.Decompress)
+                : new GZipStream(source, CompressionMode.Decompress);
+            output = await ReadBoundedAsync(decoder, limit, cancellationToken);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException)
+        {
+            return (null, "corrupt data");
+        }
+
+        if (output is null)
+        {
+            return (null, null);
+        }
+
+        if (encoding == "deflate")
+        {
+            return input.Length >= 6 && BinaryPrimitives.ReadUInt32BigEndian(input.AsSpan(input.Length - 4)) == Adler32(output)
+                ? (output, null)
+                : (null, "the stream is cut short or its checksum does not match");
+        }
+
+        return input.Length >= 18 && BinaryPrimitives.ReadUInt32LittleEndian(input.AsSpan(input.Length - 4)) == (uint)output.Length
+            ? (output, null)
+            : (null, "the stream is cut short, or is several gzip members");
+    }
+
+    private static (byte[]? Output, string? Error) DecodeBrotli(byte[] input, long limit)
+    {
+        using var decoder = new BrotliDecoder();
+        using var output = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        var source = input.AsSpan();
+        while (true)
+        {
+            var status = decoder.Decompress(source, buffer, out var consumed, out var written);
+            output.Write(buffer, 0, written);
+            source = source[consumed..];
+            if (output.Length > limit)
+            {
+                return (null, null);
+            }
+
+            switch (status)
+            {
+                case System.Buffers.OperationStatus.Done:
+                    return source.IsEmpty ? (output.ToArray(), null) : (null, "data follows the end of the stream");
+                case System.Buffers.OperationStatus.NeedMoreData:
+                    return (null, "the stream is cut short");
+                case System.Buffers.OperationStatus.InvalidData:
+                    return (null, "corrupt data");
+            }
+        }
+    }
+
+    private static uint Adler32(ReadOnlySpan<byte> data)
+    {
+        const uint Mod = 65521;
+        uint a = 1, b = 0;
+        foreach (var d in data)
+        {
+            a = (a + d) % Mod;
+            b = (b + a) % Mod;
+        }
+
+        return (b << 16) | a;
     }
 
     /// <summary>Reads up to <paramref name="limit"/> bytes; null when there are more.</summary>

@@ -73,17 +73,29 @@ public sealed class InspectedBody : IDisposable
                 : "the body is not strict JSON");
         }
 
-        if (HasKeysDifferingOnlyInCase(document.RootElement))
+        string? problem;
+        try
+        {
+            problem = HasKeysDifferingOnlyInCase(document.RootElement) ? "the JSON body has keys that differ only in letter case" : null;
+        }
+        catch (InvalidOperationException)
+        {
+            // A lone surrogate escape ("\ud800") cannot be decoded; parsers disagree on it.
+            problem = "the JSON body has a string that is not valid Unicode";
+        }
+
+        if (problem is not null)
         {
             document.Dispose();
-            return new InspectedBody(bytes, BodyKind.Opaque, null, "the JSON body has keys that differ only in letter case");
+            return new InspectedBody(bytes, BodyKind.Opaque, null, problem);
         }
 
         return new InspectedBody(bytes, BodyKind.Json, document, null);
     }
 
     /// <summary>Case-insensitive deserialisers (Jackson, ASP.NET, many ORMs) merge such keys,
-    /// taking one of the values, so the body has two readings.</summary>
+    /// taking one of the values, so the body has two readings. Every string is decoded on the
+    /// way (which throws for one that is not valid Unicode).</summary>
     private static bool HasKeysDifferingOnlyInCase(JsonElement element)
     {
         switch (element.ValueKind)
@@ -93,12 +105,15 @@ public sealed class InspectedBody : IDisposable
                 foreach (var property in element.EnumerateObject())
                 {
                     seen ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-                    if (!seen.Add(property.Name) || HasKeysDifferingOnlyInCase(property.Value))
+                    if (!Conditions.KeyCase.AddUnique(seen, property.Name) || HasKeysDifferingOnlyInCase(property.Value))
                     {
                         return true;
                     }
                 }
 
+                return false;
+            case JsonValueKind.String:
+                _ = element.GetString();
                 return false;
             case JsonValueKind.Array:
                 foreach (var item in element.EnumerateArray())

@@ -12,7 +12,7 @@ public sealed record PolicyReloadFailure(DateTimeOffset At, string Version, IRea
 /// <summary>
 /// Holds the policy in force and reloads it when its file changes:
 /// <code>
-/// file change (watcher, or the periodic check) → parse → validate → compile → atomic swap
+/// file change (watcher, or the periodic hash check) → settled read → parse → validate → compile → atomic swap
 ///                                                       └─ invalid: keep the last good policy,
 ///                                                          report it (log, /readyz, stored event)
 /// </code>
@@ -34,7 +34,8 @@ public sealed partial class PolicyProvider : BackgroundService
     private readonly SemaphoreSlim _changed = new(0, int.MaxValue);
     private volatile CompiledPolicy _current;
     private volatile PolicyReloadFailure? _lastFailure;
-    private (DateTime WriteTime, long Length) _lastSeen;
+    /// <summary>The hash of the file as last read, loaded or rejected.</summary>
+    private string _lastSeen;
 
     public PolicyProvider(AirlockConfig config, CompiledPolicy initial, IPolicyEventStore events, TimeProvider timeProvider, ILogger<PolicyProvider> logger)
     {
@@ -44,7 +45,7 @@ public sealed partial class PolicyProvider : BackgroundService
         _events = events;
         _timeProvider = timeProvider;
         _logger = logger;
-        _lastSeen = Stamp();
+        _lastSeen = initial.Version;
     }
 
     /// <summary>The policy in force.</summary>
@@ -79,23 +80,19 @@ public sealed partial class PolicyProvider : BackgroundService
         await _reloading.WaitAsync(cancellationToken);
         try
         {
-            _lastSeen = Stamp();
-            var result = PolicyParser.LoadFile(_config.File, _connections);
             var now = _timeProvider.GetUtcNow();
+            var bytes = await ReadSettledAsync(cancellationToken);
+            if (bytes is null)
+            {
+                var unreadable = new PolicyReloadFailure(now, "unreadable", [new ConfigError(_config.File, 0, 0, "", "the policy file cannot be read")]);
+                return await RejectAsync(unreadable, cancellationToken);
+            }
+
+            _lastSeen = Hash(bytes);
+            var result = PolicyParser.Load(bytes, _config.File, _connections);
             if (!result.Succeeded)
             {
-                var version = VersionOfFile();
-                var failure = new PolicyReloadFailure(now, version, result.Errors);
-                _lastFailure = failure;
-                Log.Rejected(_logger, result.Errors.Count, _current.Version);
-                foreach (var error in result.Errors)
-                {
-                    Log.PolicyError(_logger, error.ToString());
-                }
-
-                await _events.RecordPolicyLoadAsync(
-                    new PolicyLoadRecord(now, _config.File, version, "rejected", string.Join('\n', result.Errors)), cancellationToken);
-                return failure;
+                return await RejectAsync(new PolicyReloadFailure(now, _lastSeen, result.Errors), cancellationToken);
             }
 
             _lastFailure = null;
@@ -121,69 +118,125 @@ public sealed partial class PolicyProvider : BackgroundService
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private async Task<PolicyReloadFailure> RejectAsync(PolicyReloadFailure failure, CancellationToken cancellationToken)
     {
-        var directory = Path.GetDirectoryName(_config.File)!;
-        using var watcher = new FileSystemWatcher(directory, Path.GetFileName(_config.File))
+        _lastFailure = failure;
+        Log.Rejected(_logger, failure.Errors.Count, _current.Version);
+        foreach (var error in failure.Errors)
         {
-            // Editors save by writing in place or by renaming a new file over the old one.
-            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName | NotifyFilters.CreationTime,
-        };
-        watcher.Changed += (_, _) => _changed.Release();
-        watcher.Created += (_, _) => _changed.Release();
-        watcher.Renamed += (_, _) => _changed.Release();
-        watcher.EnableRaisingEvents = true;
+            Log.PolicyError(_logger, error.ToString());
+        }
 
-        while (!stoppingToken.IsCancellationRequested)
+        await _events.RecordPolicyLoadAsync(
+            new PolicyLoadRecord(failure.At, _config.File, failure.Version, "rejected", string.Join('\n', failure.Errors)), cancellationToken);
+        return failure;
+    }
+
+    /// <summary>
+    /// Reads the file until two reads a moment apart agree, so a file caught half-written (which
+    /// may still be valid YAML, cut before its deny rules) is never loaded. Null when unreadable.
+    /// </summary>
+    private async Task<byte[]?> ReadSettledAsync(CancellationToken cancellationToken)
+    {
+        byte[]? previous = null;
+        for (var attempt = 0; attempt < 20; attempt++)
         {
+            byte[] bytes;
             try
             {
-                // A change event, or the periodic check for systems where events get lost.
-                var signalled = await _changed.WaitAsync(PeriodicCheck, stoppingToken);
-                if (!signalled && Stamp() == _lastSeen)
-                {
-                    continue;
-                }
-
-                // Let a burst of writes settle, then read once. File events arrive in wall-clock
-                // time, so the debounce does too (not the injected clock).
-                await Task.Delay(Debounce, stoppingToken);
-                while (_changed.CurrentCount > 0)
-                {
-                    await _changed.WaitAsync(stoppingToken);
-                }
-
-                await ReloadAsync(stoppingToken);
+                // Reading follows symbolic links, as a Kubernetes ConfigMap's are.
+                bytes = await File.ReadAllBytesAsync(_config.File, cancellationToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                return;
+                previous = null;
+                await Task.Delay(Debounce, cancellationToken);
+                continue;
             }
-            catch (Exception ex)
+
+            if (previous is not null && previous.AsSpan().SequenceEqual(bytes))
             {
-                // The store being down must not stop the watching; the next change retries.
-                Log.ReloadFailed(_logger, ex);
+                return bytes;
+            }
+
+            previous = bytes;
+            await Task.Delay(Debounce, cancellationToken);
+        }
+
+        return null;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Watch the directory, not the file: editors replace files by renaming, and Kubernetes
+        // swaps a ConfigMap's files by re-pointing a symbolic link in the directory.
+        FileSystemWatcher? watcher = null;
+        try
+        {
+            watcher = new FileSystemWatcher(Path.GetDirectoryName(_config.File)!)
+            {
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.CreationTime,
+            };
+            watcher.Changed += (_, _) => _changed.Release();
+            watcher.Created += (_, _) => _changed.Release();
+            watcher.Renamed += (_, _) => _changed.Release();
+            watcher.Deleted += (_, _) => _changed.Release();
+            watcher.EnableRaisingEvents = true;
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException or UnauthorizedAccessException)
+        {
+            // Out of inotify watches, say: the periodic check still finds every change.
+            Log.WatchFailed(_logger, ex.Message);
+            watcher?.Dispose();
+            watcher = null;
+        }
+
+        using (watcher)
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    // A change event, or the periodic check for file systems that lose events.
+                    await _changed.WaitAsync(PeriodicCheck, stoppingToken);
+                    while (_changed.CurrentCount > 0)
+                    {
+                        await _changed.WaitAsync(stoppingToken);
+                    }
+
+                    if (CurrentHash() == _lastSeen)
+                    {
+                        continue;
+                    }
+
+                    await ReloadAsync(stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    // The store being down must not stop the watching; the next change retries.
+                    Log.ReloadFailed(_logger, ex);
+                }
             }
         }
     }
 
-    private (DateTime, long) Stamp()
-    {
-        var info = new FileInfo(_config.File);
-        return info.Exists ? (info.LastWriteTimeUtc, info.Length) : (default, -1);
-    }
-
-    private string VersionOfFile()
+    private string CurrentHash()
     {
         try
         {
-            return "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(_config.File)));
+            return Hash(File.ReadAllBytes(_config.File));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return "unreadable";
         }
     }
+
+    private static string Hash(byte[] bytes) => "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
 
     public override void Dispose()
     {
@@ -208,5 +261,8 @@ public sealed partial class PolicyProvider : BackgroundService
 
         [LoggerMessage(4005, LogLevel.Error, "Policy reload failed")]
         public static partial void ReloadFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(4006, LogLevel.Warning, "Cannot watch the policy file's directory ({Reason}); checking it every two seconds instead")]
+        public static partial void WatchFailed(ILogger logger, string reason);
     }
 }

@@ -13,6 +13,7 @@ namespace Airlock.Gateway.Policy;
 public sealed class RequestFacts
 {
     private Dictionary<string, List<string>>? _query;
+    private Dictionary<string, List<string>>? _querySemicolons;
 
     public RequestFacts(CallerIdentity identity, string connection, string method, string path, string? query, IHeaderDictionary headers)
     {
@@ -41,9 +42,13 @@ public sealed class RequestFacts
     public InspectedBody? Body { get; set; }
 
     /// <summary>Query parameters, form-decoded (<c>+</c> is a space), parsed on first use.</summary>
-    public IReadOnlyDictionary<string, List<string>> Query => _query ??= ParseQuery(RawQuery);
+    public IReadOnlyDictionary<string, List<string>> Query => _query ??= ParseQuery(RawQuery, ['&']);
 
-    private static Dictionary<string, List<string>> ParseQuery(string? raw)
+    /// <summary>The query as servers that also split on ';' read it (Rack before 3, Python
+    /// before 3.9.2, Go before 1.17).</summary>
+    public IReadOnlyDictionary<string, List<string>> QueryWithSemicolons => _querySemicolons ??= ParseQuery(RawQuery, ['&', ';']);
+
+    private static Dictionary<string, List<string>> ParseQuery(string? raw, char[] separators)
     {
         var parameters = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         if (string.IsNullOrEmpty(raw))
@@ -51,7 +56,7 @@ public sealed class RequestFacts
             return parameters;
         }
 
-        foreach (var pair in raw.Split('&'))
+        foreach (var pair in raw.Split(separators))
         {
             if (pair.Length == 0)
             {

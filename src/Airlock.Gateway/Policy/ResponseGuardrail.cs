@@ -59,11 +59,32 @@ public sealed class ResponseGuardrail
         }
 
         var mediaType = (contentType ?? "").Split(';', 2)[0].Trim();
+        if (contentType is not null && (mediaType.Length == 0 || !mediaType.Contains('/', StringComparison.Ordinal) || contentType.Contains(',', StringComparison.Ordinal)))
+        {
+            // A content type clients may read several ways is in scope, not out of it.
+            return true;
+        }
+
         foreach (var wanted in ContentTypes)
         {
             if (wanted.EndsWith("/*", StringComparison.Ordinal)
                 ? mediaType.StartsWith(wanted[..^1], StringComparison.OrdinalIgnoreCase)
                 : string.Equals(mediaType, wanted, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a detector finds a value in the response's headers (a card number in a
+    /// Location or a debug header is as exposed as one in the body).</summary>
+    public bool HeadersTrip(string headerText)
+    {
+        foreach (var detector in Detectors)
+        {
+            if (detector.Any(headerText))
             {
                 return true;
             }

@@ -23,7 +23,8 @@ public sealed partial class ResponseGuardrailInspector(AirlockConfig config, ILo
     public async ValueTask<bool> InspectAsync(HttpContext context, SessionFeature session, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
-        var contentType = response.Content.Headers.ContentType?.ToString();
+        // The raw header, not HttpClient's parse: an unparseable type must not fall out of scope.
+        var contentType = response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var types) ? types.ToString() : null;
         List<ResponseGuardrail>? onBody = null;
         foreach (var guardrail in session.Guardrails)
         {
@@ -46,9 +47,34 @@ public sealed partial class ResponseGuardrailInspector(AirlockConfig config, ILo
             return true;
         }
 
-        var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        var body = await BodyReader.ReadAsync(stream, response.Content.Headers.ContentLength, response.Content.Headers.ContentEncoding.ToArray(),
-            _limit, "response body", cancellationToken);
+        var headerText = HeaderText(response);
+        foreach (var guardrail in onBody)
+        {
+            if (guardrail.HeadersTrip(headerText))
+            {
+                await BlockAsync(context, session, guardrail);
+                return false;
+            }
+        }
+
+        // HEAD, 204 and 304 answers have no body to inspect, whatever Content-Length says.
+        if (HttpMethods.IsHead(context.Request.Method) || status is 204 or 304)
+        {
+            return true;
+        }
+
+        BodyReadResult body;
+        try
+        {
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            body = await BodyReader.ReadAsync(stream, response.Content.Headers.ContentLength,
+                response.Content.Headers.NonValidated.TryGetValues("Content-Encoding", out var encodings) ? encodings.ToArray() : default,
+                _limit, "response body", cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            body = BodyReadResult.Fail(ProblemType.ResponseNotInspectable, "the upstream's body could not be read");
+        }
         if (!body.Succeeded)
         {
             Log.NotInspectable(logger, session.Id, body.Detail!);
@@ -79,6 +105,22 @@ public sealed partial class ResponseGuardrailInspector(AirlockConfig config, ILo
         response.Content.Dispose();
         response.Content = replacement;
         return true;
+    }
+
+    private static string HeaderText(HttpResponseMessage response)
+    {
+        var text = new StringBuilder();
+        foreach (var (name, values) in response.Headers.NonValidated)
+        {
+            text.Append(name).Append(": ").Append(values.ToString()).Append('\n');
+        }
+
+        foreach (var (name, values) in response.Content.Headers.NonValidated)
+        {
+            text.Append(name).Append(": ").Append(values.ToString()).Append('\n');
+        }
+
+        return text.ToString();
     }
 
     private async Task BlockAsync(HttpContext context, SessionFeature session, ResponseGuardrail guardrail)

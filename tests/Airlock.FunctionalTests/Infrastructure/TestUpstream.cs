@@ -95,6 +95,18 @@ public sealed class TestUpstream : IAsyncDisposable
             return;
         }
 
+        if (context.Request.Query["leak-header"] is { Count: 1 } leak)
+        {
+            context.Response.Headers["X-Leak"] = leak.ToString();
+        }
+
+        if (context.Request.Query["content-type"] is { Count: 1 } type)
+        {
+            context.Response.Headers.ContentType = type.ToString();
+            await context.Response.WriteAsync("<p>hello</p>");
+            return;
+        }
+
         if (context.Request.Query["status"] is { Count: 1 } status)
         {
             context.Response.StatusCode = int.Parse(status!, System.Globalization.CultureInfo.InvariantCulture);
@@ -108,6 +120,11 @@ public sealed class TestUpstream : IAsyncDisposable
     {
         context.Response.ContentType = "application/octet-stream";
         context.Response.ContentLength = total;
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return;
+        }
+
         var chunk = new byte[64 * 1024];
         Array.Fill(chunk, (byte)'x');
         for (long sent = 0; sent < total;)

@@ -103,3 +103,63 @@ public sealed class GuardrailTests : IAsyncLifetime
         Assert.Equal("no-card-numbers", (string?)problem["guardrail"]);
     }
 }
+
+/// <summary>Guardrail edge cases: odd content types, headers, bodiless answers.</summary>
+public sealed class GuardrailEdgeTests : IAsyncLifetime
+{
+    private TestUpstream _upstream = null!;
+    private TestGateway _gateway = null!;
+    private string _key = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await TestUpstream.StartAsync();
+        _gateway = await TestGateway.StartAsync(new GatewayConfig
+        {
+            Policy = """
+                rules:
+                  - { name: allow-all, action: allow }
+                guardrails:
+                  - { name: cards, when: { connections: [billing] }, response: { detectors: [payment-card] } }
+                  - { name: json-only, when: { connections: [crm] }, response: { contentTypes: [text/html] } }
+                """,
+            PolicySettings = "  maxResponseBodyBytes: 64KiB",
+        }.Connection("billing", _upstream.BaseUri).Connection("crm", _upstream.BaseUri));
+        _key = await _gateway.CreateApiKeyAsync("agent");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_card_number_in_a_response_header_is_blocked_too()
+    {
+        using var response = await _gateway.Proxy.SendAsync(TestGateway.Get("/billing/v1/x?leak-header=4111111111111111", _key));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.False(response.Headers.Contains("X-Leak"));
+        Assert.Equal("cards", (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["guardrail"]);
+    }
+
+    [Fact]
+    public async Task A_content_type_clients_could_read_two_ways_stays_in_scope()
+    {
+        using var response = await _gateway.Proxy.SendAsync(TestGateway.Get("/crm/v1/x?content-type=text/html,%20application/json", _key));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_head_request_has_no_body_to_inspect()
+    {
+        using var head = await _gateway.Proxy.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/billing/bytes?n=200000")
+        {
+            Headers = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _key) },
+        });
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+    }
+}

@@ -36,6 +36,9 @@ public sealed class PolicyEnforcementTests : IAsyncLifetime
           - name: no-sql-in-notes
             when: { methods: [POST], paths: [/billing/v1/notes], bodyMatches: "(?i)drop\\s+table" }
             action: deny
+          - name: staging-jobs
+            when: { methods: [POST], paths: [/billing/v1/jobs], headers: { X-Env: staging } }
+            action: allow
         """;
 
     private TestUpstream _upstream = null!;
@@ -205,13 +208,43 @@ public sealed class PolicyEnforcementTests : IAsyncLifetime
         Assert.Empty(_upstream.Received);
     }
 
-    [Fact]
-    public async Task Corrupt_compressed_data_is_refused()
+    [Theory]
+    [InlineData("gzip", "not gzip at all")]
+    [InlineData("br", "not brotli at all")]
+    [InlineData("deflate", "not zlib at all")]
+    public async Task Corrupt_compressed_data_is_refused(string encoding, string data)
     {
-        using var response = await SendAsync("POST", "/billing/v1/refunds", Compressed("not gzip at all"u8.ToArray(), "gzip"));
+        using var response = await SendAsync("POST", "/billing/v1/refunds", Compressed(Encoding.UTF8.GetBytes(data), encoding));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         await ProblemAsync(response, "invalid-body");
+        Assert.Empty(_upstream.Received);
+    }
+
+    [Fact]
+    public async Task A_compressed_body_cut_short_is_refused_not_read_as_empty()
+    {
+        var whole = Gzip("{\"amount\":400,\"note\":\"" + new string('x', 200) + "\"}");
+        using var response = await SendAsync("POST", "/billing/v1/refunds", Compressed(whole[..(whole.Length / 2)], "gzip"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        await ProblemAsync(response, "invalid-body");
+        Assert.Empty(_upstream.Received);
+    }
+
+    [Fact]
+    public async Task A_header_the_caller_marks_hop_by_hop_is_gone_before_policy_sees_it()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/billing/v1/jobs") { Content = Json("{}") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _key);
+        request.Headers.Add("X-Env", "staging");
+        request.Headers.Connection.Add("X-Env");
+
+        using var response = await _gateway.Proxy.SendAsync(request);
+
+        // Policy saw no X-Env (the upstream would not have either), so the staging rule did not apply.
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Empty(_upstream.Received);
     }
 
     [Fact]

@@ -86,3 +86,34 @@ public sealed class PolicyReloadTests : IAsyncLifetime
         Assert.Null(_gateway.Policies.LastFailure);
     }
 }
+
+/// <summary>A policy mounted the way Kubernetes mounts a ConfigMap: a symbolic link re-pointed.</summary>
+public sealed class PolicySymlinkReloadTests
+{
+    [Fact]
+    public async Task A_re_pointed_symbolic_link_is_picked_up()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var gateway = await TestGateway.StartAsync(new GatewayConfig().Connection("billing", upstream.BaseUri));
+        var key = await gateway.CreateApiKeyAsync("agent");
+        // ..data -> v1/, policy.yaml -> ..data/policy.yaml, as kubelet lays a ConfigMap out.
+        var dir = gateway.Directory;
+        Directory.CreateDirectory(Path.Combine(dir, "v1"));
+        Directory.CreateDirectory(Path.Combine(dir, "v2"));
+        File.WriteAllText(Path.Combine(dir, "v1", "policy.yaml"), File.ReadAllText(gateway.PolicyPath));
+        File.WriteAllText(Path.Combine(dir, "v2", "policy.yaml"), "rules:\n  - { name: lockdown, action: deny }\n");
+        File.CreateSymbolicLink(Path.Combine(dir, "..data"), "v1");
+        File.Delete(gateway.PolicyPath);
+        File.CreateSymbolicLink(gateway.PolicyPath, Path.Combine("..data", "policy.yaml"));
+        var before = gateway.Policies.Current.Version;
+
+        // Swap the ..data link atomically, as kubelet does.
+        File.CreateSymbolicLink(Path.Combine(dir, "..data_tmp"), "v2");
+        await ProcessRunner.RunAsync("mv", ["-Tf", Path.Combine(dir, "..data_tmp"), Path.Combine(dir, "..data")]);
+
+        await Eventually.GetAsync(() => Task.FromResult(gateway.Policies.Current.Version != before ? "changed" : null),
+            TimeSpan.FromSeconds(20), "the re-pointed policy to load");
+        using var response = await gateway.Proxy.SendAsync(TestGateway.Get("/billing/x", key));
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+}

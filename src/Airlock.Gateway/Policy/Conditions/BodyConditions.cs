@@ -31,12 +31,18 @@ public sealed class JsonBodyCondition(JsonFieldPath path, ValueTest test) : Rule
         var verdict = Verdict.No;
         var first = true;
         var test = Test;
-        var reached = Path.Visit(body.Json!.RootElement, strict, value =>
+        var (reached, ambiguous) = Path.Visit(body.Json!.RootElement, strict, value =>
         {
             verdict = verdict.Merge(test.Test(value, strict), first);
             first = false;
             return verdict != Verdict.Ambiguous;
         });
+        if (ambiguous)
+        {
+            // Another reading of the body reaches another value (or none): no single verdict.
+            return Verdict.Ambiguous;
+        }
+
         return reached == 0 ? Test.Absent() : verdict;
     }
 
@@ -48,7 +54,12 @@ public sealed class JsonBodyCondition(JsonFieldPath path, ValueTest test) : Rule
     };
 }
 
-/// <summary>A regular expression over the body as text, for content that is not JSON.</summary>
+/// <summary>
+/// A regular expression over the body as text. Deny and review rules also try the body as an
+/// upstream decodes it: every JSON string (escapes such as <c>\u0020</c> resolved), and a form
+/// body with its <c>+</c> and <c>%XX</c> decoded. A body declared in another charset than UTF-8
+/// cannot be read here and is ambiguous.
+/// </summary>
 public sealed class RawBodyCondition(Regex pattern) : RuleCondition
 {
     public Regex Pattern { get; } = pattern;
@@ -57,8 +68,80 @@ public sealed class RawBodyCondition(Regex pattern) : RuleCondition
 
     public override bool NeedsBody => true;
 
-    public override Verdict Evaluate(RequestFacts facts, bool strict) =>
-        facts.Body is { Kind: not BodyKind.Empty } body && Pattern.IsMatch(body.Text) ? Verdict.Yes : Verdict.No;
+    public override Verdict Evaluate(RequestFacts facts, bool strict)
+    {
+        if (facts.Body is not { Kind: not BodyKind.Empty } body)
+        {
+            return Verdict.No;
+        }
+
+        if (Pattern.IsMatch(body.Text))
+        {
+            return Verdict.Yes;
+        }
+
+        if (strict)
+        {
+            return Verdict.No;
+        }
+
+        if (body.Json is { } json && AnyString(json.RootElement))
+        {
+            return Verdict.Yes;
+        }
+
+        if (FormDecoded(body.Text) is { } form && Pattern.IsMatch(form))
+        {
+            return Verdict.Yes;
+        }
+
+        return OtherCharset(facts, body) ? Verdict.Ambiguous : Verdict.No;
+    }
+
+    private bool AnyString(System.Text.Json.JsonElement element) => element.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.String => Pattern.IsMatch(element.GetString()!),
+        System.Text.Json.JsonValueKind.Array => element.EnumerateArray().Any(AnyString),
+        System.Text.Json.JsonValueKind.Object => element.EnumerateObject().Any(p => Pattern.IsMatch(p.Name) || AnyString(p.Value)),
+        _ => false,
+    };
+
+    private static string? FormDecoded(string text)
+    {
+        if (!text.Contains('=', StringComparison.Ordinal) || (!text.Contains('%', StringComparison.Ordinal) && !text.Contains('+', StringComparison.Ordinal)))
+        {
+            return null;
+        }
+
+        try
+        {
+            return Uri.UnescapeDataString(text.Replace('+', ' '));
+        }
+        catch (UriFormatException)
+        {
+            return null;
+        }
+    }
+
+    private static bool OtherCharset(RequestFacts facts, InspectedBody body)
+    {
+        var bytes = body.Bytes.Span;
+        if (bytes.Length >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)))
+        {
+            return true;
+        }
+
+        var contentType = facts.Headers.ContentType.ToString();
+        var charset = contentType.IndexOf("charset=", StringComparison.OrdinalIgnoreCase);
+        if (charset < 0)
+        {
+            return false;
+        }
+
+        var name = contentType[(charset + 8)..].Split(';', 2)[0].Trim().Trim('"');
+        return !name.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !name.Equals("utf8", StringComparison.OrdinalIgnoreCase)
+            && !name.Equals("us-ascii", StringComparison.OrdinalIgnoreCase);
+    }
 
     public override string Explain(RequestFacts facts, bool strict) => $"bodyMatches: the body does not match /{Pattern}/";
 }

@@ -12,8 +12,39 @@ public sealed class QueryCondition(string name, ValueTest test) : RuleCondition
 
     public override string Key => "query";
 
-    public override Verdict Evaluate(RequestFacts facts, bool strict) =>
-        facts.Query.TryGetValue(Name, out var values) ? MultiValue.Evaluate(Test, values, strict) : Test.Absent();
+    public override Verdict Evaluate(RequestFacts facts, bool strict)
+    {
+        var verdict = EvaluateOn(facts.Query, strict);
+        // A server that splits on ';' too may read other parameters: both readings must agree.
+        return facts.RawQuery?.Contains(';', StringComparison.Ordinal) == true && EvaluateOn(facts.QueryWithSemicolons, strict) != verdict
+            ? Verdict.Ambiguous
+            : verdict;
+    }
+
+    /// <summary>Deny and review rules read every spelling of the name (ASP.NET reads names
+    /// without case); for allow rules another spelling makes the parameter ambiguous.</summary>
+    private Verdict EvaluateOn(IReadOnlyDictionary<string, List<string>> query, bool strict)
+    {
+        List<string>? values = null;
+        foreach (var (name, found) in query)
+        {
+            if (string.Equals(name, Name, StringComparison.Ordinal))
+            {
+                (values ??= []).AddRange(found);
+            }
+            else if (KeyCase.Same(name, Name))
+            {
+                if (strict)
+                {
+                    return Verdict.Ambiguous;
+                }
+
+                (values ??= []).AddRange(found);
+            }
+        }
+
+        return values is null ? Test.Absent() : MultiValue.Evaluate(Test, values, strict);
+    }
 
     public override string Explain(RequestFacts facts, bool strict) =>
         facts.Query.TryGetValue(Name, out var values)

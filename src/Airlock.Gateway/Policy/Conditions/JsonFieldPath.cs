@@ -100,17 +100,21 @@ public sealed class JsonFieldPath
     }
 
     /// <summary>
-    /// Calls <paramref name="visit"/> for each value the path reaches, and returns how many it
-    /// reached. Property names compare exactly for allow rules and without case otherwise.
+    /// Calls <paramref name="visit"/> for each value the path reaches. Returns how many it
+    /// reached, and whether the path itself has two readings: for allow rules (exact names), a
+    /// key that matches only without case, which case-insensitive deserialisers would read; for
+    /// any rule, an object where an array is expected or the other way round. Deny and review
+    /// rules compare names without case, so the other spelling is simply reached.
     /// </summary>
-    public int Visit(JsonElement root, bool strict, Func<JsonElement, bool> visit)
+    public (int Reached, bool Ambiguous) Visit(JsonElement root, bool strict, Func<JsonElement, bool> visit)
     {
         var count = 0;
-        Walk(root, 0, strict, visit, ref count);
-        return count;
+        var ambiguous = false;
+        Walk(root, 0, strict, visit, ref count, ref ambiguous);
+        return (count, ambiguous);
     }
 
-    private bool Walk(JsonElement element, int step, bool strict, Func<JsonElement, bool> visit, ref int count)
+    private bool Walk(JsonElement element, int step, bool strict, Func<JsonElement, bool> visit, ref int count, ref bool ambiguous)
     {
         if (step == _steps.Length)
         {
@@ -123,21 +127,31 @@ public sealed class JsonFieldPath
         {
             if (element.ValueKind != JsonValueKind.Object)
             {
+                ambiguous |= element.ValueKind == JsonValueKind.Array;
                 return true;
             }
 
-            if (strict)
+            // A body with two keys folding alike never gets here (it is opaque), so an exact
+            // match is the only key of its spelling; other spellings are looked for only on a miss.
+            if (element.TryGetProperty(name, out var exact))
             {
-                return !element.TryGetProperty(name, out var child) || Walk(child, step + 1, strict, visit, ref count);
+                return Walk(exact, step + 1, strict, visit, ref count, ref ambiguous);
             }
 
             foreach (var property in element.EnumerateObject())
             {
-                if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase)
-                    && !Walk(property.Value, step + 1, strict, visit, ref count))
+                if (!KeyCase.Same(property.Name, name))
                 {
-                    return false;
+                    continue;
                 }
+
+                if (strict)
+                {
+                    ambiguous = true;
+                    return true;
+                }
+
+                return Walk(property.Value, step + 1, strict, visit, ref count, ref ambiguous);
             }
 
             return true;
@@ -145,17 +159,18 @@ public sealed class JsonFieldPath
 
         if (element.ValueKind != JsonValueKind.Array)
         {
+            ambiguous |= element.ValueKind == JsonValueKind.Object;
             return true;
         }
 
         if (!s.Wildcard)
         {
-            return s.Index >= element.GetArrayLength() || Walk(element[s.Index], step + 1, strict, visit, ref count);
+            return s.Index >= element.GetArrayLength() || Walk(element[s.Index], step + 1, strict, visit, ref count, ref ambiguous);
         }
 
         foreach (var item in element.EnumerateArray())
         {
-            if (!Walk(item, step + 1, strict, visit, ref count))
+            if (!Walk(item, step + 1, strict, visit, ref count, ref ambiguous))
             {
                 return false;
             }

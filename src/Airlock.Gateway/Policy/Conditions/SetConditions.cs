@@ -30,6 +30,20 @@ public sealed class ConnectionCondition(IEnumerable<string> names) : SetConditio
 public sealed class MethodCondition(IEnumerable<string> methods) : SetCondition("methods", methods, StringComparer.Ordinal)
 {
     protected override string? Fact(RequestFacts facts) => facts.Method;
+
+    /// <summary>A <c>_method</c> query parameter makes Rails, Laravel and Symfony run another
+    /// method than the one sent (the header forms are stripped before forwarding).</summary>
+    public override Verdict Evaluate(RequestFacts facts, bool strict)
+    {
+        // The cheap test first: only a query mentioning "method" (in any spelling or escape) is parsed.
+        if (facts.RawQuery is { } raw && raw.Contains("method", StringComparison.OrdinalIgnoreCase)
+            && facts.Query.Keys.Any(k => KeyCase.Same(k, "_method")))
+        {
+            return Verdict.Ambiguous;
+        }
+
+        return base.Evaluate(facts, strict);
+    }
 }
 
 public sealed class SubjectCondition(IEnumerable<string> subjects) : SetCondition("subjects", subjects, StringComparer.Ordinal)

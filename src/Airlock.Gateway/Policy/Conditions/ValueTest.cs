@@ -87,13 +87,20 @@ public sealed class ValueTest
             return Verdict.Yes;
         }
 
+        if (value.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
+        {
+            // Some deserialisers unwrap ["production"] to "production": a container compared
+            // with a value has no single reading.
+            return Verdict.Ambiguous;
+        }
+
         var text = value.ValueKind switch
         {
             JsonValueKind.String => value.GetString()!,
             JsonValueKind.Object or JsonValueKind.Array => null,
             _ => value.GetRawText(),
         };
-        decimal? number = value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var d) ? d
+        decimal? number = value.ValueKind == JsonValueKind.Number && FitsDecimal(text!) && value.TryGetDecimal(out var d) ? d
             : value.ValueKind == JsonValueKind.String && TryNumber(text!, out var s) ? s
             : null;
 
@@ -166,9 +173,50 @@ public sealed class ValueTest
             : Verdict.No;
     }
 
-    public static bool TryNumber(string text, out decimal value) =>
-        decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent,
-            CultureInfo.InvariantCulture, out value);
+    public static bool TryNumber(string text, out decimal value)
+    {
+        value = 0;
+        return FitsDecimal(text)
+            && decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent,
+                CultureInfo.InvariantCulture, out value);
+    }
+
+    /// <summary>
+    /// True when the number has at most 28 significant digits, so <see cref="decimal"/> holds it
+    /// exactly. 100.00000000000000000000000000001 would round to 100 and pass "lte: 100" while an
+    /// upstream using arbitrary precision reads more than 100; such a number cannot be compared.
+    /// </summary>
+    private static bool FitsDecimal(string text)
+    {
+        var mantissa = text.AsSpan();
+        var exponent = mantissa.IndexOfAny('e', 'E');
+        if (exponent >= 0)
+        {
+            mantissa = mantissa[..exponent];
+        }
+
+        var digits = 0;
+        var leading = true;
+        var trailingZeros = 0;
+        foreach (var c in mantissa)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                continue;
+            }
+
+            if (leading && c == '0')
+            {
+                continue;
+            }
+
+            leading = false;
+            digits++;
+            trailingZeros = c == '0' ? trailingZeros + 1 : 0;
+        }
+
+        return digits - trailingZeros <= 28;
+    }
 
     public override string ToString()
     {

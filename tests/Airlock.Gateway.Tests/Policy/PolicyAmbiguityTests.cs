@@ -1,0 +1,106 @@
+using Airlock.Gateway.Policy;
+using static Airlock.Gateway.Tests.Policy.PolicyFixture;
+
+namespace Airlock.Gateway.Tests.Policy;
+
+/// <summary>Requests an upstream could read differently from policy: each counts against itself.</summary>
+public class PolicyAmbiguityTests
+{
+    private static readonly CompiledPolicy Policy = Compile("""
+        rules:
+          - { name: deny-dangerous, when: { connections: [svc], query: { mode: dangerous } }, action: deny }
+          - { name: no-debug, when: { connections: [api], paths: [/api/run], body: { $.debug: { exists: false } } }, action: allow }
+          - { name: small-items, when: { connections: [api], paths: [/api/orders], body: { "$.items[*].qty": { lte: 10 } } }, action: allow }
+          - { name: prod-review, when: { connections: [api], paths: [/api/deploy], body: { $.environment: production } }, action: review, review: { approvers: [ops] } }
+          - { name: any-deploy, when: { connections: [api], paths: [/api/deploy] }, action: allow }
+          - { name: no-sql, when: { connections: [notes], bodyMatches: "(?i)drop\\s+table" }, action: deny }
+          - { name: notes, when: { connections: [notes] }, action: allow }
+          - { name: small-refunds, when: { connections: [api], paths: [/api/refunds], body: { $.amount: { lte: 100 } } }, action: allow }
+          - { name: kind-safe, when: { connections: [api], paths: [/api/kind], body: { $.kind: safe } }, action: allow }
+          - { name: kind-danger, when: { connections: [api], paths: [/api/kind], body: { $.kind: dangerous } }, action: deny }
+          - { name: reads, when: { connections: [svc], methods: [GET] }, action: allow }
+          - { name: svc-all, when: { connections: [svc] }, action: allow }
+          - { name: no-deletes, when: { methods: [DELETE] }, action: deny }
+        """);
+
+    [Theory]
+    [InlineData("mode=dangerous", "deny-dangerous")]
+    [InlineData("a=1;mode=dangerous", "deny-dangerous")]
+    [InlineData("MODE=dangerous", "deny-dangerous")]
+    [InlineData("a=1;b=2", "reads")]
+    [InlineData("mode=safe", "reads")]
+    public void Query_separators_and_name_case_cannot_hide_a_parameter(string query, string rule)
+    {
+        Assert.Equal(rule, Decide(Policy, Request("GET", "/svc/x", query: query)).RuleName);
+    }
+
+    [Theory]
+    [InlineData("{\"run\":1}", "no-debug")]
+    [InlineData("{\"Debug\":true}", "(default)")]
+    [InlineData("{\"items\":[{\"qty\":1},{\"qty\":10}]}", "small-items")]
+    [InlineData("{\"items\":[{\"qty\":1},{\"QTY\":5000}]}", "(default)")]
+    [InlineData("{\"items\":{\"0\":{\"qty\":5000}}}", "(default)")]
+    public void Allow_rules_do_not_match_keys_an_upstream_could_read_in_another_case(string body, string rule)
+    {
+        var path = body.Contains("items", StringComparison.Ordinal) ? "/api/orders" : "/api/run";
+        Assert.Equal(rule, Decide(Policy, Request("POST", path, body: body)).RuleName);
+    }
+
+    [Theory]
+    [InlineData("{\"environment\":\"production\"}", "prod-review")]
+    [InlineData("{\"environment\":[\"production\"]}", "prod-review")]
+    [InlineData("{\"environment\":{\"name\":\"production\"}}", "prod-review")]
+    [InlineData("{\"environment\":\"staging\"}", "any-deploy")]
+    public void A_container_compared_with_a_value_has_no_single_reading(string body, string rule)
+    {
+        Assert.Equal(rule, Decide(Policy, Request("POST", "/api/deploy", body: body)).RuleName);
+    }
+
+    [Theory]
+    [InlineData("{\"note\":\"DROP\\u0020TABLE users\"}", "no-sql")]
+    [InlineData("note=DROP+TABLE+users", "no-sql")]
+    [InlineData("note=DROP%20TABLE%20users", "no-sql")]
+    [InlineData("{\"note\":\"a drop of tea at the table\"}", "notes")]
+    public void Body_expressions_see_the_body_as_an_upstream_decodes_it(string body, string rule)
+    {
+        Assert.Equal(rule, Decide(Policy, Request("POST", "/notes/x", body: body)).RuleName);
+    }
+
+    [Theory]
+    [InlineData("{\"amount\":100}", "small-refunds")]
+    [InlineData("{\"amount\":100.00000000000000000000000000001}", "(default)")]
+    [InlineData("{\"amount\":99.99999999999999999999999999}", "small-refunds")]
+    [InlineData("{\"amount\":1e2}", "small-refunds")]
+    public void Numbers_beyond_exact_comparison_are_not_allowed(string body, string rule)
+    {
+        Assert.Equal(rule, Decide(Policy, Request("POST", "/api/refunds", body: body)).RuleName);
+    }
+
+    [Theory]
+    [InlineData("{\"kind\":\"safe\",\"\\u212Aind\":\"dangerous\"}")]
+    [InlineData("{\"\\u212Aind\":\"dangerous\"}")]
+    public void Keys_folded_alike_by_other_runtimes_cannot_slip_past_a_deny_rule(string body)
+    {
+        Assert.Equal("kind-danger", Decide(Policy, Request("POST", "/api/kind", body: body)).RuleName);
+    }
+
+    [Fact]
+    public void A_string_that_is_not_valid_unicode_makes_the_body_opaque_not_a_crash()
+    {
+        var facts = Request("POST", "/api/kind", body: "{\"kind\":\"\\ud800\"}");
+
+        var decision = Decide(Policy, facts);
+
+        Assert.Equal(BodyKind.Opaque, facts.Body!.Kind);
+        Assert.Equal("kind-danger", decision.RuleName);
+    }
+
+    [Theory]
+    [InlineData("_method=DELETE")]
+    [InlineData("_METHOD=delete")]
+    [InlineData("%5Fmethod=DELETE")]
+    public void A_method_override_parameter_makes_the_method_ambiguous(string query)
+    {
+        Assert.Equal("no-deletes", Decide(Policy, Request("POST", "/svc/x", query: query)).RuleName);
+    }
+}
