@@ -58,6 +58,7 @@ public sealed class OidcProvider : IAsyncDisposable
             UseShellExecute = false,
         };
         info.Environment["AIRLOCK_TEST_AUDIENCE"] = Audience;
+        info.Environment["AIRLOCK_TEST_SIGNING"] = "1";
         info.Environment["AIRLOCK_TEST_CLIENTS"] = JsonSerializer.Serialize(
             Clients.Select(c => new { id = c.Id, secret = SecretOf(c.Id), groups = c.Groups }));
         var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start node");

@@ -74,10 +74,17 @@ public sealed partial class WebhookNotifier : BackgroundService
     {
         // Deliveries run side by side, so one slow receiver does not hold up the others.
         var inFlight = new List<Task>();
-        await foreach (var (hook, reviewEvent) in _queue.Reader.ReadAllAsync(stoppingToken))
+        try
         {
-            inFlight.RemoveAll(t => t.IsCompleted);
-            inFlight.Add(DeliverAsync(hook, reviewEvent, stoppingToken));
+            await foreach (var (hook, reviewEvent) in _queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                inFlight.RemoveAll(t => t.IsCompleted);
+                inFlight.Add(DeliverAsync(hook, reviewEvent, stoppingToken));
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: deliveries under way are cancelled with the same token.
         }
 
         await Task.WhenAll(inFlight);
@@ -112,7 +119,11 @@ public sealed partial class WebhookNotifier : BackgroundService
                 Log.Refused(_logger, hook.Name, reviewEvent.Event, reviewEvent.Review.Id, (int)response.StatusCode);
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
             // The URL may be a credential: log the webhook's name, never where it points.
             Log.Failed(_logger, hook.Name, reviewEvent.Event, reviewEvent.Review.Id, ex.GetType().Name);
