@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Reviews;
 using Airlock.Gateway.Storage;
@@ -158,7 +159,7 @@ public static class ReviewEndpoints
         await context.Response.WriteAsJsonAsync(visible, ReviewJsonContext.Default.GrantViewArray, cancellationToken: context.RequestAborted);
     }
 
-    private static async Task RevokeGrantAsync(HttpContext context, Guid id, IAirlockStore store, TimeProvider time)
+    private static async Task RevokeGrantAsync(HttpContext context, Guid id, IAirlockStore store, TimeProvider time, AuditTrail audit)
     {
         var caller = Caller(context);
         var grant = await store.GetGrantAsync(id, context.RequestAborted);
@@ -174,6 +175,18 @@ public static class ReviewEndpoints
         {
             await ProblemWriter.WriteAsync(context, ProblemType.ReviewConflict, "the grant has already ended or been revoked");
             return;
+        }
+
+        var recorded = audit.Event(AuditKinds.GrantRevoked, "revoked", AuditTrail.ActorOf(caller.Identity),
+            new Dictionary<string, string> { ["grantId"] = revoked.Id.ToString(), ["subject"] = revoked.Subject, ["reviewId"] = revoked.ReviewId.ToString() },
+            revoked.Connection, revoked.Rule);
+        try
+        {
+            await audit.RecordAsync(recorded, context.RequestAborted);
+        }
+        catch (AuditUnavailableException)
+        {
+            audit.Record(recorded);
         }
 
         await context.Response.WriteAsJsonAsync(GrantView.Of(revoked, now), ReviewJsonContext.Default.GrantView, cancellationToken: context.RequestAborted);

@@ -25,4 +25,6 @@ public sealed record AirlockConfig
     public AdminConfig Admin { get; init; } = AdminConfig.Nobody;
 
     public ReviewsConfig Reviews { get; init; } = ReviewsConfig.Default;
+
+    public AuditConfig Audit { get; init; } = AuditConfig.Default;
 }

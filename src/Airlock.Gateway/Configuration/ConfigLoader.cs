@@ -82,7 +82,7 @@ public static partial class ConfigLoader
             return new ConfigLoadResult(null, reader.Errors, warnings);
         }
 
-        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections", "policy", "admin", "reviews");
+        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections", "policy", "admin", "reviews", "audit");
         var listeners = ReadListeners(reader, Required(reader, map, "listeners"), warnings);
         var store = ReadStore(reader, secrets, Required(reader, map, "store"), baseDirectory);
         var identity = ReadIdentity(reader, Required(reader, map, "identity"), warnings);
@@ -90,6 +90,7 @@ public static partial class ConfigLoader
         var policy = ReadPolicy(reader, Required(reader, map, "policy"), baseDirectory);
         var admin = ReadAdmin(reader, YamlConfigReader.Child(map, "admin"), identity);
         var reviews = ReadReviews(reader, secrets, YamlConfigReader.Child(map, "reviews"));
+        var audit = ReadAudit(reader, secrets, YamlConfigReader.Child(map, "audit"), map, warnings);
 
         if (reader.HasErrors || listeners is null || store is null || identity is null || policy is null)
         {
@@ -106,6 +107,7 @@ public static partial class ConfigLoader
             Policy = policy,
             Admin = admin,
             Reviews = reviews,
+            Audit = audit,
         };
         return new ConfigLoadResult(config, [], warnings);
     }

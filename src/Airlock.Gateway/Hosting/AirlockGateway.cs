@@ -1,5 +1,6 @@
 using System.Net;
 using Airlock.Gateway.Admin;
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Forwarding;
@@ -116,6 +117,15 @@ public static class AirlockGateway
         services.AddSingleton(config);
         services.AddSingleton(config.Identity);
         services.AddSingleton(sp => StoreFactory.Create(config.Store, sp.GetRequiredService<TimeProvider>()));
+        // The audit writer is the first hosted service: it must run before anything records an
+        // event and drain after everything else has stopped (it is a lifecycle service).
+        services.AddSingleton<IAuditStore>(sp => sp.GetRequiredService<IAirlockStore>());
+        services.AddSingleton<AuditWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
+        services.AddSingleton<AuditTrail>();
+        services.AddSingleton(config.Audit);
+        services.AddSingleton<AuditCheckpointService>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointService>());
         services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<IAirlockStore>());
         services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<IAirlockStore>());
         services.AddSingleton<ApiKeyService>();
@@ -170,12 +180,32 @@ public static class AirlockGateway
     public static async Task<(IPEndPoint Proxy, IPEndPoint Admin)> StartAsync(WebApplication app, CancellationToken cancellationToken)
     {
         await app.Services.GetRequiredService<IAirlockStore>().MigrateAsync(cancellationToken);
+        app.Services.GetRequiredService<AuditWriter>().Start();
+        await RecordStartAsync(app.Services, cancellationToken);
         await app.Services.GetRequiredService<PolicyProvider>()
             .AnnounceInitialAsync(app.Services.GetRequiredService<InitialPolicyWarnings>().Warnings, cancellationToken);
         await app.StartAsync(cancellationToken);
         // Kestrel writes the bound address back into the listen options when it binds.
         var bound = app.Services.GetRequiredService<BoundListeners>();
         return (bound.Proxy!.IPEndPoint!, bound.Admin!.IPEndPoint!);
+    }
+
+    /// <summary>
+    /// The first event of every run: which instance started, on which store, with which
+    /// checkpoint key. A gap between runs in the trail is then visible as such.
+    /// </summary>
+    private static Task RecordStartAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var config = services.GetRequiredService<AirlockConfig>();
+        var audit = services.GetRequiredService<AuditTrail>();
+        var detail = new Dictionary<string, string>
+        {
+            ["instance"] = services.GetRequiredService<GatewayInstance>().Id,
+            ["version"] = typeof(AirlockGateway).Assembly.GetName().Version?.ToString() ?? "unknown",
+            ["store"] = config.Store is PostgresStoreConfig ? "postgres" : "sqlite",
+            ["checkpointKey"] = services.GetRequiredService<AuditCheckpointService>().KeyId ?? "none",
+        };
+        return audit.RecordAsync(audit.Event(AuditKinds.GatewayStarted, "started", null, detail), cancellationToken);
     }
 }
 

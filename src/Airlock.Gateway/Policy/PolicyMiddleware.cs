@@ -1,3 +1,4 @@
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Sessions;
@@ -13,7 +14,7 @@ namespace Airlock.Gateway.Policy;
 /// inspected. Deny is answered 403 naming the rule; review and allow go on (review to be held by
 /// the next stage), with the response guardrails that apply.
 /// </summary>
-public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvider policies, AirlockConfig config, ILogger<PolicyMiddleware> logger)
+public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvider policies, AuditTrail audit, AirlockConfig config, ILogger<PolicyMiddleware> logger)
 {
     private readonly long _maxBodyBytes = config.Policy.MaxBodyBytes;
 
@@ -31,6 +32,11 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
             {
                 // Unread is never allowed: the rule that needed the body could not be applied.
                 session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
+                if (!await RecordAsync(context, session, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = body.Problem!.Name }))
+                {
+                    return;
+                }
+
                 session.Error = body.Problem!.Name;
                 await ProblemWriter.WriteAsync(context, body.Problem, body.Detail!, session.Id,
                     json => json.WriteString("rule", decision.RuleName));
@@ -48,6 +54,11 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         if (decision.Action == PolicyAction.Deny)
         {
             Log.Denied(logger, session.Id, decision.RuleName, policy.Version);
+            if (!await RecordAsync(context, session, AuditKinds.RequestDenied, "denied", null))
+            {
+                return;
+            }
+
             session.Error = ProblemType.Denied.Name;
             await ProblemWriter.WriteAsync(context, ProblemType.Denied,
                 decision.Rule?.Message ?? (decision.Rule is null
@@ -58,8 +69,36 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         }
 
         session.Guardrails = policy.GuardrailsFor(facts);
+        // An allowed request is on record before it is sent: a crash can never leave a request
+        // the agent saw answered without its event. (Review decisions are recorded when held.)
+        if (decision.Action == PolicyAction.Allow && !await RecordAsync(context, session, AuditKinds.RequestAllowed, "allowed", null))
+        {
+            return;
+        }
+
         await next(context);
     }
+
+    /// <summary>Writes the decision to the audit trail; when it cannot, answers 503 and false:
+    /// a decision that cannot be recorded is not acted on.</summary>
+    internal static async Task<bool> RecordAsync(HttpContext context, SessionFeature session, AuditTrail audit, string kind, string outcome, IReadOnlyDictionary<string, string>? detail)
+    {
+        try
+        {
+            await audit.RecordRequestAsync(session, kind, outcome, detail, context.RequestAborted);
+            return true;
+        }
+        catch (AuditUnavailableException)
+        {
+            session.Error = ProblemType.AuditUnavailable.Name;
+            await ProblemWriter.WriteAsync(context, ProblemType.AuditUnavailable,
+                "the gateway cannot record this request in its audit trail, so it does not act on it; try again later", session.Id);
+            return false;
+        }
+    }
+
+    private Task<bool> RecordAsync(HttpContext context, SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail) =>
+        RecordAsync(context, session, audit, kind, outcome, detail);
 
     private static void WriteRule(System.Text.Json.Utf8JsonWriter json, PolicyDecision decision)
     {

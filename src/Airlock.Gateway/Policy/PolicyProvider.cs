@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Storage;
 using Microsoft.Extensions.Hosting;
@@ -37,8 +38,11 @@ public sealed partial class PolicyProvider : BackgroundService
     /// <summary>The hash of the file as last read, loaded or rejected.</summary>
     private string _lastSeen;
 
-    public PolicyProvider(AirlockConfig config, CompiledPolicy initial, IPolicyEventStore events, TimeProvider timeProvider, ILogger<PolicyProvider> logger)
+    private readonly AuditTrail _audit;
+
+    public PolicyProvider(AirlockConfig config, CompiledPolicy initial, IPolicyEventStore events, AuditTrail audit, TimeProvider timeProvider, ILogger<PolicyProvider> logger)
     {
+        _audit = audit;
         _config = config.Policy;
         _connections = config.Connections.Select(c => c.Name).ToFrozenSet(StringComparer.Ordinal);
         _current = initial;
@@ -71,7 +75,16 @@ public sealed partial class PolicyProvider : BackgroundService
 
         Log.Loaded(_logger, _current.Version, _current.Rules.Length, _current.Guardrails.Length);
         await _events.RecordPolicyLoadAsync(new PolicyLoadRecord(LoadedAt, _config.File, _current.Version, "loaded", null), cancellationToken);
+        await _audit.RecordAsync(LoadedEvent(), cancellationToken);
     }
+
+    private AuditEvent LoadedEvent() => _audit.Event(AuditKinds.PolicyLoaded, "loaded", null,
+        new Dictionary<string, string>
+        {
+            ["source"] = _config.File,
+            ["rules"] = _current.Rules.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["guardrails"] = _current.Guardrails.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }, policyVersion: _current.Version);
 
     /// <summary>Re-reads the file now. Returns the failure, or null when the policy in force is
     /// the file's content (swapped in, or unchanged).</summary>
@@ -110,6 +123,7 @@ public sealed partial class PolicyProvider : BackgroundService
 
             Log.Loaded(_logger, _current.Version, _current.Rules.Length, _current.Guardrails.Length);
             await _events.RecordPolicyLoadAsync(new PolicyLoadRecord(now, _config.File, _current.Version, "loaded", null), cancellationToken);
+            _audit.Record(LoadedEvent());
             return null;
         }
         finally
@@ -129,6 +143,12 @@ public sealed partial class PolicyProvider : BackgroundService
 
         await _events.RecordPolicyLoadAsync(
             new PolicyLoadRecord(failure.At, _config.File, failure.Version, "rejected", string.Join('\n', failure.Errors)), cancellationToken);
+        _audit.Record(_audit.Event(AuditKinds.PolicyRejected, "rejected", null, new Dictionary<string, string>
+        {
+            ["source"] = _config.File,
+            ["errors"] = string.Join('\n', failure.Errors),
+            ["stillEnforcing"] = _current.Version,
+        }, policyVersion: failure.Version));
         return failure;
     }
 

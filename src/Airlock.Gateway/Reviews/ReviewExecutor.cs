@@ -1,4 +1,5 @@
 using System.Net;
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Forwarding;
@@ -33,6 +34,7 @@ public sealed partial class ReviewExecutor(
     ReviewService reviews,
     GatewayInstance instance,
     AirlockConfig config,
+    AuditTrail audit,
     TimeProvider timeProvider,
     ILogger<ReviewExecutor> logger)
 {
@@ -125,6 +127,11 @@ public sealed partial class ReviewExecutor(
         var now = timeProvider.GetUtcNow();
         await store.CompleteExecutionAsync(review.Id, result, now, CancellationToken.None);
         Log.Executed(logger, review.Id, result.Status);
+        audit.Record(audit.ReviewEvent(review, AuditKinds.ReviewExecuted, "executed", null, new Dictionary<string, string>
+        {
+            ["resultStatus"] = result.Status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["executionSessionId"] = result.SessionId.ToString(),
+        }));
         await reviews.AnnounceAsync(new Webhooks.ReviewEvent("executed", review with { Status = ReviewStatus.Executed, Result = result, ExecutedAt = now }, now),
             CancellationToken.None);
     }

@@ -1,3 +1,4 @@
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Reviews.Webhooks;
 using Airlock.Gateway.Storage;
 using Microsoft.Extensions.Hosting;
@@ -21,6 +22,7 @@ public sealed partial class ReviewMaintenance(
     ReviewExecutor executor,
     ReviewService reviews,
     GatewayInstance instance,
+    AuditTrail audit,
     TimeProvider timeProvider,
     ILogger<ReviewMaintenance> logger) : BackgroundService
 {
@@ -80,6 +82,7 @@ public sealed partial class ReviewMaintenance(
             Log.Expired(logger, id);
             if (await store.GetReviewAsync(id, cancellationToken) is { } expired)
             {
+                audit.Record(audit.ReviewEvent(expired, AuditKinds.ReviewExpired, "expired", null));
                 await reviews.AnnounceAsync(new ReviewEvent("expired", expired, now), cancellationToken);
             }
         }
@@ -87,6 +90,11 @@ public sealed partial class ReviewMaintenance(
         foreach (var id in await store.MarkAbandonedExecutionsAsync(now - StaleAfter, cancellationToken))
         {
             Log.ExecutionUnknown(logger, id);
+            if (await store.GetReviewAsync(id, cancellationToken) is { } unknown)
+            {
+                audit.Record(audit.ReviewEvent(unknown, AuditKinds.ReviewExecutionUnknown, "execution-unknown", null));
+            }
+
             signals.Signal(id);
         }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Policy;
@@ -35,6 +36,7 @@ public sealed partial class ReviewMiddleware(
     IAirlockStore store,
     GatewayInstance instance,
     AirlockConfig config,
+    AuditTrail audit,
     TimeProvider timeProvider,
     ILogger<ReviewMiddleware> logger)
 {
@@ -53,7 +55,12 @@ public sealed partial class ReviewMiddleware(
             Log.Granted(logger, session.Id, grant.Id, rule.Name);
             session.GrantId = grant.Id;
             session.Decision = decision with { Action = PolicyAction.Allow };
-            await next(context);
+            if (await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.RequestGranted, "allowed",
+                new Dictionary<string, string> { ["grantId"] = grant.Id.ToString() }))
+            {
+                await next(context);
+            }
+
             return;
         }
 
@@ -70,6 +77,14 @@ public sealed partial class ReviewMiddleware(
         var review = await reviews.OpenAsync(session.Id, identity, rule, decision.PolicyVersion,
             HeldRequestCapture.From(context, session, body.Original!), context.RequestAborted);
         session.ReviewId = review.Id;
+        if (!await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.ReviewOpened, "held",
+            new Dictionary<string, string> { ["approvers"] = string.Join(',', review.Approvers), ["approvalsNeeded"] = review.ApprovalsNeeded.ToString(System.Globalization.CultureInfo.InvariantCulture) }))
+        {
+            // Not on record, so not open: nobody may approve what the trail does not show.
+            await store.CancelReviewAsync(review.Id, timeProvider.GetUtcNow(), CancellationToken.None);
+            return;
+        }
+
         var hold = PreferWait.Hold(context.Request, rule.Review!.Hold, out var applied);
         if (applied is not null)
         {

@@ -1,4 +1,5 @@
 using Airlock.Gateway.Admin;
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Identity;
 using Airlock.Gateway.Policy;
@@ -26,6 +27,7 @@ public sealed partial class ReviewService(
     IAirlockStore store,
     IReviewNotifications notifications,
     WebhookNotifier webhooks,
+    AuditTrail audit,
     TimeProvider timeProvider,
     ILogger<ReviewService> logger)
 {
@@ -114,7 +116,8 @@ public sealed partial class ReviewService(
             case DecisionOutcome.NotPending:
                 if (updated!.Status == ReviewStatus.Expired)
                 {
-                    // The expiry was just recorded: tell the held request and the webhooks.
+                    // The expiry was just recorded: put it on record, tell the held request and the webhooks.
+                    audit.Record(audit.ReviewEvent(updated, AuditKinds.ReviewExpired, "expired", null));
                     await AnnounceAsync(new ReviewEvent("expired", updated, now), cancellationToken);
                 }
 
@@ -122,6 +125,7 @@ public sealed partial class ReviewService(
         }
 
         Log.Decided(logger, id, verdict, person.Subject, outcome);
+        await RecordDecisionAsync(updated!, person, verdict, comment, window, outcome, cancellationToken);
         if (outcome is DecisionOutcome.Approved or DecisionOutcome.Denied)
         {
             await AnnounceAsync(new ReviewEvent(outcome == DecisionOutcome.Approved ? "approved" : "denied", updated!, now, person.Subject, comment), cancellationToken);
@@ -139,6 +143,52 @@ public sealed partial class ReviewService(
     {
         await notifications.PublishAsync(reviewEvent.Review.Id, cancellationToken);
         webhooks.Publish(reviewEvent);
+    }
+
+    /// <summary>Every decision is on record; the decision itself is already stored, so an event
+    /// the store cannot take now is queued and written when it can, never dropped.</summary>
+    private async Task RecordDecisionAsync(Review review, CallerIdentity person, string verdict, string? comment, TimeSpan? window,
+        DecisionOutcome? outcome, CancellationToken cancellationToken)
+    {
+        var detail = new Dictionary<string, string> { ["verdict"] = verdict };
+        if (comment is not null)
+        {
+            detail["comment"] = comment;
+        }
+
+        if (window is { } w)
+        {
+            detail["windowMinutes"] = ((int)w.TotalMinutes).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var events = new List<AuditEvent>
+        {
+            outcome == DecisionOutcome.Denied
+                ? audit.ReviewEvent(review, AuditKinds.ReviewDenied, "denied", person, detail)
+                : audit.ReviewEvent(review, AuditKinds.ReviewApproval, outcome == DecisionOutcome.Approved ? "approved" : "approval-recorded", person, detail),
+        };
+        if (outcome == DecisionOutcome.Approved)
+        {
+            events.Add(audit.ReviewEvent(review, AuditKinds.ReviewApproved, "approved", null,
+                new Dictionary<string, string> { ["approvers"] = string.Join(',', review.Decisions.Where(d => d.Verdict == ReviewDecision.Approve).Select(d => d.Subject)) }));
+            if (review.GrantId is { } grantId)
+            {
+                events.Add(audit.ReviewEvent(review, AuditKinds.GrantCreated, "granted", null,
+                    new Dictionary<string, string> { ["grantId"] = grantId.ToString() }));
+            }
+        }
+
+        foreach (var e in events)
+        {
+            try
+            {
+                await audit.RecordAsync(e, cancellationToken);
+            }
+            catch (AuditUnavailableException)
+            {
+                audit.Record(e);
+            }
+        }
     }
 
     private static Grant? GrantFor(Review approved, DateTimeOffset now)

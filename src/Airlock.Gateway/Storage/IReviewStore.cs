@@ -47,6 +47,9 @@ public interface IReviewStore
     /// </summary>
     Task<(DecisionOutcome Outcome, Review? Review)> RecordDecisionAsync(Guid id, ReviewDecision decision, Func<Review, Grant?> grantWhenApproved, CancellationToken cancellationToken);
 
+    /// <summary>Cancels a pending review (its opening could not be recorded); false if not pending.</summary>
+    Task<bool> CancelReviewAsync(Guid id, DateTimeOffset at, CancellationToken cancellationToken);
+
     /// <summary>Marks the review as held on a connection by this instance until a time.</summary>
     Task HoldAsync(Guid id, string instance, DateTimeOffset until, CancellationToken cancellationToken);
 

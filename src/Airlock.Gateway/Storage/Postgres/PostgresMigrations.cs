@@ -129,5 +129,27 @@ internal static class PostgresMigrations
                 seen_at timestamptz NOT NULL
             );
             """),
+        new(4, "audit trail", """
+            CREATE TABLE audit_events (
+                seq        bigint PRIMARY KEY,
+                at         timestamptz NOT NULL,
+                kind       text NOT NULL,
+                actor      text,
+                connection text,
+                event      bytea NOT NULL,
+                prev_hash  text NOT NULL,
+                hash       text NOT NULL
+            );
+            CREATE INDEX audit_events_at ON audit_events (at);
+
+            CREATE TABLE audit_checkpoints (
+                count     bigint PRIMARY KEY,
+                head_hash text NOT NULL,
+                at        timestamptz NOT NULL,
+                key_id    text NOT NULL,
+                algorithm text NOT NULL,
+                signature text NOT NULL
+            );
+            """),
     ];
 }

@@ -158,6 +158,9 @@ public sealed partial class PostgresStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    public async Task<bool> CancelReviewAsync(Guid id, DateTimeOffset at, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE reviews SET status = 'cancelled', decided_at = $1 WHERE id = $2 AND status = 'pending'", cancellationToken, at, id) == 1;
+
     public async Task HoldAsync(Guid id, string instance, DateTimeOffset until, CancellationToken cancellationToken) =>
         await ExecuteAsync("UPDATE reviews SET held_by = $1, held_until = $2 WHERE id = $3", cancellationToken, instance, until, id);
 

@@ -129,5 +129,27 @@ internal static class SqliteMigrations
                 seen_at INTEGER NOT NULL
             );
             """),
+        new(4, "audit trail", """
+            CREATE TABLE audit_events (
+                seq        INTEGER PRIMARY KEY,
+                at         INTEGER NOT NULL,
+                kind       TEXT NOT NULL,
+                actor      TEXT,
+                connection TEXT,
+                event      BLOB NOT NULL,
+                prev_hash  TEXT NOT NULL,
+                hash       TEXT NOT NULL
+            );
+            CREATE INDEX audit_events_at ON audit_events (at);
+
+            CREATE TABLE audit_checkpoints (
+                count     INTEGER PRIMARY KEY,
+                head_hash TEXT NOT NULL,
+                at        INTEGER NOT NULL,
+                key_id    TEXT NOT NULL,
+                algorithm TEXT NOT NULL,
+                signature TEXT NOT NULL
+            );
+            """),
     ];
 }

@@ -165,6 +165,10 @@ public sealed partial class SqliteStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    public async Task<bool> CancelReviewAsync(Guid id, DateTimeOffset at, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE reviews SET status = 'cancelled', decided_at = $at WHERE id = $id AND status = 'pending'", cancellationToken,
+            ("$at", SqliteTime.ToMicroseconds(at)), ("$id", id.ToString())) == 1;
+
     public async Task HoldAsync(Guid id, string instance, DateTimeOffset until, CancellationToken cancellationToken) =>
         await ExecuteAsync("UPDATE reviews SET held_by = $instance, held_until = $until WHERE id = $id", cancellationToken,
             ("$instance", instance), ("$until", SqliteTime.ToMicroseconds(until)), ("$id", id.ToString()));

@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+
+namespace Airlock.Gateway.Audit;
+
+/// <summary>
+/// Signs and verifies checkpoints with ECDSA P-256 / SHA-256 (ES256). .NET 10's own crypto has no
+/// Ed25519, so the fallback applies. Keys are PEM: the private key (PKCS#8 or SEC1) from
+/// the configuration by reference, the public key (SubjectPublicKeyInfo) for verifiers.
+/// </summary>
+public sealed class AuditSigner : IDisposable
+{
+    public const string Algorithm = "ES256";
+
+    private readonly ECDsa _key;
+
+    private AuditSigner(ECDsa key)
+    {
+        _key = key;
+        KeyId = KeyIdOf(key);
+    }
+
+    public string KeyId { get; }
+
+    /// <summary>Loads a P-256 private key from PEM; null with a reason when it is not one.</summary>
+    public static AuditSigner? FromPrivatePem(string pem, out string? error)
+    {
+        error = null;
+        var key = ECDsa.Create();
+        try
+        {
+            key.ImportFromPem(pem);
+        }
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+        {
+            key.Dispose();
+            error = "not a PEM private key";
+            return null;
+        }
+
+        if (key.KeySize != 256 || key.ExportParameters(false).Curve.Oid.Value != ECCurve.NamedCurves.nistP256.Oid.Value)
+        {
+            key.Dispose();
+            error = "the key must be ECDSA on the P-256 curve";
+            return null;
+        }
+
+        try
+        {
+            _ = key.ExportParameters(includePrivateParameters: true);
+        }
+        catch (CryptographicException)
+        {
+            key.Dispose();
+            error = "the PEM holds a public key; checkpoints are signed with the private key";
+            return null;
+        }
+
+        return new AuditSigner(key);
+    }
+
+    /// <summary>Makes a new P-256 key: (private PEM, public PEM).</summary>
+    public static (string PrivatePem, string PublicPem) Generate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return (key.ExportPkcs8PrivateKeyPem(), key.ExportSubjectPublicKeyInfoPem());
+    }
+
+    public string PublicPem() => _key.ExportSubjectPublicKeyInfoPem();
+
+    public AuditCheckpoint Sign(long count, string headHash, DateTimeOffset at)
+    {
+        var unsigned = new AuditCheckpoint(count, headHash, AuditChain.Truncate(at), KeyId, Algorithm, "");
+        var signature = _key.SignData(unsigned.SignedBytes(), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        return unsigned with { Signature = Base64Url(signature) };
+    }
+
+    /// <summary>Verifies a checkpoint's signature with a public key (PEM); null when valid, else why not.</summary>
+    public static string? Verify(AuditCheckpoint checkpoint, string publicPem)
+    {
+        using var key = ECDsa.Create();
+        try
+        {
+            key.ImportFromPem(publicPem);
+        }
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+        {
+            return "the public key is not a PEM ECDSA key";
+        }
+
+        if (checkpoint.Algorithm != Algorithm)
+        {
+            return $"the checkpoint's algorithm {checkpoint.Algorithm} is not {Algorithm}";
+        }
+
+        if (KeyIdOf(key) != checkpoint.KeyId)
+        {
+            return $"the checkpoint was signed by key {checkpoint.KeyId}, not by this public key ({KeyIdOf(key)})";
+        }
+
+        byte[] signature;
+        try
+        {
+            signature = FromBase64Url(checkpoint.Signature);
+        }
+        catch (FormatException)
+        {
+            return "the signature is not base64url";
+        }
+
+        return key.VerifyData(checkpoint.SignedBytes(), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)
+            ? null
+            : "the signature does not match the checkpoint: it was altered or signed by another key";
+    }
+
+    private static string KeyIdOf(ECDsa key) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static byte[] FromBase64Url(string text)
+    {
+        var s = text.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(s.PadRight(s.Length + ((4 - (s.Length % 4)) % 4), '='));
+    }
+
+    public void Dispose() => _key.Dispose();
+}

@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using Airlock.Gateway.Identity;
+using Airlock.Gateway.Reviews;
+using Airlock.Gateway.Sessions;
+
+namespace Airlock.Gateway.Audit;
+
+/// <summary>
+/// What the rest of the gateway calls to write the audit trail: builds events from the
+/// gateway's own records (sessions, reviews, grants) so every event carries its time, actor,
+/// target, rule, policy version, review and session, and outcome the same way.
+/// </summary>
+public sealed class AuditTrail(AuditWriter writer, TimeProvider timeProvider)
+{
+    public static AuditActor? ActorOf(CallerIdentity? identity) =>
+        identity is null ? null : new AuditActor(identity.Subject, identity.Groups, identity.AuthMethod);
+
+    /// <summary>Records the decision on a request and waits until it is durable.</summary>
+    public Task RecordRequestAsync(SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail, CancellationToken cancellationToken) =>
+        writer.AppendAsync(new AuditEvent
+        {
+            At = timeProvider.GetUtcNow(),
+            Kind = kind,
+            Actor = ActorOf(session.Identity),
+            Target = new AuditTarget(session.Connection?.Name, session.Method, session.Path),
+            Rule = session.Decision?.Rule?.Name,
+            PolicyVersion = session.Decision?.PolicyVersion,
+            ReviewId = session.ReviewId,
+            SessionId = session.Id,
+            Outcome = outcome,
+            Detail = Detail(detail),
+        }, cancellationToken);
+
+    /// <summary>An event about a review; <paramref name="actor"/> is who acted (null: the gateway).</summary>
+    public AuditEvent ReviewEvent(Review review, string kind, string outcome, CallerIdentity? actor, IReadOnlyDictionary<string, string>? detail = null) => new()
+    {
+        At = timeProvider.GetUtcNow(),
+        Kind = kind,
+        Actor = ActorOf(actor) ?? Gateway,
+        Target = new AuditTarget(review.Request.Connection, review.Request.Method, review.Request.Path),
+        Rule = review.Rule,
+        PolicyVersion = review.PolicyVersion,
+        ReviewId = review.Id,
+        SessionId = review.SessionId,
+        Outcome = outcome,
+        Detail = Detail(new Dictionary<string, string>(detail ?? new Dictionary<string, string>()) { ["requester"] = review.Requester.Subject }),
+    };
+
+    /// <summary>An event with no request or review behind it (policy loads, keys, grants).</summary>
+    public AuditEvent Event(string kind, string outcome, AuditActor? actor, IReadOnlyDictionary<string, string>? detail = null, string? connection = null,
+        string? rule = null, string? policyVersion = null) => new()
+    {
+        At = timeProvider.GetUtcNow(),
+        Kind = kind,
+        Actor = actor ?? Gateway,
+        Target = connection is null ? null : new AuditTarget(connection, null, null),
+        Rule = rule,
+        PolicyVersion = policyVersion,
+        Outcome = outcome,
+        Detail = Detail(detail),
+    };
+
+    /// <summary>Records and waits until durable (throws <see cref="AuditUnavailableException"/>).</summary>
+    public Task RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken) => writer.AppendAsync(auditEvent, cancellationToken);
+
+    /// <summary>Records without waiting; retried until the store takes it.</summary>
+    public void Record(AuditEvent auditEvent) => writer.Enqueue(auditEvent);
+
+    /// <summary>The gateway itself, for what happens by time or by configuration.</summary>
+    public static AuditActor Gateway { get; } = new("airlock", [], "system");
+
+    private static ImmutableSortedDictionary<string, string> Detail(IReadOnlyDictionary<string, string>? detail) =>
+        detail is null ? ImmutableSortedDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal)
+            : detail.ToImmutableSortedDictionary(StringComparer.Ordinal);
+}

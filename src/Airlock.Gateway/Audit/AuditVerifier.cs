@@ -1,0 +1,174 @@
+using System.Diagnostics;
+
+namespace Airlock.Gateway.Audit;
+
+/// <summary>The first place the chain is broken: the event number and what is wrong there.</summary>
+public sealed record AuditBreak(long Seq, string Problem);
+
+/// <summary>The outcome of walking the chain.</summary>
+public sealed record AuditVerification(bool Valid, long Count, string HeadHash, long FirstSeq, AuditBreak? Break,
+    IReadOnlyList<string> Checkpoints, TimeSpan Elapsed)
+{
+    public double EventsPerSecond => Elapsed.TotalSeconds > 0 ? Count / Elapsed.TotalSeconds : 0;
+}
+
+/// <summary>
+/// Walks the chain in order and checks every link: positions follow on without gaps, each
+/// event is stored in canonical form, hashes to its stored hash, and names the previous event's
+/// hash. Checkpoints are then checked: a valid signature (with the public key given), and the
+/// chain's hash at the checkpoint's count equal to the signed head hash. It reports the first
+/// broken link, precisely, and stops there.
+/// </summary>
+public sealed class AuditVerifier
+{
+    private readonly List<AuditCheckpoint> _checkpoints;
+    private readonly Dictionary<long, string> _hashesAtCheckpoints = [];
+    private readonly string? _publicPem;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private long _expected;
+    private string _prevHash;
+    private long _count;
+    private AuditBreak? _break;
+
+    /// <param name="firstSeq">Where the walk starts (1 for a whole chain; an export may start later).</param>
+    /// <param name="prevHash">The hash before the first event: the genesis for a whole chain. For
+    /// a partial export, null takes the first event's prevHash on trust.</param>
+    public AuditVerifier(IEnumerable<AuditCheckpoint> checkpoints, string? publicPem, long firstSeq = 1, string? prevHash = AuditChain.Genesis)
+    {
+        _checkpoints = [.. checkpoints.OrderBy(c => c.Count)];
+        _publicPem = publicPem;
+        _expected = firstSeq;
+        FirstSeq = firstSeq;
+        _prevHash = prevHash ?? "";
+        TrustFirstPrevHash = prevHash is null;
+        foreach (var c in _checkpoints)
+        {
+            _hashesAtCheckpoints[c.Count] = "";
+        }
+    }
+
+    public long FirstSeq { get; }
+
+    private bool TrustFirstPrevHash { get; set; }
+
+    /// <summary>Checks the next event; false once the chain is broken (stop feeding it).</summary>
+    public bool Add(StoredAuditEvent stored)
+    {
+        if (_break is not null)
+        {
+            return false;
+        }
+
+        if (stored.Seq != _expected)
+        {
+            return Fail(_expected, stored.Seq > _expected
+                ? $"event {_expected} is missing: the chain goes from event {_expected - 1} to event {stored.Seq} (removed)"
+                : $"event {stored.Seq} appears again after event {_expected - 1} (inserted or reordered)");
+        }
+
+        AuditEvent parsed;
+        try
+        {
+            parsed = AuditChain.Parse(stored.Canonical, stored.Hash);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
+        {
+            return Fail(stored.Seq, $"event {stored.Seq} is not a readable audit event ({ex.GetType().Name}): it was edited");
+        }
+
+        if (parsed.Seq != stored.Seq)
+        {
+            return Fail(stored.Seq, $"event {stored.Seq} holds the content of event {parsed.Seq} (reordered)");
+        }
+
+        if (!AuditChain.Canonicalize(parsed).AsSpan().SequenceEqual(stored.Canonical))
+        {
+            return Fail(stored.Seq, $"event {stored.Seq} is not in its canonical form: it was edited");
+        }
+
+        var computed = AuditChain.HashOf(stored.Canonical);
+        if (computed != stored.Hash)
+        {
+            return Fail(stored.Seq, $"event {stored.Seq} was changed: its content hashes to {computed}, but its recorded hash is {stored.Hash}");
+        }
+
+        if (TrustFirstPrevHash)
+        {
+            _prevHash = parsed.PrevHash;
+            TrustFirstPrevHash = false;
+        }
+
+        if (parsed.PrevHash != _prevHash)
+        {
+            return Fail(stored.Seq, stored.Seq == 1
+                ? $"event 1 does not start the chain: its prevHash is {parsed.PrevHash}, not the genesis hash"
+                : $"event {stored.Seq} does not follow event {stored.Seq - 1}: it names prevHash {parsed.PrevHash}, but event {stored.Seq - 1} hashes to {_prevHash} (an event was changed, removed, inserted or reordered)");
+        }
+
+        if (stored.Kind != parsed.Kind || stored.At != parsed.At || stored.PrevHash != parsed.PrevHash)
+        {
+            return Fail(stored.Seq, $"event {stored.Seq}'s searchable columns (kind, time, prevHash) differ from its hashed content: they were edited");
+        }
+
+        if (_hashesAtCheckpoints.ContainsKey(stored.Seq))
+        {
+            _hashesAtCheckpoints[stored.Seq] = stored.Hash;
+        }
+
+        _prevHash = stored.Hash;
+        _expected++;
+        _count++;
+        return true;
+    }
+
+    private bool Fail(long seq, string problem)
+    {
+        _break = new AuditBreak(seq, problem);
+        return false;
+    }
+
+    /// <summary>Finishes the walk: checks the checkpoints against what was seen.</summary>
+    public AuditVerification Complete()
+    {
+        var notes = new List<string>();
+        foreach (var checkpoint in _checkpoints)
+        {
+            if (_break is not null)
+            {
+                break;
+            }
+
+            if (_publicPem is not null && AuditSigner.Verify(checkpoint, _publicPem) is { } badSignature)
+            {
+                _break = new AuditBreak(checkpoint.Count, $"checkpoint at event {checkpoint.Count}: {badSignature}");
+                break;
+            }
+
+            var lastSeq = _expected - 1;
+            if (checkpoint.Count > lastSeq)
+            {
+                _break = new AuditBreak(lastSeq + 1,
+                    $"the chain ends at event {lastSeq}, but a checkpoint signed at {AuditChain.FormatTime(checkpoint.At)} vouches for {checkpoint.Count} events: the tail was truncated");
+                break;
+            }
+
+            if (checkpoint.Count < FirstSeq)
+            {
+                notes.Add($"checkpoint at event {checkpoint.Count}: before this export's first event; not checked");
+                continue;
+            }
+
+            if (_hashesAtCheckpoints[checkpoint.Count] != checkpoint.HeadHash)
+            {
+                _break = new AuditBreak(checkpoint.Count,
+                    $"event {checkpoint.Count} hashes to {_hashesAtCheckpoints[checkpoint.Count]}, but the checkpoint signed at {AuditChain.FormatTime(checkpoint.At)} says {checkpoint.HeadHash}: the chain was rewritten");
+                break;
+            }
+
+            notes.Add($"checkpoint at event {checkpoint.Count}: {(_publicPem is null ? "head hash matches (signature not checked: no public key given)" : "signature valid, head hash matches")}");
+        }
+
+        _clock.Stop();
+        return new AuditVerification(_break is null, _count, _prevHash, FirstSeq, _break, notes, _clock.Elapsed);
+    }
+}
