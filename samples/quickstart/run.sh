@@ -10,6 +10,12 @@ dotnet build -c Release -nologo -v quiet Airlock.slnx >/dev/null
 # The billing API's own credential. Only the gateway holds it; agents never see it.
 export BILLING_API_TOKEN="${BILLING_API_TOKEN:-quickstart-billing-token}"
 
+# The key that signs audit checkpoints, made once on first run. A real deployment keeps the
+# private key out of the store's reach and gives the public key (audit-key.pub.pem) to auditors.
+if [ ! -f samples/quickstart/audit-key.pem ]; then
+  dotnet src/Airlock/bin/Release/net10.0/airlock.dll audit keygen --out samples/quickstart/audit-key.pem
+fi
+
 dotnet samples/Billing/bin/Release/net10.0/Billing.dll --urls http://127.0.0.1:9090 &
 billing=$!
 trap 'kill "$billing" 2>/dev/null || true' EXIT

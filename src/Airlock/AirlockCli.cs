@@ -5,7 +5,7 @@ namespace Airlock.Cli;
 
 /// <summary>
 /// The <c>airlock</c> command: one executable whose verbs run the gateway (<c>serve</c>) and
-/// manage what it keeps (<c>keys</c>, <c>sessions</c>).
+/// manage what it keeps (<c>keys</c>, <c>sessions</c>, <c>policy</c>, <c>reviews</c>, <c>audit</c>).
 /// </summary>
 public static class AirlockCli
 {
@@ -23,6 +23,7 @@ public static class AirlockCli
         root.Subcommands.Add(SessionsCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
         root.Subcommands.Add(ReviewsCommand.Create());
+        root.Subcommands.Add(AuditCommand.Create());
         return root;
     }
 

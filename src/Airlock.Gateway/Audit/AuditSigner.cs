@@ -75,41 +75,83 @@ public sealed class AuditSigner : IDisposable
     }
 
     /// <summary>Verifies a checkpoint's signature with a public key (PEM); null when valid, else why not.</summary>
+    /// <remarks>
+    /// <paramref name="publicPem"/> may hold several public keys, one PEM block after another
+    /// (a key ring after a rotation): the one whose key id the checkpoint names is used.
+    /// </remarks>
     public static string? Verify(AuditCheckpoint checkpoint, string publicPem)
     {
-        using var key = ECDsa.Create();
-        try
-        {
-            key.ImportFromPem(publicPem);
-        }
-        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
-        {
-            return "the public key is not a PEM ECDSA key";
-        }
-
         if (checkpoint.Algorithm != Algorithm)
         {
             return $"the checkpoint's algorithm {checkpoint.Algorithm} is not {Algorithm}";
         }
 
-        if (KeyIdOf(key) != checkpoint.KeyId)
+        var keys = PublicKeys(publicPem);
+        if (keys is null)
         {
-            return $"the checkpoint was signed by key {checkpoint.KeyId}, not by this public key ({KeyIdOf(key)})";
+            return "the public key is not a PEM ECDSA P-256 public key";
         }
 
-        byte[] signature;
         try
         {
-            signature = FromBase64Url(checkpoint.Signature);
+            var key = keys.FirstOrDefault(k => KeyIdOf(k) == checkpoint.KeyId);
+            if (key is null)
+            {
+                return $"the checkpoint was signed by key {checkpoint.KeyId}, not by {(keys.Count == 1 ? $"this public key ({KeyIdOf(keys[0])})" : "any of these public keys")}";
+            }
+
+            byte[] signature;
+            try
+            {
+                signature = FromBase64Url(checkpoint.Signature);
+            }
+            catch (FormatException)
+            {
+                return "the signature is not base64url";
+            }
+
+            return key.VerifyData(checkpoint.SignedBytes(), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)
+                ? null
+                : "the signature does not match the checkpoint: it was altered or signed by another key";
         }
-        catch (FormatException)
+        finally
         {
-            return "the signature is not base64url";
+            foreach (var key in keys)
+            {
+                key.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Every P-256 public key in the text, or null when there is none or one is unreadable.</summary>
+    private static List<ECDsa>? PublicKeys(string pem)
+    {
+        var keys = new List<ECDsa>();
+        var rest = pem.AsSpan();
+        while (PemEncoding.TryFind(rest, out var fields))
+        {
+            var block = rest[fields.Location];
+            rest = rest[fields.Location.End.Value..];
+            var key = ECDsa.Create();
+            try
+            {
+                key.ImportFromPem(block);
+                if (key.KeySize != 256)
+                {
+                    throw new CryptographicException("not P-256");
+                }
+            }
+            catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+            {
+                key.Dispose();
+                keys.ForEach(k => k.Dispose());
+                return null;
+            }
+
+            keys.Add(key);
         }
 
-        return key.VerifyData(checkpoint.SignedBytes(), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)
-            ? null
-            : "the signature does not match the checkpoint: it was altered or signed by another key";
+        return keys.Count == 0 ? null : keys;
     }
 
     private static string KeyIdOf(ECDsa key) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()));

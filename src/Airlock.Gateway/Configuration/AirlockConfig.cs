@@ -11,6 +11,10 @@ public sealed record AirlockConfig
     /// <summary>The absolute path of the file this configuration was read from.</summary>
     public required string SourcePath { get; init; }
 
+    /// <summary><c>sha256:</c> + hex SHA-256 of the file's text (UTF-8) as loaded: recorded when the
+    /// gateway starts, so a configuration change between runs shows in the audit trail.</summary>
+    public string ContentHash { get; init; } = "";
+
     public required ListenersConfig Listeners { get; init; }
 
     public required StoreConfig Store { get; init; }

@@ -5,6 +5,35 @@ namespace Airlock.Gateway.Configuration;
 
 public static partial class ConfigLoader
 {
+    /// <summary>
+    /// Reads the <c>store</c> and <c>audit</c> sections only, for <c>airlock audit</c>: it needs
+    /// the store and the signing key, not the upstream credentials.
+    /// </summary>
+    public static (StoreConfig? Store, AuditConfig? Audit, IReadOnlyList<ConfigError> Errors) LoadAuditFile(string path, Func<string, string?>? environment = null)
+    {
+        var fullPath = Path.GetFullPath(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(fullPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (null, null, [new ConfigError(fullPath, 0, 0, "", $"cannot read the configuration file: {ex.Message}")]);
+        }
+
+        var reader = new YamlConfigReader(fullPath);
+        var secrets = new SecretResolver(reader, Path.GetDirectoryName(fullPath)!, environment ?? Environment.GetEnvironmentVariable);
+        if (reader.Load(text) is not { } root || reader.Mapping(root, "") is not { } map)
+        {
+            return (null, null, reader.Errors);
+        }
+
+        var store = ReadStore(reader, secrets, Required(reader, map, "store"), Path.GetDirectoryName(fullPath)!);
+        var audit = ReadAudit(reader, secrets, YamlConfigReader.Child(map, "audit"), map, []);
+        return reader.HasErrors ? (null, null, reader.Errors) : (store, audit, reader.Errors);
+    }
+
     private static AuditConfig ReadAudit(YamlConfigReader reader, SecretResolver secrets, YamlNode? node, YamlNode root, List<ConfigError> warnings)
     {
         if (node is null || reader.Mapping(node, "audit") is not { } map)
@@ -19,7 +48,7 @@ public static partial class ConfigLoader
         Secret? key = null;
         if (YamlConfigReader.Child(map, "signingKey") is { } keyNode)
         {
-            key = secrets.Resolve(keyNode, "audit.signingKey");
+            key = secrets.Resolve(keyNode, "audit.signingKey", multiline: true);
             if (key is { IsResolved: true })
             {
                 using var signer = AuditSigner.FromPrivatePem(key.Reveal(), out var error);

@@ -100,6 +100,7 @@ public static partial class ConfigLoader
         var config = new AirlockConfig
         {
             SourcePath = sourcePath,
+            ContentHash = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(yaml))),
             Listeners = listeners,
             Store = store,
             Identity = identity,

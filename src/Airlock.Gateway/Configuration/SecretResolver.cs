@@ -9,7 +9,9 @@ namespace Airlock.Gateway.Configuration;
 /// </summary>
 internal sealed class SecretResolver(YamlConfigReader reader, string baseDirectory, Func<string, string?> environment, bool resolve = true)
 {
-    public Secret? Resolve(YamlNode? node, string path)
+    /// <param name="multiline">True for a secret that is a document, not a header value (a
+    /// PEM key): line breaks are then part of it.</param>
+    public Secret? Resolve(YamlNode? node, string path, bool multiline = false)
     {
         if (node is null)
         {
@@ -54,7 +56,7 @@ internal sealed class SecretResolver(YamlConfigReader reader, string baseDirecto
                 return null;
             }
 
-            return Checked(map, path, new Secret($"env:{env}", value));
+            return Checked(map, path, new Secret($"env:{env}", value), multiline);
         }
 
         var fullPath = Path.GetFullPath(file!, baseDirectory);
@@ -77,15 +79,15 @@ internal sealed class SecretResolver(YamlConfigReader reader, string baseDirecto
             return null;
         }
 
-        return Checked(map, path, new Secret($"file:{fullPath}", text));
+        return Checked(map, path, new Secret($"file:{fullPath}", text), multiline);
     }
 
     /// <summary>A control character in a secret would split the header it is sent in.</summary>
-    private Secret? Checked(YamlNode node, string path, Secret secret)
+    private Secret? Checked(YamlNode node, string path, Secret secret, bool multiline)
     {
         foreach (var c in secret.Reveal())
         {
-            if (char.IsControl(c))
+            if (char.IsControl(c) && !(multiline && c is '\n' or '\r'))
             {
                 reader.Error(node, path, $"the secret from {secret.Source} contains a control character (such as a line break)");
                 return null;

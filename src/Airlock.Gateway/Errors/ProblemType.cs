@@ -30,6 +30,7 @@ public sealed record ProblemType(string Name, int Status, string Title)
     public static readonly ProblemType ReviewConflict = new("review-conflict", 409, "The review cannot take that decision now");
     public static readonly ProblemType ExecutionUnknown = new("execution-unknown", 502, "Whether the approved request reached the upstream is unknown");
     public static readonly ProblemType AuditUnavailable = new("audit-unavailable", 503, "The decision could not be recorded in the audit trail");
+    public static readonly ProblemType AuditSigningDisabled = new("audit-signing-disabled", 409, "No audit signing key is configured");
     public static readonly ProblemType InvalidRequest = new("invalid-request", 400, "The request is not valid");
     public static readonly ProblemType Forbidden = new("forbidden", 403, "Not allowed");
     public static readonly ProblemType NotFound = new("not-found", 404, "Not found");

@@ -107,6 +107,7 @@ public static class AirlockGateway
         app.MapAirlockHealth();
         app.MapPolicyApi();
         app.MapReviewApi();
+        app.MapAuditApi();
         app.MapFallback(context => ProblemWriter.WriteAsync(context, ProblemType.NotFound, "no such admin endpoint"));
         return app;
     }
@@ -192,7 +193,8 @@ public static class AirlockGateway
 
     /// <summary>
     /// The first event of every run: which instance started, on which store, with which
-    /// checkpoint key. A gap between runs in the trail is then visible as such.
+    /// checkpoint key and which configuration. A gap between runs in the trail is then visible
+    /// as such, and a changed configuration file as a changed hash.
     /// </summary>
     private static Task RecordStartAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
@@ -204,6 +206,8 @@ public static class AirlockGateway
             ["version"] = typeof(AirlockGateway).Assembly.GetName().Version?.ToString() ?? "unknown",
             ["store"] = config.Store is PostgresStoreConfig ? "postgres" : "sqlite",
             ["checkpointKey"] = services.GetRequiredService<AuditCheckpointService>().KeyId ?? "none",
+            ["config"] = config.SourcePath,
+            ["configSha256"] = config.ContentHash,
         };
         return audit.RecordAsync(audit.Event(AuditKinds.GatewayStarted, "started", null, detail), cancellationToken);
     }

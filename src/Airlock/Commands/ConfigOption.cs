@@ -47,6 +47,12 @@ internal static class ConfigOption
             return null;
         }
 
+        return await OpenStoreAsync(parse, storeConfig, cancellationToken);
+    }
+
+    /// <summary>Opens a store, applying migrations; null after printing why when it cannot.</summary>
+    public static async Task<IAirlockStore?> OpenStoreAsync(ParseResult parse, StoreConfig storeConfig, CancellationToken cancellationToken)
+    {
         IAirlockStore? store = null;
         try
         {

@@ -1,9 +1,16 @@
 using System.CommandLine;
+using System.Collections.Immutable;
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Identity.ApiKeys;
+using Airlock.Gateway.Storage;
 
 namespace Airlock.Cli.Commands;
 
-/// <summary><c>airlock keys create|list|revoke</c>: agent API keys, straight in the store.</summary>
+/// <summary>
+/// <c>airlock keys create|list|revoke</c>: agent API keys, straight in the store. Creating and
+/// revoking are admin actions, so each is recorded in the audit trail before the command
+/// reports success.
+/// </summary>
 internal static class KeysCommand
 {
     public static Command Create()
@@ -50,6 +57,14 @@ internal static class KeysCommand
             }
 
             var err = parse.InvocationConfiguration.Error;
+            if (await RecordAsync(store, AuditKinds.KeyCreated, "created", created.Key, cancellationToken) is { } auditError)
+            {
+                // An unrecorded key must not exist: take it back before reporting the failure.
+                await service.RevokeAsync(created.Key.Id, CancellationToken.None);
+                err.WriteLine($"error: the key was not created, because the audit trail could not record it: {auditError}");
+                return AirlockCli.Failure;
+            }
+
             err.WriteLine($"Created API key '{created.Key.Name}' (id {created.Key.Id}, groups: {Groups(created.Key)}).");
             err.WriteLine("Store it now: it is shown once and cannot be recovered.");
             parse.InvocationConfiguration.Output.WriteLine(created.Text);
@@ -106,9 +121,45 @@ internal static class KeysCommand
             }
 
             parse.InvocationConfiguration.Output.WriteLine($"Revoked API key '{revoked.Name}' (id {revoked.Id}).");
+            if (await RecordAsync(store, AuditKinds.KeyRevoked, "revoked", revoked, cancellationToken) is { } auditError)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"error: the key is revoked, but the audit trail could not record it: {auditError}");
+                return AirlockCli.Failure;
+            }
+
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Appends the admin action to the audit trail; the error, or null once it is durable.</summary>
+    private static async Task<string?> RecordAsync(IAirlockStore store, string kind, string outcome, ApiKey key, CancellationToken cancellationToken)
+    {
+        var detail = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        detail["keyId"] = key.Id;
+        detail["name"] = key.Name;
+        detail["groups"] = string.Join(',', key.Groups);
+        if (key.Owner is { } owner)
+        {
+            detail["owner"] = owner;
+        }
+        try
+        {
+            await store.AppendAuditEventsAsync([new AuditEvent
+            {
+                At = TimeProvider.System.GetUtcNow(),
+                Kind = kind,
+                // The CLI works on the store directly; the operator is whoever runs it here.
+                Actor = new AuditActor($"local:{Environment.UserName}", [], "local"),
+                Outcome = outcome,
+                Detail = detail.ToImmutable(),
+            }], cancellationToken);
+            return null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return $"{ex.GetType().Name}: {Printable.Text(ex.Message)}";
+        }
     }
 
     private static string Groups(ApiKey key) => key.Groups.IsEmpty ? "-" : Printable.Text(string.Join(',', key.Groups));

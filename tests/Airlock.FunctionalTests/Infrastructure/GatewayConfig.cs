@@ -22,6 +22,9 @@ public sealed class GatewayConfig
     /// <summary>Lines of the configuration's <c>reviews:</c> section, if any.</summary>
     public string? Reviews { get; set; }
 
+    /// <summary>Lines of the configuration's <c>audit:</c> section, if any.</summary>
+    public string? Audit { get; set; }
+
     public bool ApiKeys { get; set; } = true;
 
     public List<string> Issuers { get; } = [];
@@ -101,6 +104,11 @@ public sealed class GatewayConfig
         if (Reviews is not null)
         {
             yaml.AppendLine("reviews:\n" + Reviews);
+        }
+
+        if (Audit is not null)
+        {
+            yaml.AppendLine("audit:\n" + Audit);
         }
 
         return yaml.ToString();

@@ -1,0 +1,130 @@
+using System.CommandLine;
+using System.Globalization;
+using Airlock.Gateway.Audit;
+using Airlock.Gateway.Audit.Evidence;
+
+namespace Airlock.Cli.Commands;
+
+internal static partial class AuditCommand
+{
+    private static Command VerifyCommand()
+    {
+        var config = ConfigOption.Create();
+        config.Description = "The configuration naming the live store (default: $AIRLOCK_CONFIG). Not needed with --file.";
+        var file = new Option<string?>("--file", "-f")
+        {
+            Description = "Verify an export instead of the live store: a bundle directory (with manifest.json) or an events.jsonl file.",
+        };
+        var checkpoint = new Option<string[]>("--checkpoint")
+        {
+            Description = "A checkpoint kept elsewhere (JSON, or JSON lines); repeatable. It exposes a truncated tail or a rewrite.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var publicKey = new Option<string?>("--public-key")
+        {
+            Description = "The signing key's public key (PEM; several concatenated after a rotation). Default: derived from the configured audit.signingKey.",
+        };
+        var command = new Command("verify", "Walk the hash chain and check every checkpoint. Reports the first broken link and exits 1 on any failure.")
+        {
+            config, file, checkpoint, publicKey,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var checkpoints = new List<AuditCheckpoint>();
+            string? publicPem = null;
+            try
+            {
+                foreach (var path in parse.GetValue(checkpoint) ?? [])
+                {
+                    checkpoints.AddRange(AuditFileVerification.ReadCheckpoints(path));
+                }
+
+                if (parse.GetValue(publicKey) is { } keyPath)
+                {
+                    publicPem = File.ReadAllText(keyPath);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+            {
+                error.WriteLine($"error: {Printable.Text(ex.Message)}");
+                return AirlockCli.InvalidInput;
+            }
+
+            AuditVerification result;
+            if (parse.GetValue(file) is { } exported)
+            {
+                if (!File.Exists(exported) && !Directory.Exists(exported))
+                {
+                    error.WriteLine($"error: {exported} does not exist");
+                    return AirlockCli.InvalidInput;
+                }
+
+                try
+                {
+                    result = await AuditFileVerification.VerifyAsync(exported, checkpoints, publicPem, cancellationToken);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or System.Text.DecoderFallbackException)
+                {
+                    output.WriteLine($"FAILED: {Printable.Text(ex.Message)}");
+                    return AirlockCli.Failure;
+                }
+            }
+            else
+            {
+                var opened = await OpenAsync(parse, config, cancellationToken);
+                if (opened is null)
+                {
+                    return AirlockCli.InvalidInput;
+                }
+
+                await using var store = opened.Value.Store;
+                if (publicPem is null && opened.Value.Audit.SigningKey is { IsResolved: true } key)
+                {
+                    using var signer = AuditSigner.FromPrivatePem(key.Reveal(), out _);
+                    publicPem = signer?.PublicPem();
+                    output.WriteLine($"Using the public key of the configured signing key ({signer?.KeyId}).");
+                }
+
+                checkpoints.AddRange(await store.ListAuditCheckpointsAsync(cancellationToken));
+                result = await AuditStoreVerification.VerifyAsync(store, checkpoints, publicPem, cancellationToken);
+            }
+
+            return Report(output, result, publicPem is not null);
+        });
+        return command;
+    }
+
+    private static int Report(TextWriter output, AuditVerification result, bool signaturesChecked)
+    {
+        var last = result.FirstSeq + result.Count - 1;
+        output.WriteLine(result.Count == 0
+            ? "Checked 0 events."
+            : string.Create(CultureInfo.InvariantCulture,
+                $"Checked {result.Count:N0} events ({result.FirstSeq}..{last}) in {result.Elapsed.TotalSeconds:0.000} s ({result.EventsPerSecond:N0} events/s)."));
+        foreach (var note in result.Checkpoints)
+        {
+            output.WriteLine($"  {note}");
+        }
+
+        if (!result.Valid)
+        {
+            output.WriteLine($"FAILED at event {result.Break!.Seq}: {Printable.Text(result.Break.Problem)}");
+            return AirlockCli.Failure;
+        }
+
+        output.WriteLine($"Head: {result.HeadHash}");
+        if (result.Checkpoints.Count == 0)
+        {
+            output.WriteLine("warning: no checkpoint covers these events; a rewrite of the whole chain would not be detected. Keep signed checkpoints elsewhere and pass them with --checkpoint.");
+        }
+        else if (!signaturesChecked)
+        {
+            output.WriteLine("warning: checkpoint signatures were not checked; give the signing key's public key with --public-key.");
+        }
+
+        output.WriteLine("OK: the audit trail is intact.");
+        return 0;
+    }
+}
