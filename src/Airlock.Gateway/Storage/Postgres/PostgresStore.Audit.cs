@@ -37,8 +37,8 @@ public sealed partial class PostgresStore
                 command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = e.Seq });
                 command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = e.At });
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Kind });
-                command.Parameters.Add(new NpgsqlParameter { Value = (object?)e.Actor?.Subject ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-                command.Parameters.Add(new NpgsqlParameter { Value = (object?)e.Target?.Connection ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                command.Parameters.Add(new NpgsqlParameter { Value = (object?)Searchable(e.Actor?.Subject) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                command.Parameters.Add(new NpgsqlParameter { Value = (object?)Searchable(e.Target?.Connection) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
                 command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = canonical });
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.PrevHash });
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Hash });
@@ -129,4 +129,11 @@ public sealed partial class PostgresStore
 
         return checkpoints;
     }
+
+    /// <summary>
+    /// PostgreSQL text cannot hold NUL. These columns are only for searching (the hashed event
+    /// keeps the exact value, escaped), and an event the store refuses would hold up every event
+    /// queued behind it, so a NUL there (an IdP's odd subject) becomes U+FFFD.
+    /// </summary>
+    private static string? Searchable(string? value) => value?.Replace('\0', '\uFFFD');
 }
