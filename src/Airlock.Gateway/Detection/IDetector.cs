@@ -9,7 +9,10 @@ public interface IDetector
     /// <summary>The stable name used in configuration, e.g. <c>payment-card</c>.</summary>
     string Name { get; }
 
-    /// <summary>Calls <paramref name="found"/> for each value found, with its start and length;
-    /// stops early when it returns false.</summary>
+    /// <summary>What a redacted value says it was, e.g. <c>CARD</c> in <c>[REDACTED:CARD]</c>.</summary>
+    string Label { get; }
+
+    /// <summary>Calls <paramref name="found"/> for each value found, with its start and length,
+    /// in order; stops early when it returns false.</summary>
     void Find(ReadOnlySpan<char> text, Func<int, int, bool> found);
 }

@@ -13,6 +13,8 @@ public sealed class PaymentCardDetector : IDetector
 
     public string Name => "payment-card";
 
+    public string Label => "CARD";
+
     public void Find(ReadOnlySpan<char> text, Func<int, int, bool> found)
     {
         Span<byte> digits = stackalloc byte[MaxDigits];

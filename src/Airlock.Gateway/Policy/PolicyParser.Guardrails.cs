@@ -84,10 +84,14 @@ public static partial class PolicyParser
             {
                 detectors.Add(detector);
             }
+            else if (Detectors.Groups.TryGetValue(detectorName, out var group))
+            {
+                detectors.AddRange(group.Select(name => Detectors.TryGet(name, out var member) ? member : throw new InvalidOperationException(name)));
+            }
             else
             {
                 reader.Error(YamlConfigReader.Child(response, "detectors"), path + ".response.detectors",
-                    $"'{detectorName}' is not a detector; known: {string.Join(", ", Detectors.Names)}");
+                    $"'{detectorName}' is not a detector; known: {string.Join(", ", Detectors.Names)}; groups: {string.Join(", ", Detectors.Groups.Keys.Order(StringComparer.Ordinal))}");
             }
         }
 

@@ -112,7 +112,7 @@ public class PolicyParserTests
             """);
 
         var errors = result.Errors.Select(e => e.Message).ToList();
-        Assert.Contains(errors, m => m.StartsWith("'credit-card' is not a detector; known: payment-card", StringComparison.Ordinal));
+        Assert.Contains(errors, m => m.StartsWith("'credit-card' is not a detector; known: aws-access-key, email, github-token, iban, ipv4, ipv6, jwt, payment-card, phone, private-key, secret-key, us-ssn; groups: all, pii, secrets", StringComparison.Ordinal));
         Assert.Contains(errors, m => m.StartsWith("give at least one of status", StringComparison.Ordinal));
         Assert.Contains(errors, m => m.StartsWith("a guardrail's when is about the request", StringComparison.Ordinal));
         Assert.Contains(errors, m => m == "'999' is not an HTTP status");
