@@ -1,0 +1,423 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Airlock.Gateway.Masking;
+
+/// <summary>
+/// Masks a JSON body (or JSON lines) as it streams, with <see cref="Utf8JsonReader"/> reading
+/// each piece where the last stopped. Field rules are matched by path as values go past;
+/// detector rules run on every string, property name and long number. Values nothing matched
+/// are copied byte for byte; masked ones are written as strings. Memory is bounded by the
+/// nesting depth and by the largest single token, which may not exceed the bound given.
+/// <para>
+/// When the body turns out not to be JSON (or a token is over the bound), what follows is
+/// masked as text with every detector, so nothing a detector knows passes because the body was
+/// malformed. Field rules cannot be honoured in text, so with field rules that case fails
+/// (<see cref="MaskingFailedException"/>) and the rest of the body is withheld.
+/// </para>
+/// </summary>
+public sealed class JsonMasker : IBodyMasker, IDisposable
+{
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        // Non-ASCII stays as it came; the output is a response body, not HTML.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    private readonly MaskingPlan _plan;
+    private readonly ValueMasker _values;
+    private readonly int _maxTokenBytes;
+    private readonly bool _lines;
+    // The writer keeps its place (depth, whether a comma is due) across pieces, so it writes to
+    // a buffer of its own that is handed on after each piece.
+    private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024);
+    private readonly Utf8JsonWriter _writer;
+    private JsonReaderState _state;
+    private byte[] _held = new byte[4096];
+    private int _heldLength;
+    private bool _any;
+
+    // The open containers: whether each is an array, its next index, and the path states of
+    // every field rule inside it (a flat array, one row of _plan.Fields.Length per depth).
+    private readonly List<(bool IsArray, int NextIndex)> _frames = [];
+    private ulong[] _states;
+    private char[] _chars = new char[256];
+    private string? _name;
+    private bool _dropNext;
+    private int _skipDepth = -1;
+    private TextMasker? _text;
+
+    /// <param name="lines">JSON lines (application/x-ndjson): a value per line.</param>
+    public JsonMasker(MaskingPlan plan, int maxTokenBytes, bool lines = false, MaskCounts? counts = null)
+    {
+        _plan = plan;
+        Counts = counts ?? new MaskCounts();
+        _values = new ValueMasker(plan, Counts);
+        _maxTokenBytes = maxTokenBytes;
+        _lines = lines;
+        _states = new ulong[Math.Max(1, plan.Fields.Length) * 16];
+        _writer = new Utf8JsonWriter(_buffer, WriterOptions);
+        _state = new JsonReaderState(new JsonReaderOptions { AllowMultipleValues = lines, MaxDepth = 256 });
+    }
+
+    public MaskCounts Counts { get; }
+
+    private int Rules => _plan.Fields.Length;
+
+    public void Write(ReadOnlySpan<byte> piece, IBufferWriter<byte> output)
+    {
+        if (_text is not null)
+        {
+            _text.Write(piece, output);
+            return;
+        }
+
+        _any |= !piece.IsEmpty;
+        if (_heldLength == 0)
+        {
+            Read(piece, final: false, output);
+        }
+        else
+        {
+            Hold(piece);
+            Read(_held.AsSpan(0, _heldLength), final: false, output);
+        }
+    }
+
+    public void Complete(IBufferWriter<byte> output)
+    {
+        if (_text is null && _any)
+        {
+            Read(_held.AsSpan(0, _heldLength), final: true, output);
+        }
+
+        _text?.Complete(output);
+    }
+
+    public void Dispose() => _writer.Dispose();
+
+    private void Pass(IBufferWriter<byte> output)
+    {
+        _writer.Flush();
+        output.Write(_buffer.WrittenSpan);
+        _buffer.ResetWrittenCount();
+    }
+
+    private void Read(ReadOnlySpan<byte> data, bool final, IBufferWriter<byte> output)
+    {
+        var reader = new Utf8JsonReader(data, final, _state);
+        try
+        {
+            while (reader.Read())
+            {
+                Token(ref reader, data);
+            }
+        }
+        catch (JsonException)
+        {
+            Pass(output);
+            ToText(data[(int)reader.BytesConsumed..], output, "the body is not valid JSON");
+            _heldLength = 0;
+            return;
+        }
+
+        Pass(output);
+        _state = reader.CurrentState;
+        var rest = data[(int)reader.BytesConsumed..];
+        if (rest.Length > _maxTokenBytes)
+        {
+            ToText(rest, output, $"a single JSON value is over {_maxTokenBytes} bytes");
+            _heldLength = 0;
+            return;
+        }
+
+        // What the reader could not finish waits for the next piece (an overlapping move).
+        if (_held.Length < rest.Length)
+        {
+            var bigger = new byte[Math.Max(rest.Length, _held.Length * 2)];
+            rest.CopyTo(bigger);
+            _held = bigger;
+        }
+        else
+        {
+            rest.CopyTo(_held);
+        }
+
+        _heldLength = rest.Length;
+    }
+
+    private void ToText(ReadOnlySpan<byte> rest, IBufferWriter<byte> output, string why)
+    {
+        if (!_plan.Fields.IsEmpty)
+        {
+            throw new MaskingFailedException($"{why}, so its field masking rules cannot be applied");
+        }
+
+        _text = new TextMasker(_plan.ForText(), Counts);
+        _text.Write(rest, output);
+    }
+
+    private void Hold(ReadOnlySpan<byte> piece)
+    {
+        if (_heldLength + piece.Length > _held.Length)
+        {
+            Array.Resize(ref _held, Math.Max(_held.Length * 2, _heldLength + piece.Length));
+        }
+
+        piece.CopyTo(_held.AsSpan(_heldLength));
+        _heldLength += piece.Length;
+    }
+
+    private void Token(ref Utf8JsonReader reader, ReadOnlySpan<byte> data)
+    {
+        var type = reader.TokenType;
+        if (_skipDepth >= 0)
+        {
+            if (type is JsonTokenType.EndObject or JsonTokenType.EndArray && reader.CurrentDepth == _skipDepth)
+            {
+                _skipDepth = -1;
+                EndOfValue();
+            }
+
+            return;
+        }
+
+        switch (type)
+        {
+            case JsonTokenType.PropertyName:
+                PropertyName(ref reader);
+                return;
+            case JsonTokenType.EndObject:
+            case JsonTokenType.EndArray:
+                _frames.RemoveAt(_frames.Count - 1);
+                if (type == JsonTokenType.EndObject)
+                {
+                    _writer.WriteEndObject();
+                }
+                else
+                {
+                    _writer.WriteEndArray();
+                }
+
+                EndOfValue();
+                return;
+            case JsonTokenType.Comment:
+            case JsonTokenType.None:
+                return;
+        }
+
+        // A value: where it sits decides the field rules that apply to it.
+        var depth = _frames.Count;
+        EnsureStates(depth + 1);
+        var parent = depth == 0 ? -1 : (depth - 1) * Rules;
+        var index = depth > 0 && _frames[^1].IsArray ? _frames[^1].NextIndex : -1;
+        if (index >= 0)
+        {
+            _frames[^1] = (true, index + 1);
+        }
+
+        FieldRule? field = null;
+        for (var r = 0; r < Rules; r++)
+        {
+            var state = parent < 0 ? Masking.JsonPathPattern.Start : _states[parent + r];
+            var child = depth == 0 ? state : _plan.Fields[r].Path.Child(state, index < 0 ? _name : default, index);
+            _states[depth * Rules + r] = child;
+            if (field is null && _plan.Fields[r].Path.IsMatch(child))
+            {
+                field = _plan.Fields[r];
+            }
+        }
+
+        var drop = _dropNext || field?.Action == MaskAction.Drop;
+        _dropNext = false;
+        if (field is not null || drop)
+        {
+            MaskedValue(ref reader, data, field, drop);
+            return;
+        }
+
+        switch (type)
+        {
+            case JsonTokenType.StartObject:
+            case JsonTokenType.StartArray:
+                WriteName();
+                _frames.Add((type == JsonTokenType.StartArray, 0));
+                if (type == JsonTokenType.StartObject)
+                {
+                    _writer.WriteStartObject();
+                }
+                else
+                {
+                    _writer.WriteStartArray();
+                }
+
+                return;
+            case JsonTokenType.String:
+                StringValue(ref reader, data);
+                return;
+            case JsonTokenType.Number:
+                NumberValue(ref reader);
+                return;
+            default:
+                WriteName();
+                _writer.WriteRawValue(reader.ValueSpan.IsEmpty ? Literal(type) : reader.ValueSpan, skipInputValidation: true);
+                EndOfValue();
+                return;
+        }
+    }
+
+    private static ReadOnlySpan<byte> Literal(JsonTokenType type) => type switch
+    {
+        JsonTokenType.True => "true"u8,
+        JsonTokenType.False => "false"u8,
+        _ => "null"u8,
+    };
+
+    private void PropertyName(ref Utf8JsonReader reader)
+    {
+        var name = Unescape(ref reader);
+        var outcome = _values.Mask(name, out var masked);
+        _name = outcome == ValueMasker.Outcome.Masked ? masked : name.ToString();
+        _dropNext = outcome == ValueMasker.Outcome.Drop;
+    }
+
+    private void StringValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> data)
+    {
+        var text = Unescape(ref reader);
+        switch (_values.Mask(text, out var masked))
+        {
+            case ValueMasker.Outcome.Unchanged:
+                WriteName();
+                // Exactly the bytes that came, quotes and escapes included.
+                _writer.WriteRawValue(data.Slice((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2), skipInputValidation: true);
+                break;
+            case ValueMasker.Outcome.Masked:
+                WriteName();
+                _writer.WriteStringValue(masked);
+                break;
+            default:
+                DropValue();
+                break;
+        }
+
+        EndOfValue();
+    }
+
+    private void NumberValue(ref Utf8JsonReader reader)
+    {
+        var raw = reader.ValueSpan;
+        // Only a long number can be a card or a phone number; short ones skip the detectors.
+        if (raw.Length >= 8)
+        {
+            Span<char> digits = stackalloc char[Math.Min(raw.Length, 64)];
+            var length = Encoding.ASCII.GetChars(raw[..digits.Length], digits);
+            switch (_values.Mask(digits[..length], out var masked))
+            {
+                case ValueMasker.Outcome.Masked:
+                    WriteName();
+                    _writer.WriteStringValue(masked);
+                    EndOfValue();
+                    return;
+                case ValueMasker.Outcome.Drop:
+                    DropValue();
+                    EndOfValue();
+                    return;
+            }
+        }
+
+        WriteName();
+        _writer.WriteRawValue(raw, skipInputValidation: true);
+        EndOfValue();
+    }
+
+    private void MaskedValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> data, FieldRule? field, bool drop)
+    {
+        var type = reader.TokenType;
+        if (drop)
+        {
+            Counts.Add(field?.Label ?? "FIELD");
+            DropValue();
+        }
+        else
+        {
+            Counts.Add(field!.Label);
+            WriteName();
+            var builder = new StringBuilder();
+            ReadOnlySpan<char> value = type switch
+            {
+                JsonTokenType.String => Unescape(ref reader),
+                JsonTokenType.Number => Encoding.ASCII.GetString(reader.ValueSpan),
+                // A whole object or array, or a literal: nothing of it is kept.
+                _ => default,
+            };
+            ValueMasker.Apply(builder, value, value.IsEmpty && field.Action != MaskAction.Hash ? MaskAction.Redact : field.Action, field.Label, _plan.HashKey);
+            _writer.WriteStringValue(builder.ToString());
+        }
+
+        if (type is JsonTokenType.StartObject or JsonTokenType.StartArray)
+        {
+            _skipDepth = reader.CurrentDepth;
+            return;
+        }
+
+        EndOfValue();
+    }
+
+    /// <summary>Leaves a value out: a property goes with its name; an array element or a whole
+    /// document becomes null (removing it would shift the positions other rules name).</summary>
+    private void DropValue()
+    {
+        if (_frames.Count > 0 && !_frames[^1].IsArray)
+        {
+            _name = null;
+            return;
+        }
+
+        _writer.WriteNullValue();
+    }
+
+    private void WriteName()
+    {
+        if (_name is not null)
+        {
+            _writer.WritePropertyName(_name);
+            _name = null;
+        }
+    }
+
+    /// <summary>After a whole value: JSON lines end each top-level value with a line break.</summary>
+    private void EndOfValue()
+    {
+        _name = null;
+        if (_lines && _frames.Count == 0)
+        {
+            // A fresh start for the next line, so the writer puts no comma before it.
+            _writer.Flush();
+            _buffer.Write("\n"u8);
+            _writer.Reset();
+        }
+    }
+
+    private ReadOnlySpan<char> Unescape(ref Utf8JsonReader reader)
+    {
+        var needed = reader.ValueSpan.Length;
+        if (_chars.Length < needed)
+        {
+            _chars = new char[Math.Max(needed, _chars.Length * 2)];
+        }
+
+        return _chars.AsSpan(0, reader.CopyString(_chars));
+    }
+
+    private void EnsureStates(int depth)
+    {
+        var needed = depth * Math.Max(1, Rules);
+        if (_states.Length < needed)
+        {
+            Array.Resize(ref _states, Math.Max(needed, _states.Length * 2));
+        }
+    }
+}

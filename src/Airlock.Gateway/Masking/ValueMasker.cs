@@ -1,0 +1,143 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Airlock.Gateway.Masking;
+
+/// <summary>
+/// Masks one piece of text (a JSON string, a number's digits, a segment of a text body) with a
+/// plan's detector rules. Where finds overlap, the one that starts first wins, then the longer,
+/// then the rule listed first, so a card number is never half-masked as a phone number. One
+/// instance serves one response: it reuses its buffers and is not thread-safe.
+/// </summary>
+public sealed class ValueMasker
+{
+    private readonly MaskingPlan _plan;
+    private readonly List<(int Start, int Length, int Rule)> _finds = [];
+    private readonly Func<int, int, bool>[] _collectors;
+    private readonly StringBuilder _output = new();
+
+    public ValueMasker(MaskingPlan plan, MaskCounts counts)
+    {
+        _plan = plan;
+        Counts = counts;
+        _collectors = new Func<int, int, bool>[plan.Detectors.Length];
+        for (var i = 0; i < _collectors.Length; i++)
+        {
+            var rule = i;
+            _collectors[i] = (start, length) =>
+            {
+                _finds.Add((start, length, rule));
+                return true;
+            };
+        }
+    }
+
+    public MaskCounts Counts { get; }
+
+    /// <summary>The outcome for one value.</summary>
+    public enum Outcome
+    {
+        Unchanged,
+        Masked,
+        Drop,
+    }
+
+    /// <summary>Masks <paramref name="text"/> into <paramref name="masked"/>. <see cref="Outcome.Drop"/>
+    /// asks for the field holding the text to go; <paramref name="masked"/> then holds the text
+    /// without the dropped values (what text bodies use).</summary>
+    public Outcome Mask(ReadOnlySpan<char> text, out string masked)
+    {
+        masked = "";
+        _finds.Clear();
+        for (var i = 0; i < _collectors.Length; i++)
+        {
+            _plan.Detectors[i].Detector.Find(text, _collectors[i]);
+        }
+
+        if (_finds.Count == 0)
+        {
+            return Outcome.Unchanged;
+        }
+
+        _finds.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Length != b.Length ? b.Length.CompareTo(a.Length) : a.Rule.CompareTo(b.Rule));
+        _output.Clear();
+        var drop = false;
+        var copied = 0;
+        foreach (var (start, length, rule) in _finds)
+        {
+            if (start < copied)
+            {
+                continue;
+            }
+
+            var detector = _plan.Detectors[rule];
+            Counts.Add(detector.Detector.Label);
+            _output.Append(text[copied..start]);
+            if (detector.Action == MaskAction.Drop)
+            {
+                drop = true;
+            }
+            else
+            {
+                Apply(_output, text.Slice(start, length), detector.Action, detector.Detector.Label, _plan.HashKey);
+            }
+
+            copied = start + length;
+        }
+
+        _output.Append(text[copied..]);
+        masked = _output.ToString();
+        return drop ? Outcome.Drop : Outcome.Masked;
+    }
+
+    /// <summary>Appends the masked form of a whole value.</summary>
+    public static void Apply(StringBuilder output, ReadOnlySpan<char> value, MaskAction action, string label, byte[]? hashKey)
+    {
+        switch (action)
+        {
+            case MaskAction.Partial:
+                Partial(output, value, label);
+                break;
+            case MaskAction.Hash:
+                Span<byte> mac = stackalloc byte[32];
+                var bytes = Encoding.UTF8.GetBytes(value.ToArray());
+                HMACSHA256.HashData(hashKey, bytes, mac);
+                output.Append('[').Append(label).Append(':').Append(Convert.ToHexStringLower(mac[..8])).Append(']');
+                break;
+            default:
+                output.Append("[REDACTED:").Append(label).Append(']');
+                break;
+        }
+    }
+
+    private static void Partial(StringBuilder output, ReadOnlySpan<char> value, string label)
+    {
+        if (label == "EMAIL" && value.IndexOf('@') is var at && at > 0)
+        {
+            output.Append(value[0]).Append("***").Append(value[at..]);
+            return;
+        }
+
+        // The last four letters or digits, separators dropped; short values keep nothing.
+        Span<char> tail = stackalloc char[4];
+        var kept = 0;
+        var alphanumerics = 0;
+        for (var i = value.Length - 1; i >= 0; i--)
+        {
+            if (char.IsAsciiLetterOrDigit(value[i]))
+            {
+                alphanumerics++;
+                if (kept < 4)
+                {
+                    tail[3 - kept++] = value[i];
+                }
+            }
+        }
+
+        output.Append("****");
+        if (alphanumerics >= 8)
+        {
+            output.Append(tail);
+        }
+    }
+}

@@ -1,0 +1,200 @@
+using System.Text.Json;
+using Airlock.Gateway.Masking;
+using static Airlock.Gateway.Tests.Masking.MaskingTestPlans;
+
+namespace Airlock.Gateway.Tests.Masking;
+
+public class JsonMaskerTests
+{
+    private const string Customers = """{"customers":[{"name":"Ada","email":"ada@example.com","card":"4111 1111 1111 1111"},{"name":"Bob","email":"bob@example.org","note":"call +1 202 555 0143"}],"support":"help@example.com"}""";
+
+    [Fact]
+    public void A_field_path_masks_only_the_fields_it_names()
+    {
+        var plan = Plan([Field("$.customers[*].email", label: "EMAIL")]);
+
+        var output = Json(plan, Customers);
+
+        Assert.Equal("""{"customers":[{"name":"Ada","email":"[REDACTED:EMAIL]","card":"4111 1111 1111 1111"},{"name":"Bob","email":"[REDACTED:EMAIL]","note":"call +1 202 555 0143"}],"support":"help@example.com"}""", output);
+    }
+
+    [Fact]
+    public void Detectors_mask_inside_every_string_and_count_by_label()
+    {
+        var plan = Plan(null, Detect("email"), Detect("payment-card"), Detect("phone"));
+        using var masker = new JsonMasker(plan, 1 << 20);
+
+        var output = Run(masker, Customers);
+
+        Assert.Equal("""{"customers":[{"name":"Ada","email":"[REDACTED:EMAIL]","card":"[REDACTED:CARD]"},{"name":"Bob","email":"[REDACTED:EMAIL]","note":"call [REDACTED:PHONE]"}],"support":"[REDACTED:EMAIL]"}""", output);
+        Assert.Equal(5, masker.Counts.Total);
+        Assert.Equal(3, masker.Counts.ByLabel["EMAIL"]);
+        Assert.Equal(1, masker.Counts.ByLabel["CARD"]);
+    }
+
+    [Fact]
+    public void Descendant_paths_drop_the_field_at_any_depth()
+    {
+        var plan = Plan([Field("$..ssn", MaskAction.Drop)]);
+
+        var output = Json(plan, """{"ssn":"1","a":{"b":[{"ssn":{"x":1},"keep":true}],"ssn":null},"z":2}""");
+
+        Assert.Equal("""{"a":{"b":[{"keep":true}]},"z":2}""", output);
+    }
+
+    [Fact]
+    public void Whole_objects_and_non_strings_at_a_path_become_one_redaction()
+    {
+        var plan = Plan([Field("$.card", label: "CARD"), Field("$.pin", label: "PIN"), Field("$.ok", label: "OK")]);
+
+        var output = Json(plan, """{"card":{"number":"4111111111111111","cvv":"123"},"pin":1234,"ok":true,"rest":[1,2]}""");
+
+        Assert.Equal("""{"card":"[REDACTED:CARD]","pin":"[REDACTED:PIN]","ok":"[REDACTED:OK]","rest":[1,2]}""", output);
+    }
+
+    [Fact]
+    public void Partial_keeps_the_last_four_and_an_emails_domain()
+    {
+        var plan = Plan(null, Detect("payment-card", MaskAction.Partial), Detect("email", MaskAction.Partial));
+
+        var output = Json(plan, """{"card":"4111-1111-1111-1234","n":4111111111111111,"email":"ada@example.com"}""".Replace("1234", "1111", StringComparison.Ordinal));
+
+        Assert.Equal("""{"card":"****1111","n":"****1111","email":"a***@example.com"}""", output);
+    }
+
+    [Fact]
+    public void Keyed_hashes_are_stable_per_value_and_differ_between_values()
+    {
+        var plan = Plan([Field("$[*].id", MaskAction.Hash, "ID")]);
+
+        var output = JsonDocument.Parse(Json(plan, """[{"id":"cus_1"},{"id":"cus_2"},{"id":"cus_1"}]""")).RootElement;
+
+        var ids = output.EnumerateArray().Select(e => e.GetProperty("id").GetString()!).ToArray();
+        Assert.Matches(@"^\[ID:[0-9a-f]{16}\]$", ids[0]);
+        Assert.Equal(ids[0], ids[2]);
+        Assert.NotEqual(ids[0], ids[1]);
+        var otherKey = new MaskingPlan(plan.Fields, [], "another-key"u8.ToArray());
+        Assert.NotEqual(ids[0], JsonDocument.Parse(Json(otherKey, """[{"id":"cus_1"}]""")).RootElement[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public void Values_nothing_matched_keep_their_exact_bytes()
+    {
+        const string body = """{"name":"caf\u00e9 \"q\"","n":1.50e3,"neg":-0,"t":true,"f":false,"z":null,"u":"日本","e":[],"o":{}}""";
+
+        Assert.Equal(body, Json(Plan([Field("$.missing")], Detect("email")), body));
+    }
+
+    [Fact]
+    public void Property_names_holding_a_value_are_masked_too()
+    {
+        var output = Json(Plan(null, Detect("email")), """{"ada@example.com":{"role":"admin"}}""");
+
+        Assert.Equal("""{"[REDACTED:EMAIL]":{"role":"admin"}}""", output);
+    }
+
+    [Fact]
+    public void A_detector_drop_removes_the_property_and_nulls_an_array_element()
+    {
+        var output = Json(Plan(null, Detect("us-ssn", MaskAction.Drop)), """{"ssn":"123-45-6789","list":["a","123-45-6789"],"ok":1}""");
+
+        Assert.Equal("""{"list":["a",null],"ok":1}""", output);
+    }
+
+    [Fact]
+    public void Every_piece_size_gives_the_same_output_as_the_whole_body()
+    {
+        var plan = Plan([Field("$.customers[*].name", MaskAction.Partial, "NAME"), Field("$..note", MaskAction.Drop)],
+            Detect("email"), Detect("payment-card", MaskAction.Partial));
+        var whole = Json(plan, Customers);
+
+        for (var size = 1; size <= 9; size++)
+        {
+            Assert.Equal(whole, Json(plan, Customers, size));
+        }
+
+        Assert.DoesNotContain("@example", whole, StringComparison.Ordinal);
+        Assert.DoesNotContain("202 555", whole, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Json_lines_are_masked_line_by_line()
+    {
+        var output = Json(Plan(null, Detect("email")), "{\"e\":\"a@example.com\"}\n{\"e\":\"b@example.com\"}\n\"c@example.com\"\n", pieceSize: 3, lines: true);
+
+        Assert.Equal("{\"e\":\"[REDACTED:EMAIL]\"}\n{\"e\":\"[REDACTED:EMAIL]\"}\n\"[REDACTED:EMAIL]\"\n", output);
+    }
+
+    [Fact]
+    public void A_body_that_is_not_json_is_masked_as_text_with_every_detector()
+    {
+        // Only email is configured; the text fallback adds every other detector.
+        var output = Json(Plan(null, Detect("email")), "<html>Error for ada@example.com, card 4111 1111 1111 1111</html>\n", pieceSize: 5);
+
+        Assert.Equal("<html>Error for [REDACTED:EMAIL], card [REDACTED:CARD]</html>\n", output);
+    }
+
+    [Fact]
+    public void Json_that_breaks_midway_is_masked_as_text_from_there()
+    {
+        var output = Json(Plan(null, Detect("email")), "{\"a\":\"x@example.com\",\"b\": tru 4111111111111111 y@example.com}", pieceSize: 4);
+
+        Assert.StartsWith("{\"a\":\"[REDACTED:EMAIL]\"", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("@example.com", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("4111111111111111", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_field_rules_invalid_json_fails_closed()
+    {
+        var plan = Plan([Field("$.name")]);
+
+        Assert.Throws<MaskingFailedException>(() => Json(plan, "{\"name\": 'single quotes'}"));
+        Assert.Throws<MaskingFailedException>(() => Json(plan, "{\"name\": \"cut off"));
+    }
+
+    [Fact]
+    public void A_value_over_the_token_bound_is_not_held_whole()
+    {
+        var big = "{\"blob\":\"" + new string('x', 5000) + " ada@example.com\"}";
+
+        var output = Json(Plan(null, Detect("email")), big, pieceSize: 100, maxToken: 1024);
+
+        Assert.DoesNotContain("ada@example.com", output, StringComparison.Ordinal);
+        Assert.Throws<MaskingFailedException>(() => Json(Plan([Field("$.x")], Detect("email")), big, pieceSize: 100, maxToken: 1024));
+    }
+
+    [Fact]
+    public void An_empty_body_stays_empty()
+    {
+        Assert.Equal("", Json(Plan([Field("$.a")]), ""));
+    }
+
+    [Theory]
+    [InlineData("customers[*].email", "starts with $")]
+    [InlineData("$", "names the whole document")]
+    [InlineData("$.a[?(@.b)]", "no filters or slices")]
+    [InlineData("$.a[1:3]", "no filters or slices")]
+    [InlineData("$.a[", "is not closed")]
+    public void Unsupported_paths_are_refused_with_a_reason(string path, string reason)
+    {
+        Assert.False(JsonPathPattern.TryParse(path, out _, out var error));
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("$.a.b", """{"a":{"b":"S","c":"k"},"b":"k"}""")]
+    [InlineData("$['a']['b']", """{"a":{"b":"S","c":"k"},"b":"k"}""")]
+    [InlineData("$.list[1]", """{"list":["k","S","k"]}""")]
+    [InlineData("$.*.id", """{"x":{"id":"S"},"y":{"id":"S","no":"k"},"id":"k"}""")]
+    [InlineData("$..[*]", """{"a":["S","S"],"b":{"c":["S"]}}""")]
+    [InlineData("$..a.b", """{"a":{"b":"S"},"x":{"y":{"a":{"b":"S","c":"k"}}}}""")]
+    public void Path_forms_match_what_they_name(string path, string body)
+    {
+        var output = Json(Plan([Field(path, label: "S")]), body);
+
+        Assert.DoesNotContain("\"S\"", output, StringComparison.Ordinal);
+        Assert.Equal(body.Split("\"S\"").Length - 1, output.Split("[REDACTED:S]").Length - 1);
+        Assert.Equal(body.Split("\"k\"").Length, output.Split("\"k\"").Length);
+    }
+}
