@@ -62,7 +62,7 @@ public sealed class AuditVerifier
         if (stored.Seq != _expected)
         {
             return Fail(_expected, stored.Seq > _expected
-                ? $"event {_expected} is missing: the chain goes from event {_expected - 1} to event {stored.Seq} (removed)"
+                ? $"event {_expected} is missing: the chain goes from event {_expected - 1} to event {stored.Seq} (removed or reordered)"
                 : $"event {stored.Seq} appears again after event {_expected - 1} (inserted or reordered)");
         }
 
@@ -78,7 +78,11 @@ public sealed class AuditVerifier
 
         if (parsed.Seq != stored.Seq)
         {
-            return Fail(stored.Seq, $"event {stored.Seq} holds the content of event {parsed.Seq} (reordered)");
+            // Content under a higher number than it carries: an event was put before it; under a
+            // lower one: an event before it was taken out and the rest renumbered.
+            return Fail(stored.Seq, $"event {stored.Seq} holds the content of event {parsed.Seq} " + (parsed.Seq < stored.Seq
+                ? "(an event was inserted before it, or events were reordered)"
+                : "(an event before it was removed, or events were reordered)"));
         }
 
         if (!AuditChain.Canonicalize(parsed).AsSpan().SequenceEqual(stored.Canonical))

@@ -114,6 +114,13 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         throw new InvalidOperationException($"{field} not found in /proc/{_process.Id}/status");
     }
 
+    /// <summary>Kills the gateway and everything it started, as a crash or <c>kill -9</c> would.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
