@@ -66,50 +66,39 @@ public sealed class AuditVerifier
                 : $"event {stored.Seq} appears again after event {_expected - 1} (inserted or reordered)");
         }
 
-        AuditEvent parsed;
-        try
-        {
-            parsed = AuditChain.Parse(stored.Canonical, stored.Hash);
-        }
-        catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
-        {
-            return Fail(stored.Seq, $"event {stored.Seq} is not a readable audit event ({ex.GetType().Name}): it was edited");
-        }
-
-        if (parsed.Seq != stored.Seq)
-        {
-            // Content under a higher number than it carries: an event was put before it; under a
-            // lower one: an event before it was taken out and the rest renumbered.
-            return Fail(stored.Seq, $"event {stored.Seq} holds the content of event {parsed.Seq} " + (parsed.Seq < stored.Seq
-                ? "(an event was inserted before it, or events were reordered)"
-                : "(an event before it was removed, or events were reordered)"));
-        }
-
-        if (!AuditChain.Canonicalize(parsed).AsSpan().SequenceEqual(stored.Canonical))
-        {
-            return Fail(stored.Seq, $"event {stored.Seq} is not in its canonical form: it was edited");
-        }
-
+        // The hash first: bytes that hash to their recorded hash are exactly what was written
+        // (or a rewrite, which the next link or a checkpoint exposes), so only the few members
+        // the links need are read from them. Anything else is diagnosed in full.
         var computed = AuditChain.HashOf(stored.Canonical);
         if (computed != stored.Hash)
         {
-            return Fail(stored.Seq, $"event {stored.Seq} was changed: its content hashes to {computed}, but its recorded hash is {stored.Hash}");
+            return Fail(stored.Seq, Diagnose(stored, computed));
+        }
+
+        if (!TryReadLinks(stored.Canonical, out var seq, out var prevHash, out var kind, out var at))
+        {
+            return Fail(stored.Seq, $"event {stored.Seq} is not a readable audit event: it was edited");
+        }
+
+        if (seq != stored.Seq)
+        {
+            return Fail(stored.Seq, $"event {stored.Seq} holds the content of event {seq} (an event was inserted or removed before it, or events were reordered)");
         }
 
         if (TrustFirstPrevHash)
         {
-            _prevHash = parsed.PrevHash;
+            _prevHash = prevHash;
             TrustFirstPrevHash = false;
         }
 
-        if (parsed.PrevHash != _prevHash)
+        if (prevHash != _prevHash)
         {
             return Fail(stored.Seq, stored.Seq == 1
-                ? $"event 1 does not start the chain: its prevHash is {parsed.PrevHash}, not the genesis hash"
-                : $"event {stored.Seq} does not follow event {stored.Seq - 1}: it names prevHash {parsed.PrevHash}, but event {stored.Seq - 1} hashes to {_prevHash} (an event was changed, removed, inserted or reordered)");
+                ? $"event 1 does not start the chain: its prevHash is {prevHash}, not the genesis hash"
+                : $"event {stored.Seq} does not follow event {stored.Seq - 1}: it names prevHash {prevHash}, but event {stored.Seq - 1} hashes to {_prevHash} (an event was changed, removed, inserted or reordered)");
         }
 
-        if (stored.Kind != parsed.Kind || stored.At != parsed.At || stored.PrevHash != parsed.PrevHash)
+        if (stored.Kind != kind || AuditChain.FormatTime(stored.At) != at || stored.PrevHash != prevHash)
         {
             return Fail(stored.Seq, $"event {stored.Seq}'s searchable columns (kind, time, prevHash) differ from its hashed content: they were edited");
         }
@@ -123,6 +112,82 @@ public sealed class AuditVerifier
         _expected++;
         _count++;
         return true;
+    }
+
+    /// <summary>Says why an event's bytes do not hash to its recorded hash.</summary>
+    private static string Diagnose(StoredAuditEvent stored, string computed)
+    {
+        AuditEvent parsed;
+        try
+        {
+            parsed = AuditChain.Parse(stored.Canonical, stored.Hash);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
+        {
+            return $"event {stored.Seq} is not a readable audit event ({ex.GetType().Name}): it was edited";
+        }
+
+        if (!AuditChain.Canonicalize(parsed).AsSpan().SequenceEqual(stored.Canonical))
+        {
+            return $"event {stored.Seq} is not in its canonical form: it was edited";
+        }
+
+        return $"event {stored.Seq} was changed: its content hashes to {computed}, but its recorded hash is {stored.Hash}";
+    }
+
+    /// <summary>Reads seq, prevHash, kind and at from an event's top level, skipping the rest.</summary>
+    private static bool TryReadLinks(ReadOnlySpan<byte> json, out long seq, out string prevHash, out string kind, out string at)
+    {
+        seq = 0;
+        prevHash = kind = at = "";
+        var found = 0;
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("seq"u8))
+                {
+                    reader.Read();
+                    seq = reader.GetInt64();
+                    found |= 1;
+                }
+                else if (reader.ValueTextEquals("prevHash"u8))
+                {
+                    reader.Read();
+                    prevHash = reader.GetString() ?? "";
+                    found |= 2;
+                }
+                else if (reader.ValueTextEquals("kind"u8))
+                {
+                    reader.Read();
+                    kind = reader.GetString() ?? "";
+                    found |= 4;
+                }
+                else if (reader.ValueTextEquals("at"u8))
+                {
+                    reader.Read();
+                    at = reader.GetString() ?? "";
+                    found |= 8;
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            return false;
+        }
+
+        return found == 15;
     }
 
     private bool Fail(long seq, string problem)

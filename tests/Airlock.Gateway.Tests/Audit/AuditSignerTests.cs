@@ -98,7 +98,7 @@ public sealed class AuditSignerTests : IDisposable
         Assert.Equal("the signature is not base64url", AuditSigner.Verify(checkpoint with { Signature = "!!!" }, _publicPem));
         Assert.Contains("signature does not match", AuditSigner.Verify(checkpoint with { Signature = "AAAA" }, _publicPem), StringComparison.Ordinal);
         Assert.Equal("the checkpoint's algorithm RS256 is not ES256", AuditSigner.Verify(checkpoint with { Algorithm = "RS256" }, _publicPem));
-        Assert.Equal("the public key is not a PEM ECDSA key", AuditSigner.Verify(checkpoint, "not a key"));
+        Assert.Equal("the public key is not a PEM ECDSA P-256 public key", AuditSigner.Verify(checkpoint, "not a key"));
     }
 
     [Fact]
