@@ -50,7 +50,7 @@ public sealed partial class ReviewMiddleware(
         }
 
         var identity = session.Identity!;
-        if (await store.FindActiveGrantAsync(identity.Subject, rule.Name, timeProvider.GetUtcNow(), context.RequestAborted) is { } grant)
+        if (await store.FindActiveGrantAsync(identity.Subject, identity.KeyId, rule.Name, timeProvider.GetUtcNow(), context.RequestAborted) is { } grant)
         {
             Log.Granted(logger, session.Id, grant.Id, rule.Name);
             session.GrantId = grant.Id;

@@ -73,7 +73,7 @@ public sealed partial class ReviewService(
     /// requesters their own.</summary>
     public static bool MaySee(AdminCaller caller, Review review) =>
         caller.Has(AdminRoles.Admin | AdminRoles.Auditor)
-        || caller.Identity.Subject == review.Requester.Subject
+        || caller.Identity.IsSameCaller(review.Requester)
         || caller.Identity.Groups.Any(review.Approvers.Contains);
 
     public async Task<DecideResult> DecideAsync(Guid id, CallerIdentity person, string verdict, string? comment, TimeSpan? window, CancellationToken cancellationToken)
@@ -200,7 +200,7 @@ public sealed partial class ReviewService(
         }
 
         var window = approvals.Min(d => d.Window!.Value);
-        return new Grant(Guid.CreateVersion7(now), approved.Id, approved.Requester.Subject, approved.Rule, approved.Request.Connection,
+        return new Grant(Guid.CreateVersion7(now), approved.Id, approved.Requester.Subject, approved.Requester.KeyId, approved.Rule, approved.Request.Connection,
             [.. approvals.Select(d => d.Subject)], now, now + window, null, null);
     }
 

@@ -74,7 +74,9 @@ public interface IReviewStore
     /// <summary>Records that this gateway instance is alive.</summary>
     Task BeatAsync(string instance, DateTimeOffset now, CancellationToken cancellationToken);
 
-    Task<Grant?> FindActiveGrantAsync(string subject, string rule, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>An active grant to the caller for the rule. <paramref name="keyId"/> must match too
+    /// (null for OIDC callers): a grant to a revoked key never passes its namesake.</summary>
+    Task<Grant?> FindActiveGrantAsync(string subject, string? keyId, string rule, DateTimeOffset now, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<Grant>> ListGrantsAsync(bool activeOnly, DateTimeOffset now, CancellationToken cancellationToken);
 

@@ -188,6 +188,48 @@ public sealed class ApprovalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_created_again_under_a_revoked_keys_name_inherits_neither_its_reviews_nor_its_grants()
+    {
+        Guid id;
+        using (var accepted = await _gateway.Proxy.SendAsync(Post("/billing/v1/refunds", "{\"amount\":100}", _key, "respond-async")))
+        {
+            id = Guid.Parse((string)JsonNode.Parse(await accepted.Content.ReadAsStringAsync())!["reviewId"]!);
+        }
+
+        using (var approved = await DecideAsync("alice", id, "approve", new { windowMinutes = 30 }))
+        {
+            Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        }
+
+        Assert.NotNull((await _gateway.ReviewInStatusAsync(id, ReviewStatus.Executed)).GrantId);
+        using (var underGrant = await _gateway.Proxy.SendAsync(Post("/billing/v1/refunds", "{\"amount\":101}", _key)))
+        {
+            Assert.Equal(HttpStatusCode.OK, underGrant.StatusCode);
+        }
+
+        Assert.NotNull(await _gateway.Services.GetRequiredService<ApiKeyService>().RevokeAsync("billing-agent", CancellationToken.None));
+        var successor = await _gateway.CreateApiKeyAsync("billing-agent", "agents");
+
+        // Same name, same subject (key:billing-agent), different key: the old key's review is not its own...
+        using (var result = await _gateway.Proxy.SendAsync(TestGateway.Get($"/api/reviews/{id}/result", successor)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, result.StatusCode);
+        }
+
+        using (var status = await _gateway.Proxy.SendAsync(TestGateway.Get($"/api/reviews/{id}", successor)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, status.StatusCode);
+        }
+
+        // ...and the old key's grant does not let its requests through.
+        using var held = await _gateway.Proxy.SendAsync(Post("/billing/v1/refunds", "{\"amount\":102}", successor, "respond-async"));
+        Assert.Equal(HttpStatusCode.Accepted, held.StatusCode);
+        Assert.Equal(2, _upstream.Received.Count);
+        using var own = await _gateway.Proxy.SendAsync(TestGateway.Get(held.Headers.Location!.OriginalString, successor));
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+    }
+
+    [Fact]
     public async Task Two_approvers_racing_cause_one_execution()
     {
         var held = _gateway.Proxy.SendAsync(Post("/billing/v1/refunds", "{\"amount\":600}", _key));
