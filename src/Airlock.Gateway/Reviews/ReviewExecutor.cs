@@ -38,15 +38,15 @@ public sealed partial class ReviewExecutor(
     TimeProvider timeProvider,
     ILogger<ReviewExecutor> logger)
 {
-    /// <summary>Executes on the caller's held connection: the caller gets the upstream's answer.
-    /// False when another executor had already claimed the review.</summary>
-    public async Task<bool> ExecuteHeldAsync(HttpContext context, SessionFeature session, Review review)
-    {
-        if (!await store.TryClaimExecutionAsync(review.Id, instance.Id, timeProvider.GetUtcNow(), CancellationToken.None))
-        {
-            return false;
-        }
+    /// <summary>Claims an approved review for execution on the connection holding it; false when
+    /// another executor already has.</summary>
+    public Task<bool> TryClaimAsync(Guid reviewId) =>
+        store.TryClaimExecutionAsync(reviewId, instance.Id, timeProvider.GetUtcNow(), CancellationToken.None);
 
+    /// <summary>Executes a review claimed with <see cref="TryClaimAsync"/> on the caller's held
+    /// connection: the caller gets the upstream's answer.</summary>
+    public async Task ExecuteHeldAsync(HttpContext context, SessionFeature session, Review review)
+    {
         Log.Executing(logger, review.Id, "held connection");
         Apply(context.Request, review.Request);
         var body = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
@@ -61,8 +61,6 @@ public sealed partial class ReviewExecutor(
             // Whatever happened, the review is executed: record what the caller got.
             await CompleteAsync(review, capture.ToResult(context.Response, session.Id));
         }
-
-        return true;
     }
 
     /// <summary>Executes an approved review nobody holds, if it is still unclaimed.</summary>

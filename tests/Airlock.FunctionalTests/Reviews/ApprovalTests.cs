@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Airlock.FunctionalTests.Infrastructure;
 using Airlock.Gateway.Identity.ApiKeys;
 using Airlock.Gateway.Reviews;
+using Airlock.Gateway.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Airlock.FunctionalTests.Reviews;
@@ -227,6 +228,40 @@ public sealed class ApprovalTests : IAsyncLifetime
         Assert.Equal(2, _upstream.Received.Count);
         using var own = await _gateway.Proxy.SendAsync(TestGateway.Get(held.Headers.Location!.OriginalString, successor));
         Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_request_approved_while_held_is_claimed_before_the_hold_ends_so_no_background_executor_takes_it()
+    {
+        // A background executor (the sweep here, or another replica) takes any approved review
+        // nobody holds. Stand one in, inside the real database: the instant a hold is released
+        // on a review still only approved, it claims it, as a racing executor would.
+        await using (var connection = await ((SqliteStore)_gateway.Store).OpenAsync(CancellationToken.None))
+        {
+            using var trigger = connection.CreateCommand();
+            trigger.CommandText = """
+                CREATE TRIGGER racing_executor AFTER UPDATE OF held_by ON reviews
+                WHEN NEW.held_by IS NULL AND NEW.status = 'approved'
+                BEGIN
+                    UPDATE reviews SET status = 'executing', executor = 'racing-executor', executing_since = 0 WHERE id = NEW.id;
+                END
+                """;
+            await trigger.ExecuteNonQueryAsync();
+        }
+
+        var held = _gateway.Proxy.SendAsync(Post("/billing/v1/refunds", "{\"amount\":650}", _key));
+        var review = await _gateway.PendingReviewAsync();
+        using (var approved = await DecideAsync("alice", review.Id, "approve"))
+        {
+            Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        }
+
+        // The held connection claimed it while still holding it: the caller gets the answer.
+        using var response = await held;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(review.Id.ToString(), Assert.Single(response.Headers.GetValues("Airlock-Review")));
+        Assert.Equal(200, (await _gateway.ReviewInStatusAsync(review.Id, ReviewStatus.Executed)).Result!.Status);
+        Assert.Single(_upstream.Received);
     }
 
     [Fact]
