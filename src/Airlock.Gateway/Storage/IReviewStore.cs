@@ -59,6 +59,10 @@ public interface IReviewStore
     /// <summary>Claims an approved review for execution; true for exactly one caller, ever.</summary>
     Task<bool> TryClaimExecutionAsync(Guid id, string instance, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Marks an execution this instance claimed, and cannot tell the outcome of, as
+    /// execution-unknown; false when it is no longer executing.</summary>
+    Task<bool> MarkExecutionUnknownAsync(Guid id, string instance, CancellationToken cancellationToken);
+
     Task CompleteExecutionAsync(Guid id, ReviewResult result, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Expires pending reviews whose time is up; returns the ones it expired.</summary>

@@ -171,6 +171,10 @@ public sealed partial class PostgresStore
         await ExecuteAsync("UPDATE reviews SET status = 'executing', executor = $1, executing_since = $2 WHERE id = $3 AND status = 'approved'",
             cancellationToken, instance, now, id) == 1;
 
+    public async Task<bool> MarkExecutionUnknownAsync(Guid id, string instance, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE reviews SET status = 'execution-unknown' WHERE id = $1 AND status = 'executing' AND executor = $2",
+            cancellationToken, id, instance) == 1;
+
     public async Task CompleteExecutionAsync(Guid id, ReviewResult result, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand("""

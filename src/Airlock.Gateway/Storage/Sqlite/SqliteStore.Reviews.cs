@@ -183,6 +183,10 @@ public sealed partial class SqliteStore
             WHERE id = $id AND status = 'approved'
             """, cancellationToken, ("$instance", instance), ("$now", SqliteTime.ToMicroseconds(now)), ("$id", id.ToString())) == 1;
 
+    public async Task<bool> MarkExecutionUnknownAsync(Guid id, string instance, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE reviews SET status = 'execution-unknown' WHERE id = $id AND status = 'executing' AND executor = $instance",
+            cancellationToken, ("$id", id.ToString()), ("$instance", instance)) == 1;
+
     public async Task CompleteExecutionAsync(Guid id, ReviewResult result, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync("""
             UPDATE reviews SET status = 'executed', executed_at = $now, result_status = $status, result_headers = $headers,
