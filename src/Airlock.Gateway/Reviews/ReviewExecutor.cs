@@ -183,10 +183,18 @@ public sealed partial class ReviewExecutor(
         await sessions.EnqueueAsync(session.ToRecord(context, timeProvider), CancellationToken.None);
     }
 
+    /// <summary>Pauses between attempts to record a result: a store that failed once (a lock, a
+    /// failover) often takes it a moment later.</summary>
+    private static readonly TimeSpan[] CompleteRetryDelays = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)];
+
     private async Task CompleteAsync(Review review, ReviewResult result)
     {
         var now = timeProvider.GetUtcNow();
-        await store.CompleteExecutionAsync(review.Id, result, now, CancellationToken.None);
+        if (!await TryRecordResultAsync(review.Id, result, now))
+        {
+            return;
+        }
+
         Log.Executed(logger, review.Id, result.Status);
         audit.Record(audit.ReviewEvent(review, AuditKinds.ReviewExecuted, "executed", null, new Dictionary<string, string>
         {
@@ -195,6 +203,48 @@ public sealed partial class ReviewExecutor(
         }));
         await reviews.AnnounceAsync(new Webhooks.ReviewEvent("executed", review with { Status = ReviewStatus.Executed, Result = result, ExecutedAt = now }, now),
             CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Records the result, retrying a store that fails. If it never takes it, the review stays
+    /// <c>executing</c> and the maintenance sweep turns it into <c>execution-unknown</c> after
+    /// <see cref="ReviewMaintenance.StuckAfter"/>; false then, or when the sweep already has.
+    /// </summary>
+    private async Task<bool> TryRecordResultAsync(Guid reviewId, ReviewResult result, DateTimeOffset now)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                if (await store.CompleteExecutionAsync(reviewId, result, now, CancellationToken.None))
+                {
+                    return true;
+                }
+
+                Log.ResultTooLate(logger, reviewId, result.Status);
+                return false;
+            }
+            catch (Exception ex) when (attempt < CompleteRetryDelays.Length)
+            {
+                Log.RecordingResultFailed(logger, ex, reviewId, attempt + 1);
+            }
+            catch (Exception ex)
+            {
+                Log.ResultLost(logger, ex, reviewId, result.Status);
+                return false;
+            }
+
+            try
+            {
+                // A stopping gateway stops retrying; the sweep of a running one takes over.
+                await Task.Delay(CompleteRetryDelays[attempt], timeProvider, lifetime.ApplicationStopping);
+            }
+            catch (OperationCanceledException)
+            {
+                Log.ResultLost(logger, null, reviewId, result.Status);
+                return false;
+            }
+        }
     }
 
     /// <summary>The execution was cut short after it may have reached the upstream: nobody knows
@@ -241,6 +291,15 @@ public sealed partial class ReviewExecutor(
 
         [LoggerMessage(5303, LogLevel.Information, "Review {ReviewId}: the caller left during execution; it runs to the end and its result is stored")]
         public static partial void CallerLeftDuringExecution(ILogger logger, Guid reviewId);
+
+        [LoggerMessage(5305, LogLevel.Warning, "Review {ReviewId}: recording its result failed (attempt {Attempt}); retrying")]
+        public static partial void RecordingResultFailed(ILogger logger, Exception exception, Guid reviewId, int attempt);
+
+        [LoggerMessage(5306, LogLevel.Error, "Review {ReviewId}: the upstream answered {Status} but the result could not be recorded; the review will become execution-unknown")]
+        public static partial void ResultLost(ILogger logger, Exception? exception, Guid reviewId, int status);
+
+        [LoggerMessage(5307, LogLevel.Warning, "Review {ReviewId}: the upstream answered {Status} after the review was given up as execution-unknown; the result is not recorded")]
+        public static partial void ResultTooLate(ILogger logger, Guid reviewId, int status);
 
         [LoggerMessage(5304, LogLevel.Error, "Review {ReviewId}: execution cancelled while the gateway stopped; marked execution-unknown and not run again")]
         public static partial void ExecutionCancelled(ILogger logger, Guid reviewId);
