@@ -201,8 +201,7 @@ public sealed partial class ReviewExecutor(
             ["resultStatus"] = result.Status.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["executionSessionId"] = result.SessionId.ToString(),
         }));
-        await reviews.AnnounceAsync(new Webhooks.ReviewEvent("executed", review with { Status = ReviewStatus.Executed, Result = result, ExecutedAt = now }, now),
-            CancellationToken.None);
+        await reviews.AnnounceAsync(new Webhooks.ReviewEvent("executed", review with { Status = ReviewStatus.Executed, Result = result, ExecutedAt = now }, now));
     }
 
     /// <summary>

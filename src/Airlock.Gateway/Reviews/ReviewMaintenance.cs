@@ -120,7 +120,7 @@ public sealed partial class ReviewMaintenance(
                 if (await store.GetReviewAsync(id, cancellationToken) is { } expired)
                 {
                     audit.Record(audit.ReviewEvent(expired, AuditKinds.ReviewExpired, "expired", null));
-                    await reviews.AnnounceAsync(new ReviewEvent("expired", expired, now), cancellationToken);
+                    await reviews.AnnounceAsync(new ReviewEvent("expired", expired, now));
                 }
             }, cancellationToken);
         }
