@@ -27,6 +27,14 @@ public sealed record CallerIdentity(
     /// (<c>corp:alice</c>). That person can never approve the key's requests.</summary>
     public string? Owner { get; init; }
 
+    /// <summary>
+    /// Whether two identities are the same caller: the same subject and, for API keys, the same
+    /// key. A key revoked and created again under its old name has the old subject
+    /// (<c>key:&lt;name&gt;</c>) but a new id; it must not inherit the old key's reviews or grants.
+    /// </summary>
+    public bool IsSameCaller(CallerIdentity other) =>
+        Subject == other.Subject && string.Equals(KeyId, other.KeyId, StringComparison.Ordinal);
+
     public const string OidcMethod = "oidc";
     public const string ApiKeyMethod = "apikey";
 }

@@ -7,10 +7,13 @@ namespace Airlock.Gateway.Reviews;
 /// by <see cref="Subject"/> that the rule <see cref="Rule"/> would hold pass without a new review.
 /// Each such request is still recorded, with the grant's id.
 /// </summary>
+/// <param name="KeyId">For a grant to an API key, the key's id: the grant holds for that key
+/// only, not for a later key that reuses the name.</param>
 public sealed record Grant(
     Guid Id,
     Guid ReviewId,
     string Subject,
+    string? KeyId,
     string Rule,
     string Connection,
     ImmutableArray<string> GrantedBy,

@@ -46,7 +46,9 @@ public sealed class RequesterReviewsMiddleware(RequestDelegate next, IAirlockSto
         }
 
         var review = await store.GetReviewAsync(id, context.RequestAborted);
-        if (review is null || review.Requester.Subject != session.Identity!.Subject)
+        // The same key, not only the same name: a key created again under a revoked key's name
+        // is someone new.
+        if (review is null || !review.Requester.IsSameCaller(session.Identity!))
         {
             session.Error = ProblemType.ReviewNotFound.Name;
             await ProblemWriter.WriteAsync(context, ProblemType.ReviewNotFound, "no such review among your requests", session.Id);

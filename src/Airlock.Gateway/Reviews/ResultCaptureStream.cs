@@ -7,9 +7,11 @@ namespace Airlock.Gateway.Reviews;
 
 /// <summary>
 /// Passes a response body through unchanged while keeping a copy of its first bytes (up to a
-/// cap) as the review's result, so an executed review's answer can be fetched later.
+/// cap) as the review's result, so an executed review's answer can be fetched later. Once
+/// <paramref name="callerAborted"/> fires, a write the caller's connection refuses is dropped
+/// and the copy goes on: the result is recorded whether or not the caller is still there.
 /// </summary>
-public sealed class ResultCaptureStream(Stream inner, long cap) : Stream
+public sealed class ResultCaptureStream(Stream inner, long cap, CancellationToken callerAborted = default) : Stream
 {
     private static readonly FrozenSet<string> NotKept = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
     [
@@ -18,6 +20,7 @@ public sealed class ResultCaptureStream(Stream inner, long cap) : Stream
     ]);
 
     private readonly MemoryStream _copy = new();
+    private bool _callerGone;
 
     public bool Truncated { get; private set; }
 
@@ -48,22 +51,70 @@ public sealed class ResultCaptureStream(Stream inner, long cap) : Stream
 
     public override void Write(byte[] buffer, int offset, int count)
     {
-        inner.Write(buffer, offset, count);
+        if (!_callerGone)
+        {
+            try
+            {
+                inner.Write(buffer, offset, count);
+            }
+            catch (Exception) when (callerAborted.IsCancellationRequested)
+            {
+                _callerGone = true;
+            }
+        }
+
         Keep(buffer.AsSpan(offset, count));
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await inner.WriteAsync(buffer, cancellationToken);
+        if (!_callerGone)
+        {
+            try
+            {
+                await inner.WriteAsync(buffer, cancellationToken);
+            }
+            catch (Exception) when (callerAborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                _callerGone = true;
+            }
+        }
+
         Keep(buffer.Span);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override void Flush() => inner.Flush();
+    public override void Flush()
+    {
+        if (!_callerGone)
+        {
+            try
+            {
+                inner.Flush();
+            }
+            catch (Exception) when (callerAborted.IsCancellationRequested)
+            {
+                _callerGone = true;
+            }
+        }
+    }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (!_callerGone)
+        {
+            try
+            {
+                await inner.FlushAsync(cancellationToken);
+            }
+            catch (Exception) when (callerAborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                _callerGone = true;
+            }
+        }
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 

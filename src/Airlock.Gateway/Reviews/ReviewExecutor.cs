@@ -9,6 +9,7 @@ using Airlock.Gateway.Sessions;
 using Airlock.Gateway.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Airlock.Gateway.Reviews;
@@ -22,8 +23,13 @@ namespace Airlock.Gateway.Reviews;
 /// caller gone / 202 answered ─────┘          (same transforms, same credential injection)
 ///   (the gateway, in the background)
 /// </code>
-/// A crash after the claim leaves the review <c>executing</c>; the maintenance sweep marks it
-/// <c>execution-unknown</c>, and it is never run again by itself.
+/// Once claimed, an execution is the gateway's, not the caller's: it runs on the gateway's own
+/// cancellation, so a caller that hangs up does not cut the upstream call short, and the
+/// upstream's true answer is stored. Only a stopping gateway cancels it, <see cref="ShutdownGrace"/>
+/// after it starts stopping; a cancelled execution may have reached the upstream, so it becomes
+/// <c>execution-unknown</c> rather than getting an invented result. A crash after the claim
+/// leaves the review <c>executing</c>; the maintenance sweep marks it <c>execution-unknown</c>,
+/// and it is never run again by itself.
 /// </summary>
 public sealed partial class ReviewExecutor(
     IAirlockStore store,
@@ -35,34 +41,73 @@ public sealed partial class ReviewExecutor(
     GatewayInstance instance,
     AirlockConfig config,
     AuditTrail audit,
+    IHostApplicationLifetime lifetime,
     TimeProvider timeProvider,
     ILogger<ReviewExecutor> logger)
 {
-    /// <summary>Executes on the caller's held connection: the caller gets the upstream's answer.
-    /// False when another executor had already claimed the review.</summary>
-    public async Task<bool> ExecuteHeldAsync(HttpContext context, SessionFeature session, Review review)
-    {
-        if (!await store.TryClaimExecutionAsync(review.Id, instance.Id, timeProvider.GetUtcNow(), CancellationToken.None))
-        {
-            return false;
-        }
+    /// <summary>How long executions in flight may still run once the gateway starts stopping.</summary>
+    public static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
 
+    /// <summary>The one cancellation executions observe: the gateway stopping, after the grace.</summary>
+    private readonly CancellationToken _abandoned = AbandonedOnStop(lifetime, timeProvider);
+
+    private static CancellationToken AbandonedOnStop(IHostApplicationLifetime lifetime, TimeProvider timeProvider)
+    {
+        var source = new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider);
+        lifetime.ApplicationStopping.Register(() => source.CancelAfter(ShutdownGrace));
+        return source.Token;
+    }
+
+    /// <summary>Claims an approved review for execution on the connection holding it; false when
+    /// another executor already has.</summary>
+    public Task<bool> TryClaimAsync(Guid reviewId) =>
+        store.TryClaimExecutionAsync(reviewId, instance.Id, timeProvider.GetUtcNow(), CancellationToken.None);
+
+    /// <summary>Executes a review claimed with <see cref="TryClaimAsync"/> on the caller's held
+    /// connection: the caller gets the upstream's answer, if it is still there.</summary>
+    public async Task ExecuteHeldAsync(HttpContext context, SessionFeature session, Review review)
+    {
         Log.Executing(logger, review.Id, "held connection");
         Apply(context.Request, review.Request);
+        var callerAborted = context.RequestAborted;
         var body = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
-        var capture = new ResultCaptureStream(body.Stream, config.Reviews.MaxResultBytes);
+        var capture = new ResultCaptureStream(body.Stream, config.Reviews.MaxResultBytes, callerAborted);
         context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(capture, body));
+
+        // YARP cancels the upstream call when RequestAborted fires; from the claim on, that is
+        // the gateway's cancellation, not the caller's hanging up.
+        context.RequestAborted = _abandoned;
+        var completed = false;
         try
         {
-            await forwarder.ForwardAsync(context, session);
+            using (callerAborted.Register(() => Log.CallerLeftDuringExecution(logger, review.Id)))
+            {
+                await forwarder.ForwardAsync(context, session);
+            }
+
+            completed = !_abandoned.IsCancellationRequested;
         }
         finally
         {
-            // Whatever happened, the review is executed: record what the caller got.
-            await CompleteAsync(review, capture.ToResult(context.Response, session.Id));
+            context.RequestAborted = callerAborted;
+            if (completed)
+            {
+                await CompleteAsync(review, capture.ToResult(context.Response, session.Id));
+            }
+            else
+            {
+                // Cancelled, or failed in a way that tells nothing of what the upstream did.
+                await MarkUnknownAsync(review);
+            }
         }
 
-        return true;
+        if (!completed && !callerAborted.IsCancellationRequested)
+        {
+            session.Error = ProblemType.ExecutionUnknown.Name;
+            await ProblemWriter.WriteAsync(context, ProblemType.ExecutionUnknown,
+                "the gateway stopped while sending the approved request; it will not be sent again by itself", session.Id,
+                json => json.WriteString("reviewId", review.Id));
+        }
     }
 
     /// <summary>Executes an approved review nobody holds, if it is still unclaimed.</summary>
@@ -81,7 +126,7 @@ public sealed partial class ReviewExecutor(
 
         Log.Executing(logger, review.Id, "background");
         var startedAt = timeProvider.GetUtcNow();
-        var context = new DefaultHttpContext();
+        var context = new DefaultHttpContext { RequestAborted = _abandoned };
         var held = review.Request;
         var session = new SessionFeature(Guid.CreateVersion7(startedAt), startedAt, timeProvider.GetTimestamp(), held.Method, held.Path)
         {
@@ -99,41 +144,120 @@ public sealed partial class ReviewExecutor(
         var capture = new ResultCaptureStream(Stream.Null, config.Reviews.MaxResultBytes);
         context.Response.Body = capture;
 
-        if (connections.TryGet(held.Connection, out var route))
+        var completed = false;
+        try
         {
-            session.Connection = route;
-            session.UpstreamPath = held.Path.Length > route.Name.Length + 1 ? held.Path[(route.Name.Length + 1)..] : "";
-            var policy = policies.Current;
-            var facts = new RequestFacts(review.Requester, held.Connection, held.Method, held.Path, held.Query, context.Request.Headers);
-            session.Decision = new PolicyDecision(PolicyAction.Allow, policy.Rules.FirstOrDefault(r => r.Name == review.Rule), review.PolicyVersion);
-            session.Guardrails = policy.GuardrailsFor(facts);
-            await forwarder.ForwardAsync(context, session);
+            if (connections.TryGet(held.Connection, out var route))
+            {
+                session.Connection = route;
+                session.UpstreamPath = held.Path.Length > route.Name.Length + 1 ? held.Path[(route.Name.Length + 1)..] : "";
+                var policy = policies.Current;
+                var facts = new RequestFacts(review.Requester, held.Connection, held.Method, held.Path, held.Query, context.Request.Headers);
+                session.Decision = new PolicyDecision(PolicyAction.Allow, policy.Rules.FirstOrDefault(r => r.Name == review.Rule), review.PolicyVersion);
+                session.Guardrails = policy.GuardrailsFor(facts);
+                await forwarder.ForwardAsync(context, session);
+            }
+            else
+            {
+                session.Error = ProblemType.UnknownConnection.Name;
+                await ProblemWriter.WriteAsync(context, ProblemType.UnknownConnection,
+                    $"connection '{held.Connection}' is no longer configured; the approved request could not be sent", session.Id);
+            }
+
+            completed = !_abandoned.IsCancellationRequested;
         }
-        else
+        finally
         {
-            session.Error = ProblemType.UnknownConnection.Name;
-            await ProblemWriter.WriteAsync(context, ProblemType.UnknownConnection,
-                $"connection '{held.Connection}' is no longer configured; the approved request could not be sent", session.Id);
+            session.RequestBytes = held.Body.Length;
+            session.ResponseBytes = capture.Written;
+            if (completed)
+            {
+                await CompleteAsync(review, capture.ToResult(context.Response, session.Id));
+            }
+            else
+            {
+                await MarkUnknownAsync(review);
+            }
         }
 
-        session.RequestBytes = held.Body.Length;
-        session.ResponseBytes = capture.Written;
-        await CompleteAsync(review, capture.ToResult(context.Response, session.Id));
         await sessions.EnqueueAsync(session.ToRecord(context, timeProvider), CancellationToken.None);
     }
+
+    /// <summary>Pauses between attempts to record a result: a store that failed once (a lock, a
+    /// failover) often takes it a moment later.</summary>
+    private static readonly TimeSpan[] CompleteRetryDelays = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)];
 
     private async Task CompleteAsync(Review review, ReviewResult result)
     {
         var now = timeProvider.GetUtcNow();
-        await store.CompleteExecutionAsync(review.Id, result, now, CancellationToken.None);
+        if (!await TryRecordResultAsync(review.Id, result, now))
+        {
+            return;
+        }
+
         Log.Executed(logger, review.Id, result.Status);
         audit.Record(audit.ReviewEvent(review, AuditKinds.ReviewExecuted, "executed", null, new Dictionary<string, string>
         {
             ["resultStatus"] = result.Status.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["executionSessionId"] = result.SessionId.ToString(),
         }));
-        await reviews.AnnounceAsync(new Webhooks.ReviewEvent("executed", review with { Status = ReviewStatus.Executed, Result = result, ExecutedAt = now }, now),
-            CancellationToken.None);
+        await reviews.AnnounceAsync(new Webhooks.ReviewEvent("executed", review with { Status = ReviewStatus.Executed, Result = result, ExecutedAt = now }, now));
+    }
+
+    /// <summary>
+    /// Records the result, retrying a store that fails. If it never takes it, the review stays
+    /// <c>executing</c> and the maintenance sweep turns it into <c>execution-unknown</c> after
+    /// <see cref="ReviewMaintenance.StuckAfter"/>; false then, or when the sweep already has.
+    /// </summary>
+    private async Task<bool> TryRecordResultAsync(Guid reviewId, ReviewResult result, DateTimeOffset now)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                if (await store.CompleteExecutionAsync(reviewId, result, now, CancellationToken.None))
+                {
+                    return true;
+                }
+
+                Log.ResultTooLate(logger, reviewId, result.Status);
+                return false;
+            }
+            catch (Exception ex) when (attempt < CompleteRetryDelays.Length)
+            {
+                Log.RecordingResultFailed(logger, ex, reviewId, attempt + 1);
+            }
+            catch (Exception ex)
+            {
+                Log.ResultLost(logger, ex, reviewId, result.Status);
+                return false;
+            }
+
+            try
+            {
+                // A stopping gateway stops retrying; the sweep of a running one takes over.
+                await Task.Delay(CompleteRetryDelays[attempt], timeProvider, lifetime.ApplicationStopping);
+            }
+            catch (OperationCanceledException)
+            {
+                Log.ResultLost(logger, null, reviewId, result.Status);
+                return false;
+            }
+        }
+    }
+
+    /// <summary>The execution was cut short after it may have reached the upstream: nobody knows
+    /// whether the upstream acted, so it is never sent again by itself.</summary>
+    private async Task MarkUnknownAsync(Review review)
+    {
+        if (!await store.MarkExecutionUnknownAsync(review.Id, instance.Id, CancellationToken.None))
+        {
+            return;
+        }
+
+        Log.ExecutionCancelled(logger, review.Id);
+        audit.Record(audit.ReviewEvent(review, AuditKinds.ReviewExecutionUnknown, "execution-unknown", null,
+            new Dictionary<string, string> { ["reason"] = "cancelled" }));
     }
 
     /// <summary>Puts the approved request (headers and body exactly as stored) on the request
@@ -163,5 +287,20 @@ public sealed partial class ReviewExecutor(
 
         [LoggerMessage(5302, LogLevel.Information, "Review {ReviewId}: executed; the upstream answered {Status}")]
         public static partial void Executed(ILogger logger, Guid reviewId, int status);
+
+        [LoggerMessage(5303, LogLevel.Information, "Review {ReviewId}: the caller left during execution; it runs to the end and its result is stored")]
+        public static partial void CallerLeftDuringExecution(ILogger logger, Guid reviewId);
+
+        [LoggerMessage(5305, LogLevel.Warning, "Review {ReviewId}: recording its result failed (attempt {Attempt}); retrying")]
+        public static partial void RecordingResultFailed(ILogger logger, Exception exception, Guid reviewId, int attempt);
+
+        [LoggerMessage(5306, LogLevel.Error, "Review {ReviewId}: the upstream answered {Status} but the result could not be recorded; the review will become execution-unknown")]
+        public static partial void ResultLost(ILogger logger, Exception? exception, Guid reviewId, int status);
+
+        [LoggerMessage(5307, LogLevel.Warning, "Review {ReviewId}: the upstream answered {Status} after the review was given up as execution-unknown; the result is not recorded")]
+        public static partial void ResultTooLate(ILogger logger, Guid reviewId, int status);
+
+        [LoggerMessage(5304, LogLevel.Error, "Review {ReviewId}: execution cancelled while the gateway stopped; marked execution-unknown and not run again")]
+        public static partial void ExecutionCancelled(ILogger logger, Guid reviewId);
     }
 }

@@ -12,9 +12,12 @@ namespace Airlock.Gateway.Reviews;
 /// <item>expires pending reviews whose time is up (and tells holders and webhooks);</item>
 /// <item>executes approved reviews no live holder will execute: right away when an approval
 /// is announced and no request waits on it here, and on every sweep (a holder that crashed);</item>
-/// <item>marks executions whose executor stopped beating as <c>execution-unknown</c>;</item>
+/// <item>marks executions whose executor stopped beating, or that have been executing longer
+/// than <see cref="StuckAfter"/> (their result could not be recorded), as <c>execution-unknown</c>;</item>
 /// <item>beats this instance's heartbeat.</item>
 /// </list>
+/// Each of these runs on its own: one that fails is logged and retried on the next sweep, and
+/// does not keep the others from running.
 /// </summary>
 public sealed partial class ReviewMaintenance(
     IAirlockStore store,
@@ -30,6 +33,13 @@ public sealed partial class ReviewMaintenance(
 
     /// <summary>An instance silent this long is taken for dead.</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// An execution still <c>executing</c> this long after its claim is given up as
+    /// execution-unknown even though its executor is alive: its result could not be recorded.
+    /// Far longer than an upstream call takes, so a slow one is not given up while it runs.
+    /// </summary>
+    public static readonly TimeSpan StuckAfter = TimeSpan.FromMinutes(15);
 
     private readonly List<Task> _inFlight = [];
 
@@ -76,31 +86,71 @@ public sealed partial class ReviewMaintenance(
     public async Task SweepAsync(CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        await store.BeatAsync(instance.Id, now, cancellationToken);
+        await StepAsync("heartbeat", () => store.BeatAsync(instance.Id, now, cancellationToken), cancellationToken);
+        await StepAsync("expiry", () => ExpireDueAsync(now, cancellationToken), cancellationToken);
+        await StepAsync("abandoned executions", () => GiveUpAbandonedExecutionsAsync(now, cancellationToken), cancellationToken);
+        await StepAsync("orphaned approvals", async () =>
+        {
+            foreach (var id in await store.ListOrphanedApprovalsAsync(now, now - StaleAfter, cancellationToken))
+            {
+                Track(ExecuteInBackgroundAsync(id, cancellationToken));
+            }
+        }, cancellationToken);
+    }
+
+    private async Task StepAsync(string step, Func<Task> run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await run();
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.SweepStepFailed(logger, ex, step);
+        }
+    }
+
+    private async Task ExpireDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
         foreach (var id in await store.ExpireDueAsync(now, cancellationToken))
         {
             Log.Expired(logger, id);
-            if (await store.GetReviewAsync(id, cancellationToken) is { } expired)
+            await StepAsync($"announcing the expiry of review {id}", async () =>
             {
-                audit.Record(audit.ReviewEvent(expired, AuditKinds.ReviewExpired, "expired", null));
-                await reviews.AnnounceAsync(new ReviewEvent("expired", expired, now), cancellationToken);
-            }
+                if (await store.GetReviewAsync(id, cancellationToken) is { } expired)
+                {
+                    audit.Record(audit.ReviewEvent(expired, AuditKinds.ReviewExpired, "expired", null));
+                    await reviews.AnnounceAsync(new ReviewEvent("expired", expired, now));
+                }
+            }, cancellationToken);
         }
+    }
 
-        foreach (var id in await store.MarkAbandonedExecutionsAsync(now - StaleAfter, cancellationToken))
+    private async Task GiveUpAbandonedExecutionsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var id in await store.MarkAbandonedExecutionsAsync(now - StaleAfter, now - StuckAfter, cancellationToken))
         {
             Log.ExecutionUnknown(logger, id);
-            if (await store.GetReviewAsync(id, cancellationToken) is { } unknown)
+            await StepAsync($"recording review {id} as execution-unknown", async () =>
             {
-                audit.Record(audit.ReviewEvent(unknown, AuditKinds.ReviewExecutionUnknown, "execution-unknown", null));
-            }
-
+                if (await store.GetReviewAsync(id, cancellationToken) is { } unknown)
+                {
+                    audit.Record(audit.ReviewEvent(unknown, AuditKinds.ReviewExecutionUnknown, "execution-unknown", null));
+                }
+            }, cancellationToken);
             signals.Signal(id);
         }
+    }
 
-        foreach (var id in await store.ListOrphanedApprovalsAsync(now, now - StaleAfter, cancellationToken))
+    private async Task ExecuteInBackgroundAsync(Guid reviewId, CancellationToken cancellationToken)
+    {
+        try
         {
-            Track(executor.ExecuteInBackgroundAsync(id, cancellationToken));
+            await executor.ExecuteInBackgroundAsync(reviewId, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.ExecuteFailed(logger, ex, reviewId);
         }
     }
 
@@ -151,7 +201,7 @@ public sealed partial class ReviewMaintenance(
         [LoggerMessage(5501, LogLevel.Information, "Review {ReviewId} expired without a decision")]
         public static partial void Expired(ILogger logger, Guid reviewId);
 
-        [LoggerMessage(5502, LogLevel.Error, "Review {ReviewId}: its executor stopped mid-execution; marked execution-unknown and not run again")]
+        [LoggerMessage(5502, LogLevel.Error, "Review {ReviewId}: its execution was cut short (its executor stopped, or its result could not be recorded); marked execution-unknown and not run again")]
         public static partial void ExecutionUnknown(ILogger logger, Guid reviewId);
 
         [LoggerMessage(5503, LogLevel.Error, "Review maintenance failed; retrying on the next sweep")]
@@ -159,5 +209,8 @@ public sealed partial class ReviewMaintenance(
 
         [LoggerMessage(5504, LogLevel.Error, "Review {ReviewId}: background execution failed")]
         public static partial void ExecuteFailed(ILogger logger, Exception exception, Guid reviewId);
+
+        [LoggerMessage(5505, LogLevel.Error, "Review maintenance: {Step} failed; retrying on the next sweep")]
+        public static partial void SweepStepFailed(ILogger logger, Exception exception, string step);
     }
 }

@@ -50,7 +50,7 @@ public sealed partial class ReviewMiddleware(
         }
 
         var identity = session.Identity!;
-        if (await store.FindActiveGrantAsync(identity.Subject, rule.Name, timeProvider.GetUtcNow(), context.RequestAborted) is { } grant)
+        if (await store.FindActiveGrantAsync(identity.Subject, identity.KeyId, rule.Name, timeProvider.GetUtcNow(), context.RequestAborted) is { } grant)
         {
             Log.Granted(logger, session.Id, grant.Id, rule.Name);
             session.GrantId = grant.Id;
@@ -91,11 +91,14 @@ public sealed partial class ReviewMiddleware(
             context.Response.Headers["Preference-Applied"] = applied;
         }
 
-        var outcome = await HoldAsync(context, review.Id, hold);
-        await AnswerAsync(context, session, outcome);
+        var (outcome, claimed) = await HoldAsync(context, review.Id, hold);
+        await AnswerAsync(context, session, outcome, claimed);
     }
 
-    private async Task<Review> HoldAsync(HttpContext context, Guid id, TimeSpan hold)
+    /// <summary>Waits for a decision. An approval found while the caller is still here is claimed
+    /// for execution before the hold is released: once released, the review looks orphaned to
+    /// the background executors, and one of them could take it from a caller that is waiting.</summary>
+    private async Task<(Review Review, bool Claimed)> HoldAsync(HttpContext context, Guid id, TimeSpan hold)
     {
         var deadline = timeProvider.GetUtcNow() + hold;
         await store.HoldAsync(id, instance.Id, deadline, CancellationToken.None);
@@ -110,7 +113,9 @@ public sealed partial class ReviewMiddleware(
                 if (review.Status != ReviewStatus.Pending || remaining <= TimeSpan.Zero || context.RequestAborted.IsCancellationRequested)
                 {
                     signals.Forget(id, changed);
-                    return review;
+                    var claimed = review.Status == ReviewStatus.Approved && !context.RequestAborted.IsCancellationRequested
+                        && await executor.TryClaimAsync(id);
+                    return (review, claimed);
                 }
 
                 try
@@ -130,7 +135,7 @@ public sealed partial class ReviewMiddleware(
         }
     }
 
-    private async Task AnswerAsync(HttpContext context, SessionFeature session, Review review)
+    private async Task AnswerAsync(HttpContext context, SessionFeature session, Review review, bool claimed)
     {
         if (context.RequestAborted.IsCancellationRequested)
         {
@@ -148,13 +153,9 @@ public sealed partial class ReviewMiddleware(
         var status = review.Status == ReviewStatus.Pending && review.ExpiresAt <= timeProvider.GetUtcNow() ? ReviewStatus.Expired : review.Status;
         switch (status)
         {
-            case ReviewStatus.Approved:
-                if (await executor.ExecuteHeldAsync(context, session, review))
-                {
-                    return;
-                }
-
-                break;
+            case ReviewStatus.Approved when claimed:
+                await executor.ExecuteHeldAsync(context, session, review);
+                return;
             case ReviewStatus.Denied:
                 var denial = review.Decisions.LastOrDefault(d => d.Verdict == Reviews.ReviewDecision.Deny);
                 session.Error = ProblemType.ReviewDenied.Name;

@@ -73,7 +73,7 @@ public sealed partial class ReviewService(
     /// requesters their own.</summary>
     public static bool MaySee(AdminCaller caller, Review review) =>
         caller.Has(AdminRoles.Admin | AdminRoles.Auditor)
-        || caller.Identity.Subject == review.Requester.Subject
+        || caller.Identity.IsSameCaller(review.Requester)
         || caller.Identity.Groups.Any(review.Approvers.Contains);
 
     public async Task<DecideResult> DecideAsync(Guid id, CallerIdentity person, string verdict, string? comment, TimeSpan? window, CancellationToken cancellationToken)
@@ -118,7 +118,7 @@ public sealed partial class ReviewService(
                 {
                     // The expiry was just recorded: put it on record, tell the held request and the webhooks.
                     audit.Record(audit.ReviewEvent(updated, AuditKinds.ReviewExpired, "expired", null));
-                    await AnnounceAsync(new ReviewEvent("expired", updated, now), cancellationToken);
+                    await AnnounceAsync(new ReviewEvent("expired", updated, now));
                 }
 
                 return new DecideResult(updated, outcome, ProblemType.ReviewConflict, $"the review is {updated.Status}, not pending");
@@ -128,21 +128,41 @@ public sealed partial class ReviewService(
         await RecordDecisionAsync(updated!, person, verdict, comment, window, outcome, cancellationToken);
         if (outcome is DecisionOutcome.Approved or DecisionOutcome.Denied)
         {
-            await AnnounceAsync(new ReviewEvent(outcome == DecisionOutcome.Approved ? "approved" : "denied", updated!, now, person.Subject, comment), cancellationToken);
+            await AnnounceAsync(new ReviewEvent(outcome == DecisionOutcome.Approved ? "approved" : "denied", updated!, now, person.Subject, comment));
         }
         else
         {
-            await notifications.PublishAsync(id, cancellationToken);
+            await NotifyChangedAsync(id);
         }
 
         return new DecideResult(updated, outcome, null, null);
     }
 
-    /// <summary>Wakes whoever waits on the review and tells the webhooks.</summary>
-    public async Task AnnounceAsync(ReviewEvent reviewEvent, CancellationToken cancellationToken)
+    /// <summary>Tells the webhooks and wakes whoever waits on the review. The change is already
+    /// committed, so neither may be skipped: the webhooks hear of it even when waking fails.</summary>
+    public async Task AnnounceAsync(ReviewEvent reviewEvent)
     {
-        await notifications.PublishAsync(reviewEvent.Review.Id, cancellationToken);
         webhooks.Publish(reviewEvent);
+        await NotifyChangedAsync(reviewEvent.Review.Id);
+    }
+
+    /// <summary>
+    /// Wakes the requests waiting on a committed change, here and on other replicas. Not on the
+    /// token of the request that made the change: an approver hanging up right after approving
+    /// must not keep the held request from hearing of it. A failure is logged, not thrown: the
+    /// change stands, this replica's waiters were woken in process, and the others re-read the
+    /// store when their listening connection comes back or their hold ends.
+    /// </summary>
+    private async Task NotifyChangedAsync(Guid reviewId)
+    {
+        try
+        {
+            await notifications.PublishAsync(reviewId, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            Log.NotifyFailed(logger, ex, reviewId);
+        }
     }
 
     /// <summary>Every decision is on record; the decision itself is already stored, so an event
@@ -200,7 +220,7 @@ public sealed partial class ReviewService(
         }
 
         var window = approvals.Min(d => d.Window!.Value);
-        return new Grant(Guid.CreateVersion7(now), approved.Id, approved.Requester.Subject, approved.Rule, approved.Request.Connection,
+        return new Grant(Guid.CreateVersion7(now), approved.Id, approved.Requester.Subject, approved.Requester.KeyId, approved.Rule, approved.Request.Connection,
             [.. approvals.Select(d => d.Subject)], now, now + window, null, null);
     }
 
@@ -211,5 +231,8 @@ public sealed partial class ReviewService(
 
         [LoggerMessage(5002, LogLevel.Information, "Review {ReviewId}: {Verdict} by {Subject} ({Outcome})")]
         public static partial void Decided(ILogger logger, Guid reviewId, string verdict, string subject, DecisionOutcome? outcome);
+
+        [LoggerMessage(5003, LogLevel.Warning, "Review {ReviewId}: telling other gateways of its change failed; their held requests re-read it when they reconnect or their hold ends")]
+        public static partial void NotifyFailed(ILogger logger, Exception exception, Guid reviewId);
     }
 }

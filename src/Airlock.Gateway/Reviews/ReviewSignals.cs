@@ -33,6 +33,19 @@ public sealed class ReviewSignals
         }
     }
 
+    /// <summary>Wakes every waiter so that each re-reads its review: for when changes may have been
+    /// missed (the store's notifications were not being heard for a while).</summary>
+    public void SignalAll()
+    {
+        foreach (var reviewId in _waiters.Keys)
+        {
+            if (_waiters.TryRemove(reviewId, out var source))
+            {
+                source.TrySetResult();
+            }
+        }
+    }
+
     public void Signal(Guid reviewId)
     {
         var waited = _waiters.TryRemove(reviewId, out var source);

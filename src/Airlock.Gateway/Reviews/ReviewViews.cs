@@ -74,10 +74,10 @@ public sealed record ReviewView(
     }
 }
 
-public sealed record GrantView(Guid Id, Guid ReviewId, string Subject, string Rule, string Connection, string[] GrantedBy,
+public sealed record GrantView(Guid Id, Guid ReviewId, string Subject, string? KeyId, string Rule, string Connection, string[] GrantedBy,
     DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt, string? RevokedBy, bool Active)
 {
-    public static GrantView Of(Grant grant, DateTimeOffset now) => new(grant.Id, grant.ReviewId, grant.Subject, grant.Rule, grant.Connection,
+    public static GrantView Of(Grant grant, DateTimeOffset now) => new(grant.Id, grant.ReviewId, grant.Subject, grant.KeyId, grant.Rule, grant.Connection,
         [.. grant.GrantedBy], grant.CreatedAt, grant.ExpiresAt, grant.RevokedAt, grant.RevokedBy, grant.IsActive(now));
 }
 

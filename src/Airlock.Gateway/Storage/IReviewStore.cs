@@ -59,7 +59,13 @@ public interface IReviewStore
     /// <summary>Claims an approved review for execution; true for exactly one caller, ever.</summary>
     Task<bool> TryClaimExecutionAsync(Guid id, string instance, DateTimeOffset now, CancellationToken cancellationToken);
 
-    Task CompleteExecutionAsync(Guid id, ReviewResult result, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>Marks an execution this instance claimed, and cannot tell the outcome of, as
+    /// execution-unknown; false when it is no longer executing.</summary>
+    Task<bool> MarkExecutionUnknownAsync(Guid id, string instance, CancellationToken cancellationToken);
+
+    /// <summary>Records an execution's result; false when the review is no longer executing (the
+    /// sweep already gave it up as execution-unknown).</summary>
+    Task<bool> CompleteExecutionAsync(Guid id, ReviewResult result, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Expires pending reviews whose time is up; returns the ones it expired.</summary>
     Task<IReadOnlyList<Guid>> ExpireDueAsync(DateTimeOffset now, CancellationToken cancellationToken);
@@ -68,13 +74,17 @@ public interface IReviewStore
     /// an instance that stopped beating.</summary>
     Task<IReadOnlyList<Guid>> ListOrphanedApprovalsAsync(DateTimeOffset now, DateTimeOffset staleBefore, CancellationToken cancellationToken);
 
-    /// <summary>Marks executions whose executor stopped beating as execution-unknown.</summary>
-    Task<IReadOnlyList<Guid>> MarkAbandonedExecutionsAsync(DateTimeOffset staleBefore, CancellationToken cancellationToken);
+    /// <summary>Marks as execution-unknown the executions whose executor stopped beating
+    /// (last seen before <paramref name="staleBefore"/>), and those executing since before
+    /// <paramref name="stuckBefore"/> whoever runs them (their result could not be recorded).</summary>
+    Task<IReadOnlyList<Guid>> MarkAbandonedExecutionsAsync(DateTimeOffset staleBefore, DateTimeOffset stuckBefore, CancellationToken cancellationToken);
 
     /// <summary>Records that this gateway instance is alive.</summary>
     Task BeatAsync(string instance, DateTimeOffset now, CancellationToken cancellationToken);
 
-    Task<Grant?> FindActiveGrantAsync(string subject, string rule, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>An active grant to the caller for the rule. <paramref name="keyId"/> must match too
+    /// (null for OIDC callers): a grant to a revoked key never passes its namesake.</summary>
+    Task<Grant?> FindActiveGrantAsync(string subject, string? keyId, string rule, DateTimeOffset now, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<Grant>> ListGrantsAsync(bool activeOnly, DateTimeOffset now, CancellationToken cancellationToken);
 

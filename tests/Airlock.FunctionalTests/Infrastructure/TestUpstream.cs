@@ -19,13 +19,14 @@ public sealed record ReceivedRequest(string Method, string RawTarget, IReadOnlyD
 
 /// <summary>
 /// A real Kestrel upstream on 127.0.0.1:0 that records every request it receives. Routes:
-/// <c>/hang</c> never answers; <c>/bytes?n=N</c> streams N bytes; <c>/spoof</c> answers with
+/// <c>/hang</c> never answers; <c>/gated</c> answers 201 once the test opens <see cref="Gate"/>; <c>/bytes?n=N</c> streams N bytes; <c>/spoof</c> answers with
 /// headers only the gateway may set; anything else answers 200 with a small JSON body.
 /// </summary>
 public sealed class TestUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
+    private int _abandoned;
 
     private TestUpstream(WebApplication app) => _app = app;
 
@@ -34,6 +35,12 @@ public sealed class TestUpstream : IAsyncDisposable
     public IReadOnlyList<ReceivedRequest> Received => [.. _received];
 
     public ReceivedRequest Only() => Assert.Single(Received);
+
+    /// <summary>Requests to <c>/gated</c> wait until this is completed.</summary>
+    public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>How many <c>/gated</c> requests their sender gave up on before the answer.</summary>
+    public int Abandoned => Volatile.Read(ref _abandoned);
 
     public static async Task<TestUpstream> StartAsync()
     {
@@ -66,6 +73,24 @@ public sealed class TestUpstream : IAsyncDisposable
         if (path.EndsWith("/hang", StringComparison.Ordinal))
         {
             await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            return;
+        }
+
+        if (path.EndsWith("/gated", StringComparison.Ordinal))
+        {
+            try
+            {
+                await Gate.Task.WaitAsync(context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref _abandoned);
+                return;
+            }
+
+            context.Response.StatusCode = StatusCodes.Status201Created;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("{\"refunded\":true}");
             return;
         }
 

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Airlock.FunctionalTests.Infrastructure;
 using Airlock.Gateway.Identity.ApiKeys;
 using Airlock.Gateway.Reviews;
+using Airlock.Gateway.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Airlock.FunctionalTests.Reviews;
@@ -185,6 +186,82 @@ public sealed class ApprovalTests : IAsyncLifetime
         Assert.Single(_upstream.Received);
         using var result = await _gateway.Proxy.SendAsync(TestGateway.Get($"/api/reviews/{review.Id}/result", _key));
         Assert.Equal(HttpStatusCode.OK, result.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_key_created_again_under_a_revoked_keys_name_inherits_neither_its_reviews_nor_its_grants()
+    {
+        Guid id;
+        using (var accepted = await _gateway.Proxy.SendAsync(Post("/billing/v1/refunds", "{\"amount\":100}", _key, "respond-async")))
+        {
+            id = Guid.Parse((string)JsonNode.Parse(await accepted.Content.ReadAsStringAsync())!["reviewId"]!);
+        }
+
+        using (var approved = await DecideAsync("alice", id, "approve", new { windowMinutes = 30 }))
+        {
+            Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        }
+
+        Assert.NotNull((await _gateway.ReviewInStatusAsync(id, ReviewStatus.Executed)).GrantId);
+        using (var underGrant = await _gateway.Proxy.SendAsync(Post("/billing/v1/refunds", "{\"amount\":101}", _key)))
+        {
+            Assert.Equal(HttpStatusCode.OK, underGrant.StatusCode);
+        }
+
+        Assert.NotNull(await _gateway.Services.GetRequiredService<ApiKeyService>().RevokeAsync("billing-agent", CancellationToken.None));
+        var successor = await _gateway.CreateApiKeyAsync("billing-agent", "agents");
+
+        // Same name, same subject (key:billing-agent), different key: the old key's review is not its own...
+        using (var result = await _gateway.Proxy.SendAsync(TestGateway.Get($"/api/reviews/{id}/result", successor)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, result.StatusCode);
+        }
+
+        using (var status = await _gateway.Proxy.SendAsync(TestGateway.Get($"/api/reviews/{id}", successor)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, status.StatusCode);
+        }
+
+        // ...and the old key's grant does not let its requests through.
+        using var held = await _gateway.Proxy.SendAsync(Post("/billing/v1/refunds", "{\"amount\":102}", successor, "respond-async"));
+        Assert.Equal(HttpStatusCode.Accepted, held.StatusCode);
+        Assert.Equal(2, _upstream.Received.Count);
+        using var own = await _gateway.Proxy.SendAsync(TestGateway.Get(held.Headers.Location!.OriginalString, successor));
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_request_approved_while_held_is_claimed_before_the_hold_ends_so_no_background_executor_takes_it()
+    {
+        // A background executor (the sweep here, or another replica) takes any approved review
+        // nobody holds. Stand one in, inside the real database: the instant a hold is released
+        // on a review still only approved, it claims it, as a racing executor would.
+        await using (var connection = await ((SqliteStore)_gateway.Store).OpenAsync(CancellationToken.None))
+        {
+            using var trigger = connection.CreateCommand();
+            trigger.CommandText = """
+                CREATE TRIGGER racing_executor AFTER UPDATE OF held_by ON reviews
+                WHEN NEW.held_by IS NULL AND NEW.status = 'approved'
+                BEGIN
+                    UPDATE reviews SET status = 'executing', executor = 'racing-executor', executing_since = 0 WHERE id = NEW.id;
+                END
+                """;
+            await trigger.ExecuteNonQueryAsync();
+        }
+
+        var held = _gateway.Proxy.SendAsync(Post("/billing/v1/refunds", "{\"amount\":650}", _key));
+        var review = await _gateway.PendingReviewAsync();
+        using (var approved = await DecideAsync("alice", review.Id, "approve"))
+        {
+            Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        }
+
+        // The held connection claimed it while still holding it: the caller gets the answer.
+        using var response = await held;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(review.Id.ToString(), Assert.Single(response.Headers.GetValues("Airlock-Review")));
+        Assert.Equal(200, (await _gateway.ReviewInStatusAsync(review.Id, ReviewStatus.Executed)).Result!.Status);
+        Assert.Single(_upstream.Received);
     }
 
     [Fact]

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Airlock.FunctionalTests.Infrastructure;
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Reviews;
+using Airlock.Gateway.Storage;
+using Airlock.Gateway.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -147,6 +150,43 @@ public sealed class ReviewTimeTests : IAsyncLifetime
         Assert.Contains("urn:airlock:problem:review-expired", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await _gateway.ReviewInStatusAsync(review.Id, ReviewStatus.Expired);
         Assert.Empty(_upstream.Received);
+    }
+
+    [Fact]
+    public async Task An_execution_whose_result_cannot_be_recorded_does_not_stay_executing_forever()
+    {
+        // The store refuses every attempt to record a result, and every expiry, as a full disk
+        // or a database that keeps failing would; everything else still works.
+        await using (var connection = await ((SqliteStore)_gateway.Store).OpenAsync(CancellationToken.None))
+        {
+            using var trigger = connection.CreateCommand();
+            trigger.CommandText = """
+                CREATE TRIGGER results_refused BEFORE UPDATE OF status ON reviews WHEN NEW.status IN ('executed', 'expired')
+                BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END
+                """;
+            await trigger.ExecuteNonQueryAsync();
+        }
+
+        // A review left pending: the sweep's expiry step fails on it, which must not stop the rest.
+        await OpenAsync(1);
+        var id = await OpenAsync(100);
+        using (var approved = await _gateway.AdminAsync(HttpMethod.Post, $"/api/reviews/{id}/approve", await _idp.TokenAsync("alice"), new { }))
+        {
+            Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        }
+
+        await Eventually.GetAsync(() => Task.FromResult(_upstream.Received.Count == 1 ? "sent" : null), what: "the approved request to be sent");
+        // The executor is alive and beating, so only the time spent executing can tell.
+        _time.Advance(ReviewMaintenance.StuckAfter + TimeSpan.FromSeconds(1));
+        await _gateway.Services.GetRequiredService<ReviewMaintenance>().SweepAsync(CancellationToken.None);
+
+        await _gateway.ReviewInStatusAsync(id, ReviewStatus.ExecutionUnknown);
+        await Eventually.GetAsync(async () => (await _gateway.Store.QueryAuditEventsAsync(new AuditQuery(), CancellationToken.None))
+            .FirstOrDefault(e => e.Kind == AuditKinds.ReviewExecutionUnknown && e.ReviewId == id), what: "the execution-unknown audit event");
+        using var result = await _gateway.Proxy.SendAsync(TestGateway.Get($"/api/reviews/{id}/result", _key));
+        Assert.Equal(HttpStatusCode.BadGateway, result.StatusCode);
+        Assert.Contains("urn:airlock:problem:execution-unknown", await result.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Single(_upstream.Received);
     }
 
     [Fact]

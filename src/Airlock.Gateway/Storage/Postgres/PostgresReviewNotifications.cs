@@ -9,7 +9,8 @@ namespace Airlock.Gateway.Storage.Postgres;
 /// Review changes over PostgreSQL LISTEN/NOTIFY: publishing sends <c>NOTIFY airlock_reviews</c>
 /// with the review id; one dedicated connection per gateway listens and wakes the local
 /// waiters. Local waiters are also woken directly, so the replica that made the change does not
-/// wait for the round trip.
+/// wait for the round trip. Notifications sent while the listening connection is down are lost,
+/// so every local waiter is woken when it is back, and re-reads its review from the store.
 /// </summary>
 public sealed partial class PostgresReviewNotifications(PostgresStore store, ReviewSignals signals, ILogger<PostgresReviewNotifications> logger)
     : BackgroundService, IReviewNotifications
@@ -45,6 +46,8 @@ public sealed partial class PostgresReviewNotifications(PostgresStore store, Rev
                 }
 
                 Log.Listening(logger);
+                // Changes made while nobody listened here were missed: have every waiter look.
+                signals.SignalAll();
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     await connection.WaitAsync(stoppingToken);

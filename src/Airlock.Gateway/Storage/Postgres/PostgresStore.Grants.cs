@@ -5,12 +5,12 @@ namespace Airlock.Gateway.Storage.Postgres;
 
 public sealed partial class PostgresStore
 {
-    private const string GrantColumns = "id, review_id, subject, rule, connection, granted_by::text, created_at, expires_at, revoked_at, revoked_by";
+    private const string GrantColumns = "id, review_id, subject, rule, connection, granted_by::text, created_at, expires_at, revoked_at, revoked_by, key_id";
 
     private static async Task InsertGrantAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Grant grant, CancellationToken cancellationToken)
     {
         await using (var insert = new NpgsqlCommand(
-            "INSERT INTO grants (id, review_id, subject, rule, connection, granted_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO grants (id, review_id, subject, rule, connection, granted_by, created_at, expires_at, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             connection, transaction))
         {
             Add(insert, grant.Id);
@@ -21,6 +21,7 @@ public sealed partial class PostgresStore
             AddJson(insert, GroupList.Serialize(grant.GrantedBy));
             Add(insert, grant.CreatedAt);
             Add(insert, grant.ExpiresAt);
+            AddText(insert, grant.KeyId);
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -30,11 +31,12 @@ public sealed partial class PostgresStore
         await link.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<Grant?> FindActiveGrantAsync(string subject, string rule, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<Grant?> FindActiveGrantAsync(string subject, string? keyId, string rule, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        // IS NOT DISTINCT FROM, not =: both NULL (an OIDC caller) is a match.
         var grants = await QueryGrantsAsync(
-            $"SELECT {GrantColumns} FROM grants WHERE subject = $1 AND rule = $2 AND revoked_at IS NULL AND expires_at > $3 ORDER BY expires_at DESC LIMIT 1",
-            cancellationToken, subject, rule, now);
+            $"SELECT {GrantColumns} FROM grants WHERE subject = $1 AND key_id IS NOT DISTINCT FROM $2 AND rule = $3 AND revoked_at IS NULL AND expires_at > $4 ORDER BY expires_at DESC LIMIT 1",
+            cancellationToken, subject, new NullableText(keyId), rule, now);
         return grants.Count == 0 ? null : grants[0];
     }
 
@@ -66,6 +68,10 @@ public sealed partial class PostgresStore
             {
                 command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = b });
             }
+            else if (value is NullableText text)
+            {
+                AddText(command, text.Value);
+            }
             else
             {
                 AddValue(command, value);
@@ -76,11 +82,14 @@ public sealed partial class PostgresStore
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
         while (await r.ReadAsync(cancellationToken))
         {
-            grants.Add(new Grant(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4), GroupList.Deserialize(r.GetString(5)),
+            grants.Add(new Grant(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.IsDBNull(10) ? null : r.GetString(10), r.GetString(3), r.GetString(4), GroupList.Deserialize(r.GetString(5)),
                 r.GetFieldValue<DateTimeOffset>(6), r.GetFieldValue<DateTimeOffset>(7),
                 r.IsDBNull(8) ? null : r.GetFieldValue<DateTimeOffset>(8), r.IsDBNull(9) ? null : r.GetString(9)));
         }
 
         return grants;
     }
+
+    /// <summary>A text parameter that may be NULL (a bare null carries no type).</summary>
+    private readonly record struct NullableText(string? Value);
 }

@@ -171,7 +171,11 @@ public sealed partial class PostgresStore
         await ExecuteAsync("UPDATE reviews SET status = 'executing', executor = $1, executing_since = $2 WHERE id = $3 AND status = 'approved'",
             cancellationToken, instance, now, id) == 1;
 
-    public async Task CompleteExecutionAsync(Guid id, ReviewResult result, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<bool> MarkExecutionUnknownAsync(Guid id, string instance, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE reviews SET status = 'execution-unknown' WHERE id = $1 AND status = 'executing' AND executor = $2",
+            cancellationToken, id, instance) == 1;
+
+    public async Task<bool> CompleteExecutionAsync(Guid id, ReviewResult result, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand("""
             UPDATE reviews SET status = 'executed', executed_at = $1, result_status = $2, result_headers = $3,
@@ -185,7 +189,7 @@ public sealed partial class PostgresStore
         command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = result.Truncated });
         Add(command, result.SessionId);
         Add(command, id);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     public Task<IReadOnlyList<Guid>> ExpireDueAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -197,13 +201,14 @@ public sealed partial class PostgresStore
             WHERE r.status = 'approved' AND (r.held_until IS NULL OR r.held_until <= $1 OR i.seen_at IS NULL OR i.seen_at < $2)
             """, cancellationToken, now, staleBefore);
 
-    public Task<IReadOnlyList<Guid>> MarkAbandonedExecutionsAsync(DateTimeOffset staleBefore, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<Guid>> MarkAbandonedExecutionsAsync(DateTimeOffset staleBefore, DateTimeOffset stuckBefore, CancellationToken cancellationToken) =>
         QueryIdsAsync("""
             UPDATE reviews SET status = 'execution-unknown'
             WHERE status = 'executing'
-              AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = reviews.executor AND i.seen_at >= $1)
+              AND (executing_since < $2
+                   OR NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = reviews.executor AND i.seen_at >= $1))
             RETURNING id
-            """, cancellationToken, staleBefore);
+            """, cancellationToken, staleBefore, stuckBefore);
 
     public async Task BeatAsync(string instance, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync("INSERT INTO instances (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",

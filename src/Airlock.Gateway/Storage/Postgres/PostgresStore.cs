@@ -4,6 +4,10 @@ namespace Airlock.Gateway.Storage.Postgres;
 
 /// <summary>
 /// The store for several replicas: PostgreSQL through one pooled <see cref="NpgsqlDataSource"/>.
+/// Every time it stores or compares (expiry, holds, heartbeats, executing since, grants) comes
+/// from the gateway's injected <see cref="TimeProvider"/> as a parameter, never from the
+/// server's <c>now()</c>: stored times and the times they are compared with then come from one
+/// clock, the same one the SQLite store and the C# checks use (and tests can move).
 /// </summary>
 public sealed partial class PostgresStore : IAirlockStore
 {

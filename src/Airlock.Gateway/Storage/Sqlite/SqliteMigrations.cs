@@ -151,5 +151,9 @@ internal static class SqliteMigrations
                 signature TEXT NOT NULL
             );
             """),
+        new(5, "grants bound to the API key, not only its name", """
+            ALTER TABLE grants ADD COLUMN key_id TEXT;
+            UPDATE grants SET key_id = (SELECT r.requester_key_id FROM reviews r WHERE r.id = grants.review_id);
+            """),
     ];
 }

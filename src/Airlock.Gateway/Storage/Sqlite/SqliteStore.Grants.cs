@@ -5,16 +5,17 @@ namespace Airlock.Gateway.Storage.Sqlite;
 
 public sealed partial class SqliteStore
 {
-    private const string GrantColumns = "id, review_id, subject, rule, connection, granted_by, created_at, expires_at, revoked_at, revoked_by";
+    private const string GrantColumns = "id, review_id, subject, rule, connection, granted_by, created_at, expires_at, revoked_at, revoked_by, key_id";
 
     private static async Task InsertGrantAsync(SqliteConnection connection, Grant grant, CancellationToken cancellationToken)
     {
         using (var insert = connection.CreateCommand())
         {
-            insert.CommandText = $"INSERT INTO grants ({GrantColumns}) VALUES ($id, $review, $subject, $rule, $connection, $by, $created, $expires, NULL, NULL)";
+            insert.CommandText = $"INSERT INTO grants ({GrantColumns}) VALUES ($id, $review, $subject, $rule, $connection, $by, $created, $expires, NULL, NULL, $keyId)";
             insert.Parameters.AddWithValue("$id", grant.Id.ToString());
             insert.Parameters.AddWithValue("$review", grant.ReviewId.ToString());
             insert.Parameters.AddWithValue("$subject", grant.Subject);
+            insert.Parameters.AddWithValue("$keyId", (object?)grant.KeyId ?? DBNull.Value);
             insert.Parameters.AddWithValue("$rule", grant.Rule);
             insert.Parameters.AddWithValue("$connection", grant.Connection);
             insert.Parameters.AddWithValue("$by", GroupList.Serialize(grant.GrantedBy));
@@ -30,11 +31,12 @@ public sealed partial class SqliteStore
         await link.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<Grant?> FindActiveGrantAsync(string subject, string rule, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<Grant?> FindActiveGrantAsync(string subject, string? keyId, string rule, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        // IS, not =: both NULL (an OIDC caller) is a match.
         var grants = await QueryGrantsAsync(
-            $"SELECT {GrantColumns} FROM grants WHERE subject = $subject AND rule = $rule AND revoked_at IS NULL AND expires_at > $now ORDER BY expires_at DESC LIMIT 1",
-            cancellationToken, ("$subject", subject), ("$rule", rule), ("$now", SqliteTime.ToMicroseconds(now)));
+            $"SELECT {GrantColumns} FROM grants WHERE subject = $subject AND key_id IS $keyId AND rule = $rule AND revoked_at IS NULL AND expires_at > $now ORDER BY expires_at DESC LIMIT 1",
+            cancellationToken, ("$subject", subject), ("$keyId", (object?)keyId ?? DBNull.Value), ("$rule", rule), ("$now", SqliteTime.ToMicroseconds(now)));
         return grants.Count == 0 ? null : grants[0];
     }
 
@@ -71,7 +73,8 @@ public sealed partial class SqliteStore
         using var r = await command.ExecuteReaderAsync(cancellationToken);
         while (await r.ReadAsync(cancellationToken))
         {
-            grants.Add(new Grant(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.GetString(2), r.GetString(3), r.GetString(4),
+            grants.Add(new Grant(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.GetString(2), r.IsDBNull(10) ? null : r.GetString(10),
+                r.GetString(3), r.GetString(4),
                 GroupList.Deserialize(r.GetString(5)), SqliteTime.FromMicroseconds(r.GetInt64(6)), SqliteTime.FromMicroseconds(r.GetInt64(7)),
                 r.IsDBNull(8) ? null : SqliteTime.FromMicroseconds(r.GetInt64(8)), r.IsDBNull(9) ? null : r.GetString(9)));
         }

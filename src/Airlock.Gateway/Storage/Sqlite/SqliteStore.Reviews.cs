@@ -183,14 +183,18 @@ public sealed partial class SqliteStore
             WHERE id = $id AND status = 'approved'
             """, cancellationToken, ("$instance", instance), ("$now", SqliteTime.ToMicroseconds(now)), ("$id", id.ToString())) == 1;
 
-    public async Task CompleteExecutionAsync(Guid id, ReviewResult result, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public async Task<bool> MarkExecutionUnknownAsync(Guid id, string instance, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE reviews SET status = 'execution-unknown' WHERE id = $id AND status = 'executing' AND executor = $instance",
+            cancellationToken, ("$id", id.ToString()), ("$instance", instance)) == 1;
+
+    public async Task<bool> CompleteExecutionAsync(Guid id, ReviewResult result, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync("""
             UPDATE reviews SET status = 'executed', executed_at = $now, result_status = $status, result_headers = $headers,
                 result_body = $body, result_truncated = $truncated, result_session_id = $session
             WHERE id = $id AND status = 'executing'
             """, cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)), ("$status", result.Status),
             ("$headers", HeaderList.Serialize(result.Headers)), ("$body", result.Body), ("$truncated", result.Truncated ? 1 : 0),
-            ("$session", result.SessionId.ToString()), ("$id", id.ToString()));
+            ("$session", result.SessionId.ToString()), ("$id", id.ToString())) == 1;
 
     public async Task<IReadOnlyList<Guid>> ExpireDueAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         await QueryIdsAsync("UPDATE reviews SET status = 'expired', decided_at = $now WHERE status = 'pending' AND expires_at <= $now RETURNING id",
@@ -203,13 +207,14 @@ public sealed partial class SqliteStore
               AND (r.held_until IS NULL OR r.held_until <= $now OR i.seen_at IS NULL OR i.seen_at < $stale)
             """, cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)), ("$stale", SqliteTime.ToMicroseconds(staleBefore)));
 
-    public async Task<IReadOnlyList<Guid>> MarkAbandonedExecutionsAsync(DateTimeOffset staleBefore, CancellationToken cancellationToken) =>
+    public async Task<IReadOnlyList<Guid>> MarkAbandonedExecutionsAsync(DateTimeOffset staleBefore, DateTimeOffset stuckBefore, CancellationToken cancellationToken) =>
         await QueryIdsAsync("""
             UPDATE reviews SET status = 'execution-unknown'
             WHERE status = 'executing'
-              AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = reviews.executor AND i.seen_at >= $stale)
+              AND (executing_since < $stuck
+                   OR NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = reviews.executor AND i.seen_at >= $stale))
             RETURNING id
-            """, cancellationToken, ("$stale", SqliteTime.ToMicroseconds(staleBefore)));
+            """, cancellationToken, ("$stale", SqliteTime.ToMicroseconds(staleBefore)), ("$stuck", SqliteTime.ToMicroseconds(stuckBefore)));
 
     public async Task BeatAsync(string instance, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync("INSERT INTO instances (id, seen_at) VALUES ($id, $now) ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
