@@ -9,6 +9,8 @@ dotnet build -c Release -nologo -v quiet Airlock.slnx >/dev/null
 
 # The billing API's own credential. Only the gateway holds it; agents never see it.
 export BILLING_API_TOKEN="${BILLING_API_TOKEN:-quickstart-billing-token}"
+# The key behind masking's keyed hashes: the same customer id always hashes the same way.
+export MASKING_HASH_KEY="${MASKING_HASH_KEY:-quickstart-masking-key-change-me}"
 
 # The key that signs audit checkpoints, made once on first run. A real deployment keeps the
 # private key out of the store's reach and gives the public key (audit-key.pub.pem) to auditors.

@@ -35,7 +35,8 @@ public sealed class AuditVerifier
     /// a partial export, null takes the first event's prevHash on trust.</param>
     public AuditVerifier(IEnumerable<AuditCheckpoint> checkpoints, string? publicPem, long firstSeq = 1, string? prevHash = AuditChain.Genesis)
     {
-        _checkpoints = [.. checkpoints.OrderBy(c => c.Count)];
+        // The same checkpoint can come twice (the store's copy and one kept elsewhere).
+        _checkpoints = [.. checkpoints.DistinctBy(c => (c.Count, c.HeadHash, c.Signature)).OrderBy(c => c.Count)];
         _publicPem = publicPem;
         _expected = firstSeq;
         FirstSeq = firstSeq;

@@ -59,7 +59,7 @@ public static partial class ConfigLoader
             return null;
         }
 
-        reader.OnlyKeys(map, path, "upstream", "timeouts", "credential");
+        reader.OnlyKeys(map, path, "upstream", "timeouts", "credential", "masking");
         var errorsBefore = reader.Errors.Count;
         var upstream = ReadUpstream(reader, map, path);
 
@@ -89,6 +89,7 @@ public static partial class ConfigLoader
                 "the injected credential travels to this upstream over plain HTTP"));
         }
 
+        var masking = YamlConfigReader.Child(map, "masking") is { } maskingNode ? ReadMasking(reader, secrets, maskingNode, path + ".masking") : null;
         if (reader.Errors.Count > errorsBefore || upstream is null || credential is null)
         {
             return null;
@@ -101,6 +102,7 @@ public static partial class ConfigLoader
             ConnectTimeout = connect,
             ResponseTimeout = response,
             Credential = credential,
+            Masking = masking,
         };
     }
 

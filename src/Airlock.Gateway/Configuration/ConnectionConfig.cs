@@ -21,4 +21,7 @@ public sealed record ConnectionConfig
     public required TimeSpan ResponseTimeout { get; init; }
 
     public required UpstreamCredential Credential { get; init; }
+
+    /// <summary>What to mask out of this connection's responses; null: nothing is masked.</summary>
+    public MaskingConfig? Masking { get; init; }
 }

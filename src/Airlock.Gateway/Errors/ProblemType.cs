@@ -24,6 +24,7 @@ public sealed record ProblemType(string Name, int Status, string Title)
     public static readonly ProblemType InvalidBody = new("invalid-body", 400, "The request body could not be decoded");
     public static readonly ProblemType ResponseBlocked = new("response-blocked", 403, "The upstream's response was blocked by a guardrail");
     public static readonly ProblemType ResponseNotInspectable = new("response-not-inspectable", 502, "The upstream's response could not be inspected");
+    public static readonly ProblemType ResponseNotMaskable = new("response-not-maskable", 502, "The upstream's response could not be masked");
     public static readonly ProblemType ReviewDenied = new("review-denied", 403, "An approver denied the request");
     public static readonly ProblemType ReviewExpired = new("review-expired", 403, "Nobody decided the request in time");
     public static readonly ProblemType ReviewNotFound = new("review-not-found", 404, "No such review");

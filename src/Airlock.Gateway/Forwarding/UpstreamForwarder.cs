@@ -39,7 +39,8 @@ public sealed partial class UpstreamForwarder(
             _ => (ProblemType.UpstreamError, "the upstream's response could not be relayed"),
         };
 
-        session.Error = type.Name;
+        // A stage that failed the body on purpose (masking) has said why already.
+        session.Error ??= type.Name;
         if (context.RequestAborted.IsCancellationRequested)
         {
             return;

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Airlock.Gateway.Masking;
 using Airlock.Gateway.Policy;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
@@ -20,19 +21,23 @@ namespace Airlock.Gateway.Forwarding;
 /// <item><c>X-Forwarded-For/Proto/Prefix</c> are set by the gateway, never passed on.
 /// <c>X-Forwarded-Host</c> is not sent: its only source would be the caller's own
 /// <c>Host</c> header, which upstreams then trust to build links;</item>
+/// <item>on a connection that masks, ranges are not asked for (a fragment of a document cannot
+/// be masked by its fields) and only encodings the masker can decode are offered;</item>
 /// <item>on the way back, <c>Airlock-*</c> headers from the upstream are dropped, so an
-/// upstream cannot speak for the gateway.</item>
+/// upstream cannot speak for the gateway; then guardrails, then masking.</item>
 /// </list>
 /// </summary>
 public sealed class UpstreamRequestTransformer : HttpTransformer
 {
     private readonly TimeProvider _timeProvider;
     private readonly ResponseGuardrailInspector _guardrails;
+    private readonly ResponseMasker _masker;
 
-    public UpstreamRequestTransformer(TimeProvider timeProvider, ResponseGuardrailInspector guardrails)
+    public UpstreamRequestTransformer(TimeProvider timeProvider, ResponseGuardrailInspector guardrails, ResponseMasker masker)
     {
         _timeProvider = timeProvider;
         _guardrails = guardrails;
+        _masker = masker;
     }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -69,6 +74,14 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
         }
 
         headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
+        if (route.Config.Masking is not null)
+        {
+            headers.Remove(HeaderNames.Range);
+            headers.Remove(HeaderNames.IfRange);
+            headers.Remove(HeaderNames.AcceptEncoding);
+            headers.TryAddWithoutValidation(HeaderNames.AcceptEncoding, "gzip, deflate, br");
+        }
+
         headers.TryAddWithoutValidation("X-Forwarded-Prefix", "/" + route.Name);
 
         var credential = route.Config.Credential;
@@ -105,7 +118,12 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
         var session = httpContext.Features.GetRequiredFeature<SessionFeature>();
         if (proceed && proxyResponse is not null && !session.Guardrails.IsEmpty)
         {
-            return await _guardrails.InspectAsync(httpContext, session, proxyResponse, cancellationToken);
+            proceed = await _guardrails.InspectAsync(httpContext, session, proxyResponse, cancellationToken);
+        }
+
+        if (proceed && proxyResponse is not null && session.Connection?.Config.Masking is { } masking)
+        {
+            proceed = await _masker.ApplyAsync(httpContext, session, proxyResponse, masking, cancellationToken);
         }
 
         return proceed;

@@ -134,6 +134,7 @@ public static class AirlockGateway
         services.AddSingleton<UpstreamRequestTransformer>();
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<ResponseGuardrailInspector>();
+        services.AddSingleton<Masking.ResponseMasker>();
         services.AddSingleton<PolicyProvider>();
         services.AddSingleton<IPolicyEventStore>(sp => sp.GetRequiredService<IAirlockStore>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyProvider>());

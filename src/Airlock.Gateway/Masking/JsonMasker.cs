@@ -65,6 +65,9 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
 
     public MaskCounts Counts { get; }
 
+    /// <summary>Whether this masks JSON lines (a stream of values) rather than one document.</summary>
+    public bool Lines => _lines;
+
     private int Rules => _plan.Fields.Length;
 
     public void Write(ReadOnlySpan<byte> piece, IBufferWriter<byte> output)

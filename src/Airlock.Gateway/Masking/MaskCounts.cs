@@ -1,4 +1,9 @@
+using System.Text.Json.Serialization;
+
 namespace Airlock.Gateway.Masking;
+
+[JsonSerializable(typeof(SortedDictionary<string, long>))]
+internal sealed partial class MaskCountsJsonContext : JsonSerializerContext;
 
 /// <summary>How many values were masked in one response, by label (EMAIL, CARD, a field's label).</summary>
 public sealed class MaskCounts
@@ -8,6 +13,10 @@ public sealed class MaskCounts
     public long Total { get; private set; }
 
     public IReadOnlyDictionary<string, long> ByLabel => _byLabel;
+
+    /// <summary>The counts by label as a JSON object, labels in order: <c>{"CARD":1,"EMAIL":3}</c>.</summary>
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(
+        new SortedDictionary<string, long>(_byLabel, StringComparer.Ordinal), MaskCountsJsonContext.Default.SortedDictionaryStringInt64);
 
     public void Add(string label)
     {

@@ -58,6 +58,9 @@ public sealed class SessionFeature
     /// <summary>The short name of the problem the gateway answered with, if any.</summary>
     public string? Error { get; set; }
 
+    /// <summary>What masking took out of the response, when the connection masks.</summary>
+    public Masking.MaskCounts? Masked { get; set; }
+
     public long? UpstreamStartTimestamp { get; set; }
 
     public long? UpstreamEndTimestamp { get; set; }
@@ -95,6 +98,8 @@ public sealed class SessionFeature
             Rule = Decision?.RuleName,
             PolicyVersion = Decision?.PolicyVersion,
             ReviewId = ReviewId,
+            Masked = Masked?.Total ?? 0,
+            MaskedTypes = Masked is { Total: > 0 } m ? m.ToJson() : null,
             GrantId = GrantId,
         };
     }

@@ -63,4 +63,10 @@ public sealed record SessionRecord
 
     /// <summary>The problem type's short name when the gateway answered with an error.</summary>
     public string? Error { get; init; }
+
+    /// <summary>How many values masking took out of the response (0 when the connection does not mask).</summary>
+    public long Masked { get; init; }
+
+    /// <summary>The masked values by label, e.g. <c>{"CARD":1,"EMAIL":3}</c>; null when none.</summary>
+    public string? MaskedTypes { get; init; }
 }

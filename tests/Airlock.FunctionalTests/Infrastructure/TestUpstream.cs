@@ -55,6 +55,12 @@ public sealed class TestUpstream : IAsyncDisposable
         return upstream;
     }
 
+    /// <summary>Answers a test sets up for a path (matched on its end), after the request is recorded.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, Func<HttpContext, Task>> Routes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How many records <c>/records</c> writes with an email and a card number: every 20th.</summary>
+    public static long RecordsWithPii(long records) => (records + 19) / 20;
+
     private async Task HandleAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "";
@@ -64,11 +70,26 @@ public sealed class TestUpstream : IAsyncDisposable
             return;
         }
 
+        if (path.EndsWith("/records", StringComparison.Ordinal))
+        {
+            await StreamRecordsAsync(context, long.Parse(context.Request.Query["n"]!, System.Globalization.CultureInfo.InvariantCulture));
+            return;
+        }
+
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         _received.Enqueue(new ReceivedRequest(context.Request.Method,
             context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget, headers, body.ToArray()));
+
+        foreach (var (suffix, route) in Routes)
+        {
+            if (path.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                await route(context);
+                return;
+            }
+        }
 
         if (path.EndsWith("/hang", StringComparison.Ordinal))
         {
@@ -158,6 +179,38 @@ public sealed class TestUpstream : IAsyncDisposable
             await context.Response.Body.WriteAsync(chunk.AsMemory(0, n), context.RequestAborted);
             sent += n;
         }
+    }
+
+    /// <summary>A JSON array of <paramref name="records"/> customer records, chunked, without a
+    /// length: every 20th carries an email address and a card number.</summary>
+    private static async Task StreamRecordsAsync(HttpContext context, long records)
+    {
+        context.Response.ContentType = "application/json";
+        var buffer = new System.Text.StringBuilder(80 * 1024);
+        buffer.Append('[');
+        for (long i = 0; i < records; i++)
+        {
+            if (i > 0)
+            {
+                buffer.Append(',');
+            }
+
+            buffer.Append(System.Globalization.CultureInfo.InvariantCulture, $"{{\"id\":{i},\"name\":\"Customer {i}\",\"amount\":{i % 1000}.25,\"note\":\"renewal due, nothing to report for this account\"");
+            if (i % 20 == 0)
+            {
+                buffer.Append(System.Globalization.CultureInfo.InvariantCulture, $",\"email\":\"user{i}@example.com\",\"card\":\"4111 1111 1111 1111\"");
+            }
+
+            buffer.Append('}');
+            if (buffer.Length > 64 * 1024)
+            {
+                await context.Response.WriteAsync(buffer.ToString(), context.RequestAborted);
+                buffer.Clear();
+            }
+        }
+
+        buffer.Append(']');
+        await context.Response.WriteAsync(buffer.ToString(), context.RequestAborted);
     }
 
     public async ValueTask DisposeAsync()

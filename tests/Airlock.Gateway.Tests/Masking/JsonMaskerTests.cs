@@ -198,3 +198,36 @@ public class JsonMaskerTests
         Assert.Equal(body.Split("\"k\"").Length, output.Split("\"k\"").Length);
     }
 }
+
+public class JsonMaskerRecordTests
+{
+    [Theory]
+    [InlineData(16 * 1024)]
+    [InlineData(4093)]
+    [InlineData(7)]
+    public void A_long_array_of_records_leaves_no_listed_value_at_any_piece_size(int pieceSize)
+    {
+        var body = new System.Text.StringBuilder("[");
+        for (var i = 0; i < 3000; i++)
+        {
+            body.Append(i > 0 ? "," : "").Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"{{\"id\":{i},\"name\":\"Customer {i}\",\"amount\":{i % 1000}.25,\"note\":\"renewal due\"");
+            if (i % 20 == 0)
+            {
+                body.Append(System.Globalization.CultureInfo.InvariantCulture, $",\"email\":\"user{i}@example.com\",\"card\":\"4111 1111 1111 1111\"");
+            }
+
+            body.Append('}');
+        }
+
+        body.Append(']');
+        var plan = MaskingTestPlans.Plan([MaskingTestPlans.Field("$[*].name", Airlock.Gateway.Masking.MaskAction.Partial)],
+            [.. Airlock.Gateway.Detection.Detectors.All.Select(d => new Airlock.Gateway.Masking.DetectorRule(d, Airlock.Gateway.Masking.MaskAction.Redact))]);
+
+        var output = MaskingTestPlans.Json(plan, body.ToString(), pieceSize);
+
+        Assert.DoesNotContain("@example.com", output, StringComparison.Ordinal);
+        Assert.Equal(150, output.Split("[REDACTED:EMAIL]").Length - 1);
+        System.Text.Json.JsonDocument.Parse(output).Dispose();
+    }
+}

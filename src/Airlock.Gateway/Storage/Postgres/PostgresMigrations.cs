@@ -155,5 +155,9 @@ internal static class PostgresMigrations
             ALTER TABLE grants ADD COLUMN key_id text;
             UPDATE grants SET key_id = r.requester_key_id FROM reviews r WHERE r.id = grants.review_id;
             """),
+        new(6, "masking counts per session", """
+            ALTER TABLE sessions ADD COLUMN masked bigint NOT NULL DEFAULT 0;
+            ALTER TABLE sessions ADD COLUMN masked_types text;
+            """),
     ];
 }

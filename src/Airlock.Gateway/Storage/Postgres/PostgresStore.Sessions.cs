@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Storage.Postgres;
 public sealed partial class PostgresStore
 {
     private const string SessionColumns =
-        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups::text, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id";
+        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups::text, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id, masked, masked_types";
 
     public async Task AppendSessionsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
     {
@@ -20,7 +20,7 @@ public sealed partial class PostgresStore
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         // Binary COPY writes a batch in one round trip and is all-or-nothing.
         await using var writer = await connection.BeginBinaryImportAsync(
-            "COPY sessions (id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id) FROM STDIN (FORMAT BINARY)",
+            "COPY sessions (id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id, masked, masked_types) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
         foreach (var s in sessions)
         {
@@ -56,6 +56,8 @@ public sealed partial class PostgresStore
             await WriteNullableAsync(writer, s.PolicyVersion, cancellationToken);
             await WriteNullableAsync(writer, s.ReviewId, cancellationToken);
             await WriteNullableAsync(writer, s.GrantId, cancellationToken);
+            await writer.WriteAsync(s.Masked, NpgsqlDbType.Bigint, cancellationToken);
+            await WriteNullableAsync(writer, s.MaskedTypes, cancellationToken);
         }
 
         await writer.CompleteAsync(cancellationToken);
@@ -153,5 +155,7 @@ public sealed partial class PostgresStore
         PolicyVersion = r.IsDBNull(20) ? null : r.GetString(20),
         ReviewId = r.IsDBNull(21) ? null : r.GetGuid(21),
         GrantId = r.IsDBNull(22) ? null : r.GetGuid(22),
+        Masked = r.GetInt64(23),
+        MaskedTypes = r.IsDBNull(24) ? null : r.GetString(24),
     };
 }

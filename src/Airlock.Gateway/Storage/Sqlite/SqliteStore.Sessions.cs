@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Storage.Sqlite;
 public sealed partial class SqliteStore
 {
     private const string SessionColumns =
-        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id";
+        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id, masked, masked_types";
 
     public async Task AppendSessionsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
     {
@@ -21,7 +21,7 @@ public sealed partial class SqliteStore
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             INSERT INTO sessions ({SessionColumns})
-            VALUES ($id, $started, $duration, $method, $path, $status, $connection, $subject, $auth, $issuer, $key, $keyId, $groups, $client, $reqBytes, $resBytes, $upstream, $error, $decision, $rule, $policyVersion, $reviewId, $grantId)
+            VALUES ($id, $started, $duration, $method, $path, $status, $connection, $subject, $auth, $issuer, $key, $keyId, $groups, $client, $reqBytes, $resBytes, $upstream, $error, $decision, $rule, $policyVersion, $reviewId, $grantId, $masked, $maskedTypes)
             """;
         var p = command.Parameters;
         var id = p.Add("$id", SqliteType.Text);
@@ -47,6 +47,8 @@ public sealed partial class SqliteStore
         var policyVersion = p.Add("$policyVersion", SqliteType.Text);
         var reviewId = p.Add("$reviewId", SqliteType.Text);
         var grantId = p.Add("$grantId", SqliteType.Text);
+        var masked = p.Add("$masked", SqliteType.Integer);
+        var maskedTypes = p.Add("$maskedTypes", SqliteType.Text);
         command.Prepare();
 
         foreach (var s in sessions)
@@ -74,6 +76,8 @@ public sealed partial class SqliteStore
             policyVersion.Value = (object?)s.PolicyVersion ?? DBNull.Value;
             reviewId.Value = (object?)s.ReviewId?.ToString() ?? DBNull.Value;
             grantId.Value = (object?)s.GrantId?.ToString() ?? DBNull.Value;
+            masked.Value = s.Masked;
+            maskedTypes.Value = (object?)s.MaskedTypes ?? DBNull.Value;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -151,5 +155,7 @@ public sealed partial class SqliteStore
         PolicyVersion = r.IsDBNull(20) ? null : r.GetString(20),
         ReviewId = r.IsDBNull(21) ? null : Guid.Parse(r.GetString(21)),
         GrantId = r.IsDBNull(22) ? null : Guid.Parse(r.GetString(22)),
+        Masked = r.GetInt64(23),
+        MaskedTypes = r.IsDBNull(24) ? null : r.GetString(24),
     };
 }
