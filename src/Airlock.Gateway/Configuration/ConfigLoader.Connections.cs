@@ -59,7 +59,7 @@ public static partial class ConfigLoader
             return null;
         }
 
-        reader.OnlyKeys(map, path, "upstream", "timeouts", "credential", "masking");
+        reader.OnlyKeys(map, path, "upstream", "timeouts", "credential", "masking", "recording");
         var errorsBefore = reader.Errors.Count;
         var upstream = ReadUpstream(reader, map, path);
 
@@ -90,6 +90,7 @@ public static partial class ConfigLoader
         }
 
         var masking = YamlConfigReader.Child(map, "masking") is { } maskingNode ? ReadMasking(reader, secrets, maskingNode, path + ".masking") : null;
+        var recording = ReadRecording(reader, YamlConfigReader.Child(map, "recording"), path + ".recording");
         if (reader.Errors.Count > errorsBefore || upstream is null || credential is null)
         {
             return null;
@@ -103,6 +104,7 @@ public static partial class ConfigLoader
             ResponseTimeout = response,
             Credential = credential,
             Masking = masking,
+            Recording = recording,
         };
     }
 

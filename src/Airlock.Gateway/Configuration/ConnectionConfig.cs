@@ -22,6 +22,9 @@ public sealed record ConnectionConfig
 
     public required UpstreamCredential Credential { get; init; }
 
+    /// <summary>What the connection's recordings keep, and for how long.</summary>
+    public RecordingConfig Recording { get; init; } = RecordingConfig.Default;
+
     /// <summary>What to mask out of this connection's responses; null: nothing is masked.</summary>
     public MaskingConfig? Masking { get; init; }
 }

@@ -98,6 +98,7 @@ public static class AirlockGateway
             .UseMiddleware<IdentityMiddleware>()
             .UseMiddleware<RequesterReviewsMiddleware>()
             .UseMiddleware<RoutingMiddleware>()
+            .UseMiddleware<Recording.RecordingMiddleware>()
             .UseMiddleware<PolicyMiddleware>()
             .UseMiddleware<ReviewMiddleware>()
             .UseMiddleware<ForwardingMiddleware>());
@@ -108,6 +109,7 @@ public static class AirlockGateway
         app.MapPolicyApi();
         app.MapReviewApi();
         app.MapAuditApi();
+        app.MapSessionApi();
         app.MapFallback(context => ProblemWriter.WriteAsync(context, ProblemType.NotFound, "no such admin endpoint"));
         return app;
     }
@@ -135,6 +137,8 @@ public static class AirlockGateway
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<ResponseGuardrailInspector>();
         services.AddSingleton<Masking.ResponseMasker>();
+        services.AddSingleton<Recording.RecordingRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<Recording.RecordingRetention>());
         services.AddSingleton<PolicyProvider>();
         services.AddSingleton<IPolicyEventStore>(sp => sp.GetRequiredService<IAirlockStore>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyProvider>());

@@ -20,29 +20,31 @@ internal sealed class CountingStream(Stream inner, SessionFeature session, bool 
         set => throw new NotSupportedException();
     }
 
-    private void Count(int bytes)
+    private void Count(ReadOnlySpan<byte> bytes)
     {
         if (countsRequest)
         {
-            session.RequestBytes += bytes;
+            session.RequestBytes += bytes.Length;
+            session.RequestCapture?.Append(bytes);
         }
         else
         {
-            session.ResponseBytes += bytes;
+            session.ResponseBytes += bytes.Length;
+            session.ResponseCapture?.Append(bytes);
         }
     }
 
     public override int Read(byte[] buffer, int offset, int count)
     {
         var read = inner.Read(buffer, offset, count);
-        Count(read);
+        Count(buffer.AsSpan(offset, read));
         return read;
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await inner.ReadAsync(buffer, cancellationToken);
-        Count(read);
+        Count(buffer.Span[..read]);
         return read;
     }
 
@@ -52,13 +54,13 @@ internal sealed class CountingStream(Stream inner, SessionFeature session, bool 
     public override void Write(byte[] buffer, int offset, int count)
     {
         inner.Write(buffer, offset, count);
-        Count(count);
+        Count(buffer.AsSpan(offset, count));
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await inner.WriteAsync(buffer, cancellationToken);
-        Count(buffer.Length);
+        Count(buffer.Span);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

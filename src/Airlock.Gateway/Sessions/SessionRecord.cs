@@ -64,6 +64,9 @@ public sealed record SessionRecord
     /// <summary>The problem type's short name when the gateway answered with an error.</summary>
     public string? Error { get; init; }
 
+    /// <summary>Headers and bodies, when the connection records them; written beside the session.</summary>
+    public Recording.ExchangeRecord? Exchange { get; init; }
+
     /// <summary>How many values masking took out of the response (0 when the connection does not mask).</summary>
     public long Masked { get; init; }
 

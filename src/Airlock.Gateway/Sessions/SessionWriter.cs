@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using System.Threading.RateLimiting;
 using Airlock.Gateway.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,42 +16,72 @@ namespace Airlock.Gateway.Sessions;
 /// <item>A batch the store refuses for its data (a constraint, a value it cannot hold) is
 /// written one record at a time, so one record the store will never take cannot wedge the
 /// gateway; that record is logged as critical with its session id.</item>
+/// <item>Recorded bodies count against a byte budget (<see cref="BudgetBytes"/>): past it,
+/// finishing requests wait too, so memory stays bounded whatever the bodies weigh.</item>
 /// <item>Shutdown drains the queue until the host's shutdown timeout.</item>
 /// </list>
 /// </summary>
 public sealed partial class SessionWriter(IAirlockStore store, TimeProvider timeProvider, ILogger<SessionWriter> logger) : BackgroundService
 {
     public const int Capacity = 8192;
+    public const long BudgetBytes = 64L << 20;
     private const int MaxBatch = 512;
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
-    private readonly Channel<SessionRecord> _queue = Channel.CreateBounded<SessionRecord>(
+    private readonly Channel<(SessionRecord Record, RateLimitLease? Lease)> _queue = Channel.CreateBounded<(SessionRecord, RateLimitLease?)>(
         new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+
+    // Permits are KiB of recorded exchanges waiting to be written.
+    private readonly ConcurrencyLimiter _budget = new(new ConcurrencyLimiterOptions
+    {
+        PermitLimit = (int)(BudgetBytes / 1024),
+        QueueLimit = int.MaxValue,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+    });
 
     private readonly CancellationTokenSource _abandon = new();
 
-    /// <summary>Queues a record; waits only when the queue is full.</summary>
-    public ValueTask EnqueueAsync(SessionRecord record, CancellationToken cancellationToken) =>
-        _queue.Writer.TryWrite(record) ? ValueTask.CompletedTask : _queue.Writer.WriteAsync(record, cancellationToken);
+    /// <summary>Queues a record; waits only when the queue or the byte budget is full.</summary>
+    public async ValueTask EnqueueAsync(SessionRecord record, CancellationToken cancellationToken)
+    {
+        RateLimitLease? lease = null;
+        if (record.Exchange is { } exchange)
+        {
+            var kib = (int)Math.Clamp((exchange.Size + 1023) / 1024, 1, BudgetBytes / 1024);
+            lease = await _budget.AcquireAsync(kib, cancellationToken);
+        }
+
+        if (!_queue.Writer.TryWrite((record, lease)))
+        {
+            await _queue.Writer.WriteAsync((record, lease), cancellationToken);
+        }
+    }
 
     public int QueueLength => _queue.Reader.Count;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<SessionRecord>(MaxBatch);
+        var leases = new List<RateLimitLease>();
         try
         {
             // Reads until the queue is completed at shutdown, so nothing queued is left behind.
             while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
             {
-                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var record))
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var queued))
                 {
-                    batch.Add(record);
+                    batch.Add(queued.Record);
+                    if (queued.Lease is { } lease)
+                    {
+                        leases.Add(lease);
+                    }
                 }
 
                 await WriteUntilStoredAsync(batch);
                 batch.Clear();
+                leases.ForEach(l => l.Dispose());
+                leases.Clear();
             }
         }
         catch (OperationCanceledException) when (_abandon.IsCancellationRequested)
@@ -112,6 +143,7 @@ public sealed partial class SessionWriter(IAirlockStore store, TimeProvider time
     public override void Dispose()
     {
         _abandon.Dispose();
+        _budget.Dispose();
         base.Dispose();
     }
 

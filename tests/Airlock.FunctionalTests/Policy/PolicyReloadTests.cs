@@ -76,8 +76,9 @@ public sealed class PolicyReloadTests : IAsyncLifetime
         Assert.Equal(goodVersion, (string?)policy["version"]);
         Assert.Contains("'get' must be an HTTP method in upper case", policy["errors"]!.AsArray()[0]!.GetValue<string>(), StringComparison.Ordinal);
 
-        var rejected = (await _gateway.Store.ListPolicyLoadsAsync(10, CancellationToken.None))[0];
-        Assert.Equal("rejected", rejected.Outcome);
+        // The rejection is reported first and stored just after: wait for the stored event.
+        var rejected = await Eventually.GetAsync(async () =>
+            (await _gateway.Store.ListPolicyLoadsAsync(10, CancellationToken.None)).FirstOrDefault(l => l.Outcome == "rejected"), what: "the stored rejection");
         Assert.Contains("must be an HTTP method in upper case", rejected.Errors, StringComparison.Ordinal);
 
         // Fixing the file clears the report.

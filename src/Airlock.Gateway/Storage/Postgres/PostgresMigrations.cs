@@ -159,5 +159,18 @@ internal static class PostgresMigrations
             ALTER TABLE sessions ADD COLUMN masked bigint NOT NULL DEFAULT 0;
             ALTER TABLE sessions ADD COLUMN masked_types text;
             """),
+        new(7, "recorded exchanges: headers and bodies, kept for the connection's retention", """
+            CREATE TABLE exchanges (
+                session_id         uuid PRIMARY KEY,
+                query              text,
+                request_headers    text NOT NULL,
+                request_body       bytea NOT NULL,
+                request_truncated  boolean NOT NULL,
+                response_headers   text NOT NULL,
+                response_body      bytea NOT NULL,
+                response_truncated boolean NOT NULL
+            );
+            CREATE INDEX sessions_connection_started ON sessions (connection, started_at);
+            """),
     ];
 }

@@ -18,7 +18,79 @@ public sealed partial class PostgresStore
         }
 
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        // Binary COPY writes a batch in one round trip and is all-or-nothing.
+        // Sessions and their exchanges commit together, or not at all.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await CopySessionsAsync(connection, sessions, cancellationToken);
+        if (sessions.Any(s => s.Exchange is not null))
+        {
+            await CopyExchangesAsync(connection, sessions, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task CopyExchangesAsync(NpgsqlConnection connection, IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
+    {
+        await using var writer = await connection.BeginBinaryImportAsync(
+            "COPY exchanges (session_id, query, request_headers, request_body, request_truncated, response_headers, response_body, response_truncated) FROM STDIN (FORMAT BINARY)",
+            cancellationToken);
+        foreach (var s in sessions)
+        {
+            if (s.Exchange is not { } x)
+            {
+                continue;
+            }
+
+            await writer.StartRowAsync(cancellationToken);
+            await writer.WriteAsync(s.Id, NpgsqlDbType.Uuid, cancellationToken);
+            await WriteNullableAsync(writer, x.Query, cancellationToken);
+            await writer.WriteAsync(Recording.RecordedHeaders.ToJson(x.RequestHeaders), NpgsqlDbType.Text, cancellationToken);
+            await writer.WriteAsync(x.RequestBody, NpgsqlDbType.Bytea, cancellationToken);
+            await writer.WriteAsync(x.RequestTruncated, NpgsqlDbType.Boolean, cancellationToken);
+            await writer.WriteAsync(Recording.RecordedHeaders.ToJson(x.ResponseHeaders), NpgsqlDbType.Text, cancellationToken);
+            await writer.WriteAsync(x.ResponseBody, NpgsqlDbType.Bytea, cancellationToken);
+            await writer.WriteAsync(x.ResponseTruncated, NpgsqlDbType.Boolean, cancellationToken);
+        }
+
+        await writer.CompleteAsync(cancellationToken);
+    }
+
+    public async Task<Recording.ExchangeRecord?> GetExchangeAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            "SELECT query, request_headers, request_body, request_truncated, response_headers, response_body, response_truncated FROM exchanges WHERE session_id = $1");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = sessionId });
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await r.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new Recording.ExchangeRecord
+        {
+            SessionId = sessionId,
+            Query = r.IsDBNull(0) ? null : r.GetString(0),
+            RequestHeaders = Recording.RecordedHeaders.FromJson(r.GetString(1)),
+            RequestBody = r.GetFieldValue<byte[]>(2),
+            RequestTruncated = r.GetBoolean(3),
+            ResponseHeaders = Recording.RecordedHeaders.FromJson(r.GetString(4)),
+            ResponseBody = r.GetFieldValue<byte[]>(5),
+            ResponseTruncated = r.GetBoolean(6),
+        };
+    }
+
+    public async Task<int> DeleteExchangesAsync(string connection, DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            "DELETE FROM exchanges e USING sessions s WHERE e.session_id = s.id AND s.connection = $1 AND s.started_at < $2");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = connection });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = before });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task CopySessionsAsync(NpgsqlConnection connection, IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
+    {
+        // Binary COPY writes a batch in one round trip.
         await using var writer = await connection.BeginBinaryImportAsync(
             "COPY sessions (id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id, masked, masked_types) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
@@ -107,6 +179,12 @@ public sealed partial class PostgresStore
         {
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = since });
             sql.Append(" AND started_at >= $").Append(command.Parameters.Count);
+        }
+
+        if (query.Status is { } status)
+        {
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = status });
+            sql.Append(" AND status = $").Append(command.Parameters.Count);
         }
 
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = query.Limit });

@@ -159,5 +159,18 @@ internal static class SqliteMigrations
             ALTER TABLE sessions ADD COLUMN masked INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE sessions ADD COLUMN masked_types TEXT;
             """),
+        new(7, "recorded exchanges: headers and bodies, kept for the connection's retention", """
+            CREATE TABLE exchanges (
+                session_id         TEXT PRIMARY KEY,
+                query              TEXT,
+                request_headers    TEXT NOT NULL,
+                request_body       BLOB NOT NULL,
+                request_truncated  INTEGER NOT NULL,
+                response_headers   TEXT NOT NULL,
+                response_body      BLOB NOT NULL,
+                response_truncated INTEGER NOT NULL
+            );
+            CREATE INDEX sessions_connection_started ON sessions (connection, started_at);
+            """),
     ];
 }

@@ -50,6 +50,11 @@ public sealed partial class SqliteStore
         var masked = p.Add("$masked", SqliteType.Integer);
         var maskedTypes = p.Add("$maskedTypes", SqliteType.Text);
         command.Prepare();
+        using var exchange = connection.CreateCommand();
+        exchange.CommandText = """
+            INSERT INTO exchanges (session_id, query, request_headers, request_body, request_truncated, response_headers, response_body, response_truncated)
+            VALUES ($id, $query, $reqHeaders, $reqBody, $reqTruncated, $resHeaders, $resBody, $resTruncated)
+            """;
 
         foreach (var s in sessions)
         {
@@ -79,6 +84,19 @@ public sealed partial class SqliteStore
             masked.Value = s.Masked;
             maskedTypes.Value = (object?)s.MaskedTypes ?? DBNull.Value;
             await command.ExecuteNonQueryAsync(cancellationToken);
+            if (s.Exchange is { } x)
+            {
+                exchange.Parameters.Clear();
+                exchange.Parameters.AddWithValue("$id", s.Id.ToString());
+                exchange.Parameters.AddWithValue("$query", (object?)x.Query ?? DBNull.Value);
+                exchange.Parameters.AddWithValue("$reqHeaders", Recording.RecordedHeaders.ToJson(x.RequestHeaders));
+                exchange.Parameters.AddWithValue("$reqBody", x.RequestBody);
+                exchange.Parameters.AddWithValue("$reqTruncated", x.RequestTruncated);
+                exchange.Parameters.AddWithValue("$resHeaders", Recording.RecordedHeaders.ToJson(x.ResponseHeaders));
+                exchange.Parameters.AddWithValue("$resBody", x.ResponseBody);
+                exchange.Parameters.AddWithValue("$resTruncated", x.ResponseTruncated);
+                await exchange.ExecuteNonQueryAsync(cancellationToken);
+            }
         }
 
         transaction.Commit();
@@ -107,6 +125,12 @@ public sealed partial class SqliteStore
             command.Parameters.AddWithValue("$since", SqliteTime.ToMicroseconds(since));
         }
 
+        if (query.Status is { } status)
+        {
+            sql.Append(" AND status = $status");
+            command.Parameters.AddWithValue("$status", status);
+        }
+
         sql.Append(" ORDER BY started_at DESC, id DESC LIMIT $limit");
         command.Parameters.AddWithValue("$limit", query.Limit);
         command.CommandText = sql.ToString();
@@ -128,6 +152,45 @@ public sealed partial class SqliteStore
         command.Parameters.AddWithValue("$id", id.ToString());
         using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadSession(reader) : null;
+    }
+
+    public async Task<Recording.ExchangeRecord?> GetExchangeAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT query, request_headers, request_body, request_truncated, response_headers, response_body, response_truncated FROM exchanges WHERE session_id = $id";
+        command.Parameters.AddWithValue("$id", sessionId.ToString());
+        using var r = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await r.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new Recording.ExchangeRecord
+        {
+            SessionId = sessionId,
+            Query = r.IsDBNull(0) ? null : r.GetString(0),
+            RequestHeaders = Recording.RecordedHeaders.FromJson(r.GetString(1)),
+            RequestBody = (byte[])r.GetValue(2),
+            RequestTruncated = r.GetBoolean(3),
+            ResponseHeaders = Recording.RecordedHeaders.FromJson(r.GetString(4)),
+            ResponseBody = (byte[])r.GetValue(5),
+            ResponseTruncated = r.GetBoolean(6),
+        };
+    }
+
+    public async Task<int> DeleteExchangesAsync(string connection, DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var connectionName = connection;
+        await using var db = await OpenAsync(cancellationToken);
+        using var command = db.CreateCommand();
+        command.CommandText = """
+            DELETE FROM exchanges WHERE session_id IN
+                (SELECT id FROM sessions WHERE connection = $connection AND started_at < $before)
+            """;
+        command.Parameters.AddWithValue("$connection", connectionName);
+        command.Parameters.AddWithValue("$before", SqliteTime.ToMicroseconds(before));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static SessionRecord ReadSession(SqliteDataReader r) => new()

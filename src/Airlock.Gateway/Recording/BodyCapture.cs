@@ -1,0 +1,33 @@
+namespace Airlock.Gateway.Recording;
+
+/// <summary>The first bytes of a body as they pass, up to a cap; past it, only the total.</summary>
+public sealed class BodyCapture(long cap)
+{
+    private byte[] _bytes = new byte[(int)Math.Min(cap, 4096)];
+
+    public int Length { get; private set; }
+
+    public long Total { get; private set; }
+
+    public bool Truncated => Total > Length;
+
+    public ReadOnlySpan<byte> Bytes => _bytes.AsSpan(0, Length);
+
+    public void Append(ReadOnlySpan<byte> data)
+    {
+        Total += data.Length;
+        var room = (int)Math.Min(data.Length, cap - Length);
+        if (room <= 0)
+        {
+            return;
+        }
+
+        if (Length + room > _bytes.Length)
+        {
+            Array.Resize(ref _bytes, (int)Math.Min(cap, Math.Max(_bytes.Length * 2L, Length + room)));
+        }
+
+        data[..room].CopyTo(_bytes.AsSpan(Length));
+        Length += room;
+    }
+}

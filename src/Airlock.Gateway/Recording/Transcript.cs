@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Airlock.Gateway.Sessions;
+
+namespace Airlock.Gateway.Recording;
+
+/// <summary>
+/// A recorded exchange as an HTTP transcript, the way an auditor replays it: the request line,
+/// headers and body the agent sent, then the status, headers and body it got. JSON bodies are
+/// pretty-printed unless the raw form is asked for; a cut-off body says how much is missing.
+/// </summary>
+public static class Transcript
+{
+    public static string Format(SessionRecord session, ExchangeRecord? exchange, bool raw)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture,
+            $"# session {session.Id} · {session.StartedAt:yyyy-MM-ddTHH:mm:ss.fffZ} · {session.Subject ?? "unauthenticated"} · {Decision(session)} · {session.Duration.TotalMilliseconds:0.0} ms");
+        if (session.Masked > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" · masked {session.Masked} {session.MaskedTypes}");
+        }
+
+        text.Append('\n');
+        if (exchange is null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{session.Method} {session.Path} → {session.Status}\n");
+            text.Append("# no headers or bodies: the connection records metadata only, their retention has ended, or the request never reached a connection\n");
+            return text.ToString();
+        }
+
+        text.Append(session.Method).Append(' ').Append(session.Path);
+        if (exchange.Query is { Length: > 0 } query)
+        {
+            text.Append('?').Append(query);
+        }
+
+        text.Append(" HTTP/1.1\n");
+        Headers(text, exchange.RequestHeaders);
+        Body(text, exchange.RequestBody, exchange.RequestTruncated, session.RequestBytes, Header(exchange.RequestHeaders, "Content-Type"), raw);
+        text.Append(CultureInfo.InvariantCulture, $"HTTP/1.1 {session.Status}\n");
+        Headers(text, exchange.ResponseHeaders);
+        Body(text, exchange.ResponseBody, exchange.ResponseTruncated, session.ResponseBytes, Header(exchange.ResponseHeaders, "Content-Type"), raw);
+        return text.ToString();
+    }
+
+    private static string Decision(SessionRecord s) =>
+        s.Decision is null ? s.Error ?? "-" : s.Error is { } error ? $"{s.Decision} by {s.Rule}, then {error}" : $"{s.Decision} by {s.Rule}";
+
+    private static string? Header(IEnumerable<KeyValuePair<string, string>> headers, string name) =>
+        headers.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+
+    private static void Headers(StringBuilder text, IEnumerable<KeyValuePair<string, string>> headers)
+    {
+        foreach (var (name, value) in headers)
+        {
+            text.Append(name).Append(": ").Append(value).Append('\n');
+        }
+
+        text.Append('\n');
+    }
+
+    private static void Body(StringBuilder text, byte[] body, bool truncated, long total, string? contentType, bool raw)
+    {
+        if (body.Length > 0)
+        {
+            string shown;
+            try
+            {
+                shown = new UTF8Encoding(false, true).GetString(body);
+            }
+            catch (DecoderFallbackException)
+            {
+                shown = $"[{body.Length} bytes, not UTF-8; base64] {Convert.ToBase64String(body)}";
+                raw = true;
+            }
+
+            if (!raw && !truncated && contentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                try
+                {
+                    using var document = JsonDocument.Parse(body);
+                    shown = JsonSerializer.Serialize(document.RootElement, PrettyJson.Default.JsonElement);
+                }
+                catch (JsonException)
+                {
+                    // Shown as it came.
+                }
+            }
+
+            text.Append(shown);
+            if (!shown.EndsWith('\n'))
+            {
+                text.Append('\n');
+            }
+        }
+
+        if (truncated)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"[truncated: {body.Length:N0} of {total:N0} bytes recorded]\n");
+        }
+
+        text.Append('\n');
+    }
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
+internal sealed partial class PrettyJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,193 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Airlock.Cli;
+using Airlock.FunctionalTests.Infrastructure;
+using Airlock.Gateway.Recording;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Airlock.FunctionalTests.Recording;
+
+/// <summary>Every exchange recorded as the agent experienced it, replayable, and expired by policy.</summary>
+public sealed class RecordingTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
+    private OidcProvider _idp = null!;
+    private TestUpstream _upstream = null!;
+    private TestGateway _gateway = null!;
+    private string _key = null!;
+
+    public async Task InitializeAsync()
+    {
+        _idp = await TestServices.Idp;
+        _upstream = await TestUpstream.StartAsync();
+        _upstream.Routes["/customers"] = async context =>
+        {
+            context.Response.ContentType = "application/json";
+            context.Response.Headers["X-Request-Id"] = "r-1";
+            await context.Response.WriteAsync("{\"name\":\"Ada\",\"email\":\"ada@example.com\",\"note\":\"" + new string('n', 300) + "\"}");
+        };
+        _gateway = await TestGateway.StartAsync(new GatewayConfig { Admin = "  adminGroups: [airlock-admins]\n  auditorGroups: [auditors]" }
+            .Connection("crm", _upstream.BaseUri, """
+                    masking:
+                      detectors: [{ detector: email }]
+                    recording:
+                      maxBodyBytes: 1KiB
+                      retentionDays: 30
+                """)
+            .Connection("bulk", _upstream.BaseUri, "    recording: { bodies: false }")
+            .Connection("brief", _upstream.BaseUri, "    recording: { retentionDays: 1 }")
+            .TrustIssuer(_idp.Issuer), _time);
+        _key = await _gateway.CreateApiKeyAsync("crm-agent", "agents");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    private async Task<(Guid Id, HttpResponseMessage Response)> PostAsync(string path, string body, params (string, string)[] headers)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new("Bearer", _key);
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        var response = await _gateway.Proxy.SendAsync(request);
+        return ((await _gateway.SessionAsync(response)).Id, response);
+    }
+
+    private Task<ExchangeRecord> ExchangeAsync(Guid id) =>
+        Eventually.GetAsync(() => _gateway.Store.GetExchangeAsync(id, CancellationToken.None), what: $"exchange {id}");
+
+    [Fact]
+    public async Task The_recording_holds_what_the_agent_saw_never_a_credential_or_a_masked_value()
+    {
+        var (id, response) = await PostAsync("/crm/v1/customers?limit=5&api_key=s3cr3t-in-query", "{\"lookup\":\"bob@example.com\"}",
+            ("X-Api-Token", "t0ken-value"), ("Cookie", "sid=cookie-value"));
+        var seen = await response.Content.ReadAsStringAsync();
+
+        var exchange = await ExchangeAsync(id);
+
+        Assert.Equal("limit=5&api_key=%5BWITHHELD%5D", exchange.Query);
+        Assert.Contains(exchange.RequestHeaders, h => h.Key == "Authorization" && h.Value == RecordedHeaders.Withheld);
+        Assert.Contains(exchange.RequestHeaders, h => h.Key == "X-Api-Token" && h.Value == RecordedHeaders.Withheld);
+        Assert.Contains(exchange.RequestHeaders, h => h.Key == "Cookie" && h.Value == RecordedHeaders.Withheld);
+        Assert.Equal("{\"lookup\":\"[REDACTED:EMAIL]\"}", Encoding.UTF8.GetString(exchange.RequestBody));
+        Assert.Equal(seen, Encoding.UTF8.GetString(exchange.ResponseBody));
+        Assert.Contains("[REDACTED:EMAIL]", seen, StringComparison.Ordinal);
+        Assert.Contains(exchange.ResponseHeaders, h => h.Key.Equals("X-Request-Id", StringComparison.OrdinalIgnoreCase) && h.Value == "r-1");
+        Assert.True(exchange.ResponseHeaders.Any(h => h.Key == "Airlock-Masked" && h.Value == "1"), string.Join("; ", exchange.ResponseHeaders));
+        var everything = string.Join('\n', exchange.RequestHeaders.Concat(exchange.ResponseHeaders).Select(h => h.Value))
+            + exchange.Query + Encoding.UTF8.GetString(exchange.RequestBody) + Encoding.UTF8.GetString(exchange.ResponseBody);
+        foreach (var secret in new[] { _key, "s3cr3t-in-query", "t0ken-value", "cookie-value", "ada@example.com", "bob@example.com", GatewayConfig.UpstreamToken })
+        {
+            Assert.DoesNotContain(secret, everything, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_body_over_the_cap_is_cut_with_a_marker_and_the_transcript_says_so()
+    {
+        var big = "{\"text\":\"" + new string('x', 3000) + "\"}";
+        var (id, _) = await PostAsync("/crm/v1/anything", big);
+        var exchange = await ExchangeAsync(id);
+
+        Assert.True(exchange.RequestTruncated);
+        Assert.Equal(1024, exchange.RequestBody.Length);
+        var transcript = Transcript.Format((await _gateway.Store.GetSessionAsync(id, CancellationToken.None))!, exchange, raw: false);
+        Assert.Contains($"[truncated: 1,024 of {big.Length:N0} bytes recorded]", transcript, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_metadata_only_connection_keeps_the_session_and_no_headers_or_bodies()
+    {
+        var (id, response) = await PostAsync("/bulk/v1/customers", "{\"lookup\":\"x\"}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.NotNull(await _gateway.Store.GetSessionAsync(id, CancellationToken.None));
+        Assert.Null(await _gateway.Store.GetExchangeAsync(id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Past_its_retention_an_exchange_loses_its_bodies_and_the_session_stays()
+    {
+        var (brief, _) = await PostAsync("/brief/v1/customers", "{}");
+        var (kept, _) = await PostAsync("/crm/v1/customers", "{}");
+        await ExchangeAsync(brief);
+        await ExchangeAsync(kept);
+
+        // A day and an hour on, past the brief connection's one day and within crm's thirty: the
+        // hourly sweep, on the same clock, deletes the one and keeps the other. (Advancing the
+        // fake clock steps through every timer's period, so it takes a few seconds.)
+        _time.Advance(TimeSpan.FromHours(25));
+        await Eventually.GetAsync(async () => await _gateway.Store.GetExchangeAsync(brief, CancellationToken.None) is null ? "gone" : null,
+            what: "the expired exchange to be deleted");
+
+        Assert.NotNull(await _gateway.Store.GetSessionAsync(brief, CancellationToken.None));
+        Assert.NotNull(await _gateway.Store.GetExchangeAsync(kept, CancellationToken.None));
+        Assert.Equal(0, await _gateway.Services.GetRequiredService<RecordingRetention>().SweepAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Many_concurrent_requests_give_one_recording_each()
+    {
+        const int count = 200;
+        var ids = await Task.WhenAll(Enumerable.Range(0, count).Select(async i => (await PostAsync($"/crm/v1/customers?n={i}", $"{{\"n\":{i}}}")).Id));
+
+        var recorded = await Task.WhenAll(ids.Select(ExchangeAsync));
+
+        Assert.Equal(count, recorded.Select(r => r.SessionId).Distinct().Count());
+        Assert.Equal(Enumerable.Range(0, count).Select(i => $"n={i}").Order(), recorded.Select(r => r.Query!).Order());
+    }
+
+    [Fact]
+    public async Task Sessions_show_replays_the_exchange_as_a_transcript()
+    {
+        var (id, _) = await PostAsync("/crm/v1/customers?limit=1", "{\"a\":1}");
+        await ExchangeAsync(id);
+        var config = Path.Combine(_gateway.Directory, "airlock.yaml");
+
+        var stdout = new StringWriter();
+        var exit = await AirlockCli.RunAsync(["sessions", "show", id.ToString(), "--config", config], stdout, new StringWriter());
+        var rawOut = new StringWriter();
+        await AirlockCli.RunAsync(["sessions", "show", id.ToString(), "--config", config, "--raw"], rawOut, new StringWriter());
+
+        Assert.Equal(0, exit);
+        var text = stdout.ToString();
+        Assert.Contains("POST /crm/v1/customers?limit=1 HTTP/1.1", text, StringComparison.Ordinal);
+        Assert.Contains("Authorization: [WITHHELD]", text, StringComparison.Ordinal);
+        Assert.Contains("{\n  \"a\": 1\n}", text.Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("HTTP/1.1 200", text, StringComparison.Ordinal);
+        Assert.Contains("\"email\": \"[REDACTED:EMAIL]\"", text, StringComparison.Ordinal);
+        Assert.Contains("{\"a\":1}", rawOut.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Auditors_list_sessions_and_read_recordings_on_the_admin_api()
+    {
+        var (id, seen) = await PostAsync("/crm/v1/customers", "{}");
+        await ExchangeAsync(id);
+        var token = await _idp.TokenAsync("auditor");
+
+        using var list = await _gateway.AdminAsync(HttpMethod.Get, "/api/sessions?connection=crm&status=200&limit=5", token);
+        using var one = await _gateway.AdminAsync(HttpMethod.Get, $"/api/sessions/{id}", token);
+        using var body = await _gateway.AdminAsync(HttpMethod.Get, $"/api/sessions/{id}/response", token);
+        using var bad = await _gateway.AdminAsync(HttpMethod.Get, "/api/sessions?status=abc", token);
+        using var carol = await _gateway.AdminAsync(HttpMethod.Get, "/api/sessions", await _idp.TokenAsync("carol"));
+
+        Assert.Contains(JsonNode.Parse(await list.Content.ReadAsStringAsync())!.AsArray(), s => (string?)s!["id"] == id.ToString());
+        var detail = JsonNode.Parse(await one.Content.ReadAsStringAsync())!;
+        Assert.Equal(1, (int)detail["session"]!["masked"]!);
+        Assert.Equal("{}", (string?)detail["exchange"]!["request"]!["body"]);
+        Assert.Equal(await seen.Content.ReadAsStringAsync(), await body.Content.ReadAsStringAsync());
+        Assert.Equal("application/json", body.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, carol.StatusCode);
+    }
+}
