@@ -145,7 +145,18 @@ public static class AuditEndpoints
             return;
         }
 
-        var created = await service.CheckpointAsync(context.RequestAborted);
+        AuditCheckpoint? created;
+        try
+        {
+            created = await service.CheckpointAsync(context.RequestAborted);
+        }
+        catch (AuditChainBrokenException ex)
+        {
+            await ProblemWriter.WriteAsync(context, ProblemType.AuditChainBroken,
+                $"the gateway does not sign a chain that does not continue what it signed and wrote: {ex.Message}");
+            return;
+        }
+
         var checkpoint = created;
         if (checkpoint is null)
         {

@@ -11,7 +11,15 @@ namespace Airlock.Gateway.Audit;
 /// forge the signature over the head hash that a verifier holds. Without a configured key the
 /// service does nothing (the gateway warned at start).
 /// </summary>
-public sealed partial class AuditCheckpointService(AuditConfig config, IAuditStore store, TimeProvider timeProvider, ILogger<AuditCheckpointService> logger)
+/// <remarks>
+/// Before it signs, it checks that the chain still holds what was vouched for: the stored chain
+/// from the latest checkpoint on must link up to the head, that checkpoint's head hash must
+/// still be its event's, and the last event this process appended must still hash as it was
+/// sealed. Otherwise it refuses (<see cref="AuditChainBrokenException"/>): signing whatever head
+/// the database shows would endorse a rewrite.
+/// </remarks>
+public sealed partial class AuditCheckpointService(AuditConfig config, IAuditStore store, TimeProvider timeProvider, ILogger<AuditCheckpointService> logger,
+    AuditWriter? writer = null)
     : BackgroundService
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -40,6 +48,12 @@ public sealed partial class AuditCheckpointService(AuditConfig config, IAuditSto
             var (count, head) = await store.GetAuditHeadAsync(cancellationToken);
             var checkpoints = await store.ListAuditCheckpointsAsync(cancellationToken);
             var latest = checkpoints.Count == 0 ? null : checkpoints[^1];
+            if (await ContinuityProblemAsync(latest, count, cancellationToken) is { } problem)
+            {
+                Log.Refused(logger, problem);
+                throw new AuditChainBrokenException(problem);
+            }
+
             if (count == 0 || (latest is not null && latest.Count >= count))
             {
                 return null;
@@ -56,6 +70,51 @@ public sealed partial class AuditCheckpointService(AuditConfig config, IAuditSto
         }
     }
 
+    /// <summary>Why the stored chain is not a continuation of what was signed and written; null when it is.</summary>
+    private async Task<string?> ContinuityProblemAsync(AuditCheckpoint? latest, long count, CancellationToken cancellationToken)
+    {
+        if (latest is not null && count < latest.Count)
+        {
+            return $"the chain holds {count} events, but the checkpoint signed at {AuditChain.FormatTime(latest.At)} vouches for {latest.Count}: the tail was truncated";
+        }
+
+        var mine = writer?.LastAppended;
+        var from = latest?.Count ?? 1;
+        // The latest checkpoint's signature is checked when this key made it (after a rotation,
+        // its head hash still is).
+        var verifier = latest is null
+            ? new AuditVerifier([], null)
+            : new AuditVerifier([latest], latest.KeyId == _signer!.KeyId ? _signer.PublicPem() : null, from, prevHash: null);
+        string? myHash = null;
+        await foreach (var stored in store.ReadAuditChainAsync(from, cancellationToken))
+        {
+            if (mine is not null && stored.Seq == mine.Seq)
+            {
+                myHash = stored.Hash;
+            }
+
+            if (!verifier.Add(stored))
+            {
+                break;
+            }
+        }
+
+        var result = verifier.Complete();
+        if (!result.Valid)
+        {
+            return result.Break!.Problem;
+        }
+
+        if (mine is not null && mine.Seq >= from && myHash != mine.Hash)
+        {
+            return myHash is null
+                ? $"event {mine.Seq}, appended by this gateway, is no longer in the chain"
+                : $"event {mine.Seq} was appended by this gateway with hash {mine.Hash}, but the chain now holds {myHash} there: it was rewritten";
+        }
+
+        return null;
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (_signer is null)
@@ -66,6 +125,8 @@ public sealed partial class AuditCheckpointService(AuditConfig config, IAuditSto
         using var timer = new PeriodicTimer(config.CheckpointEvery, timeProvider);
         try
         {
+            // At start: a chain changed while the gateway was down is reported at once.
+            await CheckAtStartAsync(stoppingToken);
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 await TryCheckpointAsync(stoppingToken);
@@ -86,11 +147,40 @@ public sealed partial class AuditCheckpointService(AuditConfig config, IAuditSto
         }
     }
 
+    private async Task CheckAtStartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _gate.WaitAsync(cancellationToken);
+            try
+            {
+                var (count, _) = await store.GetAuditHeadAsync(cancellationToken);
+                var checkpoints = await store.ListAuditCheckpointsAsync(cancellationToken);
+                if (await ContinuityProblemAsync(checkpoints.Count == 0 ? null : checkpoints[^1], count, cancellationToken) is { } problem)
+                {
+                    Log.Refused(logger, problem);
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.Failed(logger, ex);
+        }
+    }
+
     private async Task TryCheckpointAsync(CancellationToken cancellationToken)
     {
         try
         {
             await CheckpointAsync(cancellationToken);
+        }
+        catch (AuditChainBrokenException)
+        {
+            // Logged as critical where it was found; the next interval checks again.
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -112,5 +202,8 @@ public sealed partial class AuditCheckpointService(AuditConfig config, IAuditSto
 
         [LoggerMessage(6102, LogLevel.Error, "Signing an audit checkpoint failed; will try again at the next interval")]
         public static partial void Failed(ILogger logger, Exception exception);
+
+        [LoggerMessage(6103, LogLevel.Critical, "Refusing to sign an audit checkpoint: the stored audit trail is not what was signed and written: {Problem}")]
+        public static partial void Refused(ILogger logger, string problem);
     }
 }

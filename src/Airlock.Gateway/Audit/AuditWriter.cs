@@ -24,6 +24,12 @@ namespace Airlock.Gateway.Audit;
 public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProvider, ILogger<AuditWriter> logger) : IHostedLifecycleService, IDisposable
 {
     public const int Capacity = 16_384;
+
+    private AppendedHead? _lastAppended;
+
+    /// <summary>The last event this process appended, as it sealed it: what the checkpoint
+    /// service compares the stored chain with before it signs.</summary>
+    public AppendedHead? LastAppended => Volatile.Read(ref _lastAppended);
     private const int MaxBatch = 1024;
 
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
@@ -133,6 +139,11 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
                 try
                 {
                     var sealedEvents = await store.AppendAuditEventsAsync([.. batch.Select(p => p.Event)], _abandon.Token);
+                    if (sealedEvents.Count > 0)
+                    {
+                        Volatile.Write(ref _lastAppended, new AppendedHead(sealedEvents[^1].Seq, sealedEvents[^1].Hash));
+                    }
+
                     for (var i = 0; i < batch.Count; i++)
                     {
                         batch[i].Durable?.TrySetResult(sealedEvents[i]);
@@ -183,3 +194,6 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
         public static partial void Abandoned(ILogger logger, int count);
     }
 }
+
+/// <summary>An event's position and hash as its writer sealed it.</summary>
+public sealed record AppendedHead(long Seq, string Hash);

@@ -156,6 +156,53 @@ public sealed class AuditApiTests : IAsyncLifetime
         Assert.Contains($"event {seq} was changed", (string?)broken["break"]!["problem"], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("truncate", "the tail was truncated")]
+    [InlineData("rewrite", "it was rewritten")]
+    public async Task The_gateway_refuses_to_sign_a_chain_changed_under_it(string tampering, string problem)
+    {
+        var key = await _gateway.CreateApiKeyAsync("signer-test", "agents");
+        (await _gateway.Proxy.SendAsync(TestGateway.Get("/billing/v1/a", key))).EnsureSuccessStatusCode();
+        var admin = await _idp.TokenAsync("admin");
+        using (var first = await _gateway.AdminAsync(HttpMethod.Post, "/api/audit/checkpoints", admin))
+        {
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        }
+
+        (await _gateway.Proxy.SendAsync(TestGateway.Get("/billing/v1/b", key))).EnsureSuccessStatusCode();
+        var (count, _) = await _gateway.Store.GetAuditHeadAsync(CancellationToken.None);
+        await using (var db = new SqliteConnection($"Data Source={Path.Combine(_gateway.Directory, "airlock.db")};Pooling=false"))
+        {
+            await db.OpenAsync();
+            var edit = db.CreateCommand();
+            if (tampering == "truncate")
+            {
+                // Cut below the signed checkpoint.
+                edit.CommandText = "DELETE FROM audit_events WHERE seq >= (SELECT MAX(count) FROM audit_checkpoints)";
+            }
+            else
+            {
+                // Rewrite the last event, its hash recomputed so that every link holds.
+                var stored = await _gateway.Store.ReadAuditChainAsync(count, CancellationToken.None).SingleAsync();
+                var forged = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(stored.Canonical).Replace("/billing/v1/b", "/billing/v1/c", StringComparison.Ordinal));
+                edit.CommandText = "UPDATE audit_events SET event = $event, hash = $hash WHERE seq = $seq";
+                edit.Parameters.AddWithValue("$event", forged);
+                edit.Parameters.AddWithValue("$hash", AuditChain.HashOf(forged));
+                edit.Parameters.AddWithValue("$seq", count);
+            }
+
+            Assert.True(await edit.ExecuteNonQueryAsync() > 0);
+        }
+
+        using var refused = await _gateway.AdminAsync(HttpMethod.Post, "/api/audit/checkpoints", admin);
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        var detail = JsonNode.Parse(await refused.Content.ReadAsStringAsync())!;
+        Assert.Equal("urn:airlock:problem:audit-chain-broken", (string?)detail["type"]);
+        Assert.Contains(problem, (string?)detail["detail"], StringComparison.Ordinal);
+        Assert.Single(await _gateway.Store.ListAuditCheckpointsAsync(CancellationToken.None));
+    }
+
     [Fact]
     public async Task Checkpoints_are_signed_on_demand_and_verify_with_the_published_public_key()
     {

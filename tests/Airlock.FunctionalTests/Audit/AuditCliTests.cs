@@ -185,6 +185,25 @@ public sealed class AuditCliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_monthly_export_checked_against_a_later_checkpoint_notes_it_instead_of_failing()
+    {
+        var config = await ConfigWithKeyAsync();
+        await AppendAsync(6);
+        var (_, printed, _) = await RunAsync("audit", "checkpoint", "--config", config);
+        var latest = Path.Combine(_directory, "latest-checkpoint.json");
+        await File.WriteAllTextAsync(latest, printed);
+        var bundle = Path.Combine(_directory, "early");
+        Assert.Equal(0, (await RunAsync("audit", "export", "--config", config, "--until", "2026-11-02T12:00:00Z", "--out", bundle)).Exit);
+
+        var (exit, stdout, _) = await RunAsync("audit", "verify", "--file", bundle, "--checkpoint", latest,
+            "--public-key", Path.Combine(_directory, "audit-key.pub.pem"));
+
+        Assert.Equal(0, exit);
+        Assert.Contains("Checked 3 events (1..3)", stdout, StringComparison.Ordinal);
+        Assert.Contains("checkpoint at event 6: after this export's last event; not checked", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_edited_export_fails_on_the_manifest_and_on_the_chain_when_the_manifest_is_fixed_too()
     {
         var config = await ConfigWithKeyAsync();

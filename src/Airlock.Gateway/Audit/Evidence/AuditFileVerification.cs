@@ -66,8 +66,8 @@ public static class AuditFileVerification
         AuditExportManifest? manifest, CancellationToken cancellationToken)
     {
         AuditVerifier? verifier = manifest is { Count: > 0 }
-            ? new AuditVerifier(checkpoints, publicPem, manifest.FirstSeq, manifest.PrevHash)
-            : manifest is not null ? new AuditVerifier(checkpoints, publicPem) : null;
+            ? new AuditVerifier(checkpoints, publicPem, manifest.FirstSeq, manifest.PrevHash, excerpt: true)
+            : manifest is not null ? new AuditVerifier(checkpoints, publicPem, excerpt: true) : null;
         var lineNumber = 0;
         using var reader = new StreamReader(file, new UTF8Encoding(false, true));
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
@@ -90,7 +90,7 @@ public static class AuditFileVerification
 
             // A bare events file may start anywhere; its first prevHash is taken on trust
             // unless it starts the chain.
-            verifier ??= new AuditVerifier(checkpoints, publicPem, parsed.Seq, parsed.Seq == 1 ? AuditChain.Genesis : null);
+            verifier ??= new AuditVerifier(checkpoints, publicPem, parsed.Seq, parsed.Seq == 1 ? AuditChain.Genesis : null, excerpt: true);
             if (!AuditChain.CanonicalizeWithHash(parsed).AsSpan().SequenceEqual(bytes))
             {
                 return (verifier.Complete()) with

@@ -67,13 +67,16 @@ public sealed partial class PostgresStore
 
     public async IAsyncEnumerable<StoredAuditEvent> ReadAuditChainAsync(long fromSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand("SELECT seq, event, hash, prev_hash, kind, at FROM audit_events WHERE seq >= $1 ORDER BY seq");
+        await using var command = _dataSource.CreateCommand("SELECT seq, event, hash, prev_hash, kind, at, actor, connection FROM audit_events WHERE seq >= $1 ORDER BY seq");
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = fromSeq });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             yield return new StoredAuditEvent(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetString(2), reader.GetString(3),
-                reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5));
+                reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5))
+            {
+                Columns = new SearchColumns(reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)),
+            };
         }
     }
 
@@ -135,5 +138,5 @@ public sealed partial class PostgresStore
     /// keeps the exact value, escaped), and an event the store refuses would hold up every event
     /// queued behind it, so a NUL there (an IdP's odd subject) becomes U+FFFD.
     /// </summary>
-    private static string? Searchable(string? value) => value?.Replace('\0', '\uFFFD');
+    private static string? Searchable(string? value) => SearchColumns.Normalize(value);
 }

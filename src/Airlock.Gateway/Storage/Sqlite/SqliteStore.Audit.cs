@@ -82,13 +82,18 @@ public sealed partial class SqliteStore
     {
         await using var connection = await OpenAsync(cancellationToken);
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, event, hash, prev_hash, kind, at FROM audit_events WHERE seq >= $from ORDER BY seq";
+        command.CommandText = "SELECT seq, event, hash, prev_hash, kind, at, actor, connection FROM audit_events WHERE seq >= $from ORDER BY seq";
         command.Parameters.AddWithValue("$from", fromSeq);
         using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            yield return new StoredAuditEvent(reader.GetInt64(0), (byte[])reader.GetValue(1), reader.GetString(2), reader.GetString(3),
-                reader.GetString(4), SqliteTime.FromMicroseconds(reader.GetInt64(5)));
+            // A value someone stored with another type is read as its bytes, for the verifier to judge.
+            var canonical = reader.GetValue(1) is byte[] bytes ? bytes : System.Text.Encoding.UTF8.GetBytes(Convert.ToString(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture) ?? "");
+            yield return new StoredAuditEvent(reader.GetInt64(0), canonical, reader.GetString(2), reader.GetString(3),
+                reader.GetString(4), SqliteTime.FromMicroseconds(reader.GetInt64(5)))
+            {
+                Columns = new SearchColumns(SearchColumns.Normalize(reader.IsDBNull(6) ? null : reader.GetString(6)), SearchColumns.Normalize(reader.IsDBNull(7) ? null : reader.GetString(7))),
+            };
         }
     }
 
