@@ -86,7 +86,7 @@ public static class AuditEndpoints
 
     private static async Task VerifyAsync(HttpContext context, IAuditStore store, AuditCheckpointService checkpoints)
     {
-        var result = await AuditStoreVerification.VerifyAsync(store, checkpoints.PublicKeyPem, context.RequestAborted);
+        var result = await AuditStoreVerification.VerifyAsync(store, checkpoints.VerificationKeys, context.RequestAborted);
         context.Response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(context.Response.Body);
         json.WriteStartObject();
@@ -112,7 +112,7 @@ public static class AuditEndpoints
         }
 
         json.WriteEndArray();
-        json.WriteBoolean("signaturesChecked", checkpoints.PublicKeyPem is not null);
+        json.WriteBoolean("signaturesChecked", checkpoints.VerificationKeys is not null);
         json.WriteNumber("elapsedMs", Math.Round(result.Elapsed.TotalMilliseconds, 3));
         json.WriteEndObject();
         await json.FlushAsync(context.RequestAborted);

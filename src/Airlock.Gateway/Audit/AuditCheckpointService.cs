@@ -33,6 +33,10 @@ public sealed partial class AuditCheckpointService(AuditConfig config, IAuditSto
     /// <summary>The public key (PEM) verifiers need, or null without a key.</summary>
     public string? PublicKeyPem => _signer?.PublicPem();
 
+    /// <summary>Every public key checkpoints may be signed with: the current one and those from
+    /// before a rotation (PEM blocks one after the other); null when there is none.</summary>
+    public string? VerificationKeys => (PublicKeyPem + "\n" + config.PreviousPublicKeys).Trim() is { Length: > 0 } keys ? keys : null;
+
     /// <summary>Signs the current head unless the latest checkpoint already covers it.</summary>
     /// <returns>The new checkpoint, or null when nothing was added since the last one.</returns>
     public async Task<AuditCheckpoint?> CheckpointAsync(CancellationToken cancellationToken)
@@ -84,7 +88,7 @@ public sealed partial class AuditCheckpointService(AuditConfig config, IAuditSto
         // its head hash still is).
         var verifier = latest is null
             ? new AuditVerifier([], null)
-            : new AuditVerifier([latest], latest.KeyId == _signer!.KeyId ? _signer.PublicPem() : null, from, prevHash: null);
+            : new AuditVerifier([latest], VerificationKeys, from, prevHash: null);
         string? myHash = null;
         await foreach (var stored in store.ReadAuditChainAsync(from, cancellationToken))
         {

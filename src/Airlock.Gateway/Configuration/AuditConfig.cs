@@ -6,7 +6,9 @@ namespace Airlock.Gateway.Configuration;
 /// some event on could not be detected.</param>
 /// <param name="CheckpointEvery">How often a signed checkpoint of the chain's head is written
 /// (only when events were added since the last one).</param>
-public sealed record AuditConfig(Secret? SigningKey, TimeSpan CheckpointEvery)
+/// <param name="PreviousPublicKeys">Public keys (PEM blocks) of signing keys used before a
+/// rotation: checkpoints they signed still verify.</param>
+public sealed record AuditConfig(Secret? SigningKey, TimeSpan CheckpointEvery, string? PreviousPublicKeys = null)
 {
     public static AuditConfig Default { get; } = new(null, TimeSpan.FromMinutes(10));
 }

@@ -43,7 +43,25 @@ public static partial class ConfigLoader
             return AuditConfig.Default;
         }
 
-        reader.OnlyKeys(map, "audit", "signingKey", "checkpointEvery");
+        reader.OnlyKeys(map, "audit", "signingKey", "checkpointEvery", "previousPublicKeys");
+        string? previous = null;
+        if (reader.String(map, "previousPublicKeys", "audit", required: false) is { } previousPath)
+        {
+            var full = Path.GetFullPath(previousPath, Path.GetDirectoryName(reader.File) ?? ".");
+            try
+            {
+                previous = File.ReadAllText(full);
+                if (!previous.Contains("-----BEGIN PUBLIC KEY-----", StringComparison.Ordinal))
+                {
+                    reader.Error(YamlConfigReader.Child(map, "previousPublicKeys"), "audit.previousPublicKeys", $"{full} holds no PEM public key");
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                reader.Error(YamlConfigReader.Child(map, "previousPublicKeys"), "audit.previousPublicKeys", $"cannot read {full}: {ex.GetType().Name}");
+            }
+        }
+
         var every = reader.Duration(map, "checkpointEvery", "audit", AuditConfig.Default.CheckpointEvery, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         Secret? key = null;
         if (YamlConfigReader.Child(map, "signingKey") is { } keyNode)
@@ -64,6 +82,6 @@ public static partial class ConfigLoader
                 "no signing key: checkpoints are not signed, so a rewrite of the whole trail from some event on cannot be detected (see docs/audit.md)"));
         }
 
-        return new AuditConfig(key, every);
+        return new AuditConfig(key, every, previous);
     }
 }

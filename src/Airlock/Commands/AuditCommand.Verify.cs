@@ -83,8 +83,8 @@ internal static partial class AuditCommand
                 if (publicPem is null && opened.Value.Audit.SigningKey is { IsResolved: true } key)
                 {
                     using var signer = AuditSigner.FromPrivatePem(key.Reveal(), out _);
-                    publicPem = signer?.PublicPem();
-                    output.WriteLine($"Using the public key of the configured signing key ({signer?.KeyId}).");
+                    publicPem = signer?.PublicPem() + "\n" + opened.Value.Audit.PreviousPublicKeys;
+                    output.WriteLine($"Using the public key of the configured signing key ({signer?.KeyId}){(opened.Value.Audit.PreviousPublicKeys is null ? "" : " and audit.previousPublicKeys")}.");
                 }
 
                 checkpoints.AddRange(await store.ListAuditCheckpointsAsync(cancellationToken));

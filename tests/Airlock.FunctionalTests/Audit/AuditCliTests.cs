@@ -185,6 +185,26 @@ public sealed class AuditCliTests : IDisposable
     }
 
     [Fact]
+    public async Task After_a_key_rotation_old_and_new_checkpoints_verify_with_the_previous_public_key_configured()
+    {
+        var config = await ConfigWithKeyAsync();
+        await AppendAsync(3);
+        Assert.Equal(0, (await RunAsync("audit", "checkpoint", "--config", config)).Exit);
+        Assert.Equal(0, (await RunAsync("audit", "keygen", "--out", Path.Combine(_directory, "audit-key-2.pem"))).Exit);
+        await File.WriteAllTextAsync(config, (await File.ReadAllTextAsync(config)).Replace(
+            "  signingKey: { file: ./audit-key.pem }", "  signingKey: { file: ./audit-key-2.pem }\n  previousPublicKeys: ./audit-key.pub.pem", StringComparison.Ordinal));
+        await AppendAsync(2);
+
+        var signed = await RunAsync("audit", "checkpoint", "--config", config);
+        var (exit, stdout, _) = await RunAsync("audit", "verify", "--config", config);
+
+        Assert.True(signed.Exit == 0, signed.Err);
+        Assert.Equal(0, exit);
+        Assert.Contains("checkpoint at event 3: signature valid, head hash matches", stdout, StringComparison.Ordinal);
+        Assert.Contains("checkpoint at event 5: signature valid, head hash matches", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_monthly_export_checked_against_a_later_checkpoint_notes_it_instead_of_failing()
     {
         var config = await ConfigWithKeyAsync();
