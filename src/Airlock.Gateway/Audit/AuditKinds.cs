@@ -13,6 +13,7 @@ public static class AuditKinds
     public const string ReviewExpired = "review.expired";
     public const string ReviewExecuted = "review.executed";
     public const string ReviewExecutionUnknown = "review.execution-unknown";
+    public const string ReviewDecisionVoid = "review.decision-void";
     public const string GrantCreated = "grant.created";
     public const string GrantRevoked = "grant.revoked";
     public const string PolicyLoaded = "policy.loaded";

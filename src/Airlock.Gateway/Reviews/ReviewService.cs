@@ -104,9 +104,28 @@ public sealed partial class ReviewService(
             }
         }
 
+        // A person's decision is on record before it can take effect: if the trail cannot take
+        // it, the decision is not made. (Should the store then refuse it, that is recorded too.)
+        var given = DecisionEvent(review, person, verdict, comment, window);
+        try
+        {
+            await audit.RecordAsync(given, cancellationToken);
+        }
+        catch (AuditUnavailableException)
+        {
+            return new DecideResult(review, null, ProblemType.AuditUnavailable,
+                "the decision could not be recorded in the audit trail, so it was not taken; try again later");
+        }
+
         var now = timeProvider.GetUtcNow();
         var decision = new ReviewDecision(person.Subject, person.Groups, verdict, comment, window, now);
-        var (outcome, updated) = await store.RecordDecisionAsync(id, decision, approved => GrantFor(approved, now), cancellationToken);
+        var (outcome, updated) = await store.RecordDecisionAsync(id, decision, approved => GrantFor(approved, now), CancellationToken.None);
+        if (outcome is DecisionOutcome.NotFound or DecisionOutcome.AlreadyDecided or DecisionOutcome.NotPending)
+        {
+            await RecordAsync(audit.ReviewEvent(updated ?? review, AuditKinds.ReviewDecisionVoid, "void", person,
+                new Dictionary<string, string> { ["reason"] = outcome.ToString()!, ["verdict"] = verdict }));
+        }
+
         switch (outcome)
         {
             case DecisionOutcome.NotFound:
@@ -125,7 +144,7 @@ public sealed partial class ReviewService(
         }
 
         Log.Decided(logger, id, verdict, person.Subject, outcome);
-        await RecordDecisionAsync(updated!, person, verdict, comment, window, outcome, cancellationToken);
+        await RecordOutcomeAsync(updated!, outcome);
         if (outcome is DecisionOutcome.Approved or DecisionOutcome.Denied)
         {
             await AnnounceAsync(new ReviewEvent(outcome == DecisionOutcome.Approved ? "approved" : "denied", updated!, now, person.Subject, comment));
@@ -165,10 +184,8 @@ public sealed partial class ReviewService(
         }
     }
 
-    /// <summary>Every decision is on record; the decision itself is already stored, so an event
-    /// the store cannot take now is queued and written when it can, never dropped.</summary>
-    private async Task RecordDecisionAsync(Review review, CallerIdentity person, string verdict, string? comment, TimeSpan? window,
-        DecisionOutcome? outcome, CancellationToken cancellationToken)
+    /// <summary>The event of one person's decision, recorded before the decision is stored.</summary>
+    private AuditEvent DecisionEvent(Review review, CallerIdentity person, string verdict, string? comment, TimeSpan? window)
     {
         var detail = new Dictionary<string, string> { ["verdict"] = verdict };
         if (comment is not null)
@@ -181,33 +198,39 @@ public sealed partial class ReviewService(
             detail["windowMinutes"] = ((int)w.TotalMinutes).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        var events = new List<AuditEvent>
+        return verdict == ReviewDecision.Deny
+            ? audit.ReviewEvent(review, AuditKinds.ReviewDenied, "denied", person, detail)
+            : audit.ReviewEvent(review, AuditKinds.ReviewApproval, "approval-given", person, detail);
+    }
+
+    /// <summary>What the stored decision led to: the review approved, a grant opened. The
+    /// decision behind it is on record already; these follow from it and the store, so one the
+    /// trail cannot take now is queued and written when it can, never dropped.</summary>
+    private async Task RecordOutcomeAsync(Review review, DecisionOutcome? outcome)
+    {
+        if (outcome != DecisionOutcome.Approved)
         {
-            outcome == DecisionOutcome.Denied
-                ? audit.ReviewEvent(review, AuditKinds.ReviewDenied, "denied", person, detail)
-                : audit.ReviewEvent(review, AuditKinds.ReviewApproval, outcome == DecisionOutcome.Approved ? "approved" : "approval-recorded", person, detail),
-        };
-        if (outcome == DecisionOutcome.Approved)
-        {
-            events.Add(audit.ReviewEvent(review, AuditKinds.ReviewApproved, "approved", null,
-                new Dictionary<string, string> { ["approvers"] = string.Join(',', review.Decisions.Where(d => d.Verdict == ReviewDecision.Approve).Select(d => d.Subject)) }));
-            if (review.GrantId is { } grantId)
-            {
-                events.Add(audit.ReviewEvent(review, AuditKinds.GrantCreated, "granted", null,
-                    new Dictionary<string, string> { ["grantId"] = grantId.ToString() }));
-            }
+            return;
         }
 
-        foreach (var e in events)
+        await RecordAsync(audit.ReviewEvent(review, AuditKinds.ReviewApproved, "approved", null,
+            new Dictionary<string, string> { ["approvers"] = string.Join(',', review.Decisions.Where(d => d.Verdict == ReviewDecision.Approve).Select(d => d.Subject)) }));
+        if (review.GrantId is { } grantId)
         {
-            try
-            {
-                await audit.RecordAsync(e, cancellationToken);
-            }
-            catch (AuditUnavailableException)
-            {
-                audit.Record(e);
-            }
+            await RecordAsync(audit.ReviewEvent(review, AuditKinds.GrantCreated, "granted", null,
+                new Dictionary<string, string> { ["grantId"] = grantId.ToString() }));
+        }
+    }
+
+    private async Task RecordAsync(AuditEvent e)
+    {
+        try
+        {
+            await audit.RecordAsync(e, CancellationToken.None);
+        }
+        catch (AuditUnavailableException)
+        {
+            audit.Record(e);
         }
     }
 

@@ -126,4 +126,32 @@ public sealed class AuditRecordingTests : IAsyncLifetime
         var verified = await AuditStoreVerification.VerifyAsync(_gateway.Store, null, CancellationToken.None);
         Assert.True(verified.Valid, verified.Break?.Problem);
     }
+
+    [Fact]
+    public async Task An_approval_the_trail_cannot_record_is_not_taken()
+    {
+        var held = _gateway.Proxy.SendAsync(ApprovalTests.Post("/billing/v1/refunds", "{\"amount\":900}", _key, prefer: "wait=1"));
+        var review = await _gateway.PendingReviewAsync();
+        await using (var db = new SqliteConnection($"Data Source={Path.Combine(_gateway.Directory, "airlock.db")};Pooling=false"))
+        {
+            await db.OpenAsync();
+            var hide = db.CreateCommand();
+            hide.CommandText = "ALTER TABLE audit_events RENAME TO audit_events_away";
+            await hide.ExecuteNonQueryAsync();
+
+            using var refused = await _gateway.AdminAsync(HttpMethod.Post, $"/api/reviews/{review.Id}/approve", await _idp.TokenAsync("alice"), new { comment = "ok" });
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal("urn:airlock:problem:audit-unavailable", (string?)JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["type"]);
+            var restore = db.CreateCommand();
+            restore.CommandText = "ALTER TABLE audit_events_away RENAME TO audit_events";
+            await restore.ExecuteNonQueryAsync();
+        }
+
+        var stillPending = await _gateway.Store.GetReviewAsync(review.Id, CancellationToken.None);
+        Assert.Equal("pending", stillPending!.Status);
+        Assert.Empty(stillPending.Decisions);
+        Assert.Empty(_upstream.Received);
+        Assert.Equal(HttpStatusCode.Accepted, (await held).StatusCode);
+    }
 }
