@@ -78,13 +78,17 @@ public sealed partial class PolicyProvider : BackgroundService
         await _audit.RecordAsync(LoadedEvent(), cancellationToken);
     }
 
-    private AuditEvent LoadedEvent() => _audit.Event(AuditKinds.PolicyLoaded, "loaded", null,
-        new Dictionary<string, string>
-        {
-            ["source"] = _config.File,
-            ["rules"] = _current.Rules.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["guardrails"] = _current.Guardrails.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }, policyVersion: _current.Version);
+    private AuditEvent LoadedEvent(CompiledPolicy? policy = null)
+    {
+        policy ??= _current;
+        return _audit.Event(AuditKinds.PolicyLoaded, "loaded", null,
+            new Dictionary<string, string>
+            {
+                ["source"] = _config.File,
+                ["rules"] = policy.Rules.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["guardrails"] = policy.Guardrails.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }, policyVersion: policy.Version);
+    }
 
     /// <summary>Re-reads the file now. Returns the failure, or null when the policy in force is
     /// the file's content (swapped in, or unchanged).</summary>
@@ -114,6 +118,20 @@ public sealed partial class PolicyProvider : BackgroundService
                 return null;
             }
 
+            // On record before it is enforced: no decision carries a policy version the trail
+            // has not seen loaded. If the trail cannot take it, the old policy stays and the
+            // next change (or the next look at the file) tries again.
+            try
+            {
+                await _audit.RecordAsync(LoadedEvent(result.Policy), cancellationToken);
+            }
+            catch (AuditUnavailableException)
+            {
+                _lastSeen = "";
+                return await RejectAsync(new PolicyReloadFailure(now, result.Policy.Version,
+                    [new ConfigError(_config.File, 0, 0, "", "the new policy could not be recorded in the audit trail, so it is not in force yet")]), cancellationToken);
+            }
+
             _current = result.Policy;
             LoadedAt = now;
             foreach (var warning in result.Warnings)
@@ -122,13 +140,26 @@ public sealed partial class PolicyProvider : BackgroundService
             }
 
             Log.Loaded(_logger, _current.Version, _current.Rules.Length, _current.Guardrails.Length);
-            await _events.RecordPolicyLoadAsync(new PolicyLoadRecord(now, _config.File, _current.Version, "loaded", null), cancellationToken);
-            _audit.Record(LoadedEvent());
+            await RecordLoadAsync(new PolicyLoadRecord(now, _config.File, _current.Version, "loaded", null), cancellationToken);
             return null;
         }
         finally
         {
             _reloading.Release();
+        }
+    }
+
+    /// <summary>The store's record of a load (for /readyz and the CLI); a failure is logged, not
+    /// thrown, so the reload itself stands and is on the audit trail.</summary>
+    private async Task RecordLoadAsync(PolicyLoadRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _events.RecordPolicyLoadAsync(record, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.LoadRecordFailed(_logger, ex, record.Outcome, record.Version);
         }
     }
 
@@ -141,14 +172,15 @@ public sealed partial class PolicyProvider : BackgroundService
             Log.PolicyError(_logger, error.ToString());
         }
 
-        await _events.RecordPolicyLoadAsync(
-            new PolicyLoadRecord(failure.At, _config.File, failure.Version, "rejected", string.Join('\n', failure.Errors)), cancellationToken);
+        // The trail first: the store's own record of loads is secondary, and failing it must not
+        // leave the rejection off the trail.
         _audit.Record(_audit.Event(AuditKinds.PolicyRejected, "rejected", null, new Dictionary<string, string>
         {
             ["source"] = _config.File,
             ["errors"] = string.Join('\n', failure.Errors),
             ["stillEnforcing"] = _current.Version,
         }, policyVersion: failure.Version));
+        await RecordLoadAsync(new PolicyLoadRecord(failure.At, _config.File, failure.Version, "rejected", string.Join('\n', failure.Errors)), cancellationToken);
         return failure;
     }
 
@@ -281,6 +313,9 @@ public sealed partial class PolicyProvider : BackgroundService
 
         [LoggerMessage(4005, LogLevel.Error, "Policy reload failed")]
         public static partial void ReloadFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(4007, LogLevel.Error, "The store did not take the record of policy {Version} being {Outcome}; the audit trail has it")]
+        public static partial void LoadRecordFailed(ILogger logger, Exception exception, string outcome, string version);
 
         [LoggerMessage(4006, LogLevel.Warning, "Cannot watch the policy file's directory ({Reason}); checking it every two seconds instead")]
         public static partial void WatchFailed(ILogger logger, string reason);

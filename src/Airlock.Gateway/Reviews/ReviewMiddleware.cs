@@ -85,6 +85,8 @@ public sealed partial class ReviewMiddleware(
             return;
         }
 
+        reviews.AnnounceOpened(review);
+
         var hold = PreferWait.Hold(context.Request, rule.Review!.Hold, out var applied);
         if (applied is not null)
         {

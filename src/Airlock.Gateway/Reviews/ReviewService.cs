@@ -52,9 +52,11 @@ public sealed partial class ReviewService(
         };
         await store.CreateReviewAsync(review, cancellationToken);
         Log.Opened(logger, review.Id, rule.Name, requester.Subject);
-        webhooks.Publish(new ReviewEvent("opened", review, now));
         return review;
     }
+
+    /// <summary>Tells the approvers' webhooks of a new review, once its opening is on record.</summary>
+    public void AnnounceOpened(Review review) => webhooks.Publish(new ReviewEvent("opened", review, review.CreatedAt));
 
     /// <summary>Whether the person may decide the review; if not, why.</summary>
     public static string? WhyMayNotDecide(CallerIdentity person, Review review)
