@@ -179,7 +179,7 @@ public static class ReviewEndpoints
 
         var recorded = audit.Event(AuditKinds.GrantRevoked, "revoked", AuditTrail.ActorOf(caller.Identity),
             new Dictionary<string, string> { ["grantId"] = revoked.Id.ToString(), ["subject"] = revoked.Subject, ["reviewId"] = revoked.ReviewId.ToString() },
-            revoked.Connection, revoked.Rule);
+            revoked.Connection, revoked.Rule) with { ReviewId = revoked.ReviewId };
         try
         {
             await audit.RecordAsync(recorded, context.RequestAborted);

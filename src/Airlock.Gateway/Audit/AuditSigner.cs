@@ -123,6 +123,14 @@ public sealed class AuditSigner : IDisposable
         }
     }
 
+    /// <summary>Whether the text is one or more PEM P-256 public keys (a key ring).</summary>
+    public static bool IsKeyRing(string pem)
+    {
+        var keys = PublicKeys(pem);
+        keys?.ForEach(k => k.Dispose());
+        return keys is not null;
+    }
+
     /// <summary>Every P-256 public key in the text, or null when there is none or one is unreadable.</summary>
     private static List<ECDsa>? PublicKeys(string pem)
     {

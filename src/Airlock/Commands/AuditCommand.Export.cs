@@ -70,6 +70,12 @@ internal static partial class AuditCommand
                 error.WriteLine($"error: writing the bundle failed: {Printable.Text(ex.Message)}");
                 return AirlockCli.Failure;
             }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+            {
+                // A stored event that is not an audit event: the chain is broken; say where.
+                error.WriteLine($"error: a stored event cannot be read ({ex.GetType().Name}); run 'airlock audit verify' to find where the trail is broken. The bundle in {directory} is incomplete.");
+                return AirlockCli.Failure;
+            }
         });
         return command;
     }

@@ -44,6 +44,11 @@ internal static partial class AuditCommand
                 if (parse.GetValue(publicKey) is { } keyPath)
                 {
                     publicPem = File.ReadAllText(keyPath);
+                    if (!AuditSigner.IsKeyRing(publicPem))
+                    {
+                        error.WriteLine($"error: {keyPath} is not a PEM ECDSA P-256 public key (or several, one after the other)");
+                        return AirlockCli.InvalidInput;
+                    }
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)

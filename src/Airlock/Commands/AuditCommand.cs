@@ -60,7 +60,8 @@ internal static partial class AuditCommand
                     file.Write(privatePem);
                 }
 
-                File.WriteAllText(publicPath, publicPem);
+                using var publicFile = new StreamWriter(publicPath, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write });
+                publicFile.Write(publicPem);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -175,7 +175,7 @@ public sealed class AuditCliTests : IDisposable
         var csv = await File.ReadAllLinesAsync(Path.Combine(bundle, "events.csv"));
         Assert.Equal(4, csv.Length);
         Assert.StartsWith("seq,at,kind,actor,", csv[0], StringComparison.Ordinal);
-        Assert.Contains("\"note=a, \"\"quoted\"\" value\"", csv[1], StringComparison.Ordinal);
+        Assert.Contains("\"{\"\"note\"\":\"\"a, \\\"\"quoted\\\"\" value\"\"}\"", csv[1], StringComparison.Ordinal);
         var manifest = Airlock.Gateway.Audit.Evidence.AuditExport.ReadManifest(Path.Combine(bundle, "manifest.json"));
         Assert.Equal((2L, 4L, 3L), (manifest.FirstSeq, manifest.LastSeq, manifest.Count));
         Assert.Equal(3, manifest.Files.Count);

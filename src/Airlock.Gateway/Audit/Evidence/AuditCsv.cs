@@ -15,7 +15,8 @@ internal static class AuditCsv
 
     public static byte[] Row(AuditEvent e)
     {
-        var detail = string.Join("; ", e.Detail.Select(d => $"{d.Key}={d.Value}"));
+        // As a JSON object: "k=v; k=v" would let a comment pass for another field.
+        var detail = e.Detail.IsEmpty ? "" : System.Text.Encoding.UTF8.GetString(CanonicalJson.Serialize(e.Detail.Aggregate(new CanonicalJson.Obj(), (o, d) => o.Add(d.Key, d.Value))));
         string?[] cells =
         [
             e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture), AuditChain.FormatTime(e.At), e.Kind,

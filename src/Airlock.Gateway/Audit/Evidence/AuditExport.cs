@@ -133,7 +133,11 @@ public static class AuditExport
         }
 
         var manifest = new AuditExportManifest(timeProvider.GetUtcNow(), since, until, firstSeq, lastSeq, count, prevHash, headHash, files);
-        await File.WriteAllBytesAsync(Path.Combine(directory, ManifestFile), Serialize(manifest), cancellationToken);
+        await using (var file = new FileStream(Path.Combine(directory, ManifestFile), FileMode.CreateNew, FileAccess.Write))
+        {
+            await file.WriteAsync(Serialize(manifest), cancellationToken);
+        }
+
         return manifest;
     }
 
