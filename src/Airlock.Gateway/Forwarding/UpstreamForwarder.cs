@@ -35,6 +35,8 @@ public sealed partial class UpstreamForwarder(
             ForwarderError.RequestTimedOut => (ProblemType.UpstreamTimeout,
                 $"the upstream did not answer within the connection's response timeout ({Configuration.Duration.Format(route.Config.ResponseTimeout)})"),
             ForwarderError.Request => (ProblemType.UpstreamUnreachable, "the upstream could not be reached"),
+            ForwarderError.RequestBodyClient when TooLarge(exception) => (ProblemType.BodyTooLarge,
+                $"the request body is over the gateway's limit of {Hosting.ServerLimits.MaxRequestBodyBytes / (1024 * 1024)} MiB"),
             ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled => (ProblemType.RequestBodyError, "the request body could not be read from the client"),
             _ => (ProblemType.UpstreamError, "the upstream's response could not be relayed"),
         };
@@ -49,6 +51,19 @@ public sealed partial class UpstreamForwarder(
         // Once the upstream's response has started, the status is sent and cannot change: the
         // writer aborts the connection so the client sees a broken response, not a short one.
         await ProblemWriter.WriteAsync(context, type, detail, session.Id);
+    }
+
+    private static bool TooLarge(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static partial class Log

@@ -75,6 +75,7 @@ public static class AirlockGateway
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            ServerLimits.Apply(kestrel.Limits);
             kestrel.Listen(config.Listeners.Proxy, listen =>
             {
                 listen.Tag(Listener.Proxy).Protocols = HttpProtocols.Http1;
