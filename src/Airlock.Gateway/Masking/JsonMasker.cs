@@ -286,8 +286,12 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
 
     private void StringValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> data)
     {
-        var text = Unescape(ref reader);
-        switch (_values.Mask(text, out var masked))
+        // Most strings: nothing to unescape and no detector could find anything, so no decoding.
+        var masked = "";
+        var outcome = !reader.ValueIsEscaped && !_values.MightFind(reader.ValueSpan)
+            ? ValueMasker.Outcome.Unchanged
+            : _values.Mask(Unescape(ref reader), out masked);
+        switch (outcome)
         {
             case ValueMasker.Outcome.Unchanged:
                 WriteName();
@@ -310,7 +314,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     {
         var raw = reader.ValueSpan;
         // Only a long number can be a card or a phone number; short ones skip the detectors.
-        if (raw.Length >= 8)
+        if (raw.Length >= 8 && _values.MightFind(raw))
         {
             Span<char> digits = stackalloc char[Math.Min(raw.Length, 64)];
             var length = Encoding.ASCII.GetChars(raw[..digits.Length], digits);
