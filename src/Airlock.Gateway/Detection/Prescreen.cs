@@ -23,6 +23,7 @@ public static class Prescreen
 
     private static readonly SearchValues<byte> PlainBytes = SearchValues.Create(Encoding.ASCII.GetBytes(Plain));
     private static readonly SearchValues<char> PlainChars = SearchValues.Create(Plain);
+    private static readonly bool[] PlainTable = CreatePlainTable();
 
     /// <summary>The signals of a UTF-8 text; text that is not valid UTF-8 gets every signal.</summary>
     public static DetectorSignals Scan(ReadOnlySpan<byte> utf8) => Scan<byte>(utf8);
@@ -239,11 +240,30 @@ public static class Prescreen
         return status == OperationStatus.Done && !Rune.IsDigit(rune);
     }
 
+    /// <summary>Where the next character worth a look is, or -1. Most values are short, and a
+    /// table lookup per character beats setting up a vector search; long ones get the search.</summary>
     private static int NextInteresting<T>(ReadOnlySpan<T> text)
-        where T : unmanaged, IBinaryInteger<T> =>
-        typeof(T) == typeof(byte)
-            ? MemoryMarshal.Cast<T, byte>(text).IndexOfAnyExcept(PlainBytes)
-            : MemoryMarshal.Cast<T, char>(text).IndexOfAnyExcept(PlainChars);
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        if (text.Length > 32)
+        {
+            return typeof(T) == typeof(byte)
+                ? MemoryMarshal.Cast<T, byte>(text).IndexOfAnyExcept(PlainBytes)
+                : MemoryMarshal.Cast<T, char>(text).IndexOfAnyExcept(PlainChars);
+        }
+
+        var plain = PlainTable;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = uint.CreateTruncating(text[i]);
+            if (c >= (uint)plain.Length || !plain[(int)c])
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 
     /// <summary>The character at <paramref name="at"/>, or -1 outside the text.</summary>
     private static int At<T>(ReadOnlySpan<T> text, int at)
@@ -267,6 +287,17 @@ public static class Prescreen
         }
 
         return true;
+    }
+
+    private static bool[] CreatePlainTable()
+    {
+        var table = new bool[128];
+        foreach (var c in Plain)
+        {
+            table[c] = true;
+        }
+
+        return table;
     }
 
     private static bool IsDigit(int c) => (uint)(c - '0') <= 9;

@@ -45,7 +45,10 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     private readonly List<(bool IsArray, int NextIndex)> _frames = [];
     private ulong[] _states;
     private char[] _chars = new char[256];
+    private readonly PropertyNameCache _names;
     private string? _name;
+    // The name's escaped form when it came from the cache, so the writer need not escape it again.
+    private PropertyNameCache.Entry? _cachedName;
     private bool _dropNext;
     private int _skipDepth = -1;
     private TextMasker? _text;
@@ -59,6 +62,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         _maxTokenBytes = maxTokenBytes;
         _lines = lines;
         _states = new ulong[Math.Max(1, plan.Fields.Length) * 16];
+        _names = new PropertyNameCache(WriterOptions.Encoder!, plan.Fields.Length);
         _writer = new Utf8JsonWriter(_buffer, WriterOptions);
         _state = new JsonReaderState(new JsonReaderOptions { AllowMultipleValues = lines, MaxDepth = 256 });
     }
@@ -220,10 +224,13 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         }
 
         FieldRule? field = null;
+        var cached = index < 0 ? _cachedName : null;
         for (var r = 0; r < Rules; r++)
         {
             var state = parent < 0 ? Masking.JsonPathPattern.Start : _states[parent + r];
-            var child = depth == 0 ? state : _plan.Fields[r].Path.Child(state, index < 0 ? _name : default, index);
+            var child = depth == 0 ? state
+                : cached is not null ? cached.Child(r, _plan.Fields[r].Path, state)
+                : _plan.Fields[r].Path.Child(state, index < 0 ? _name : default, index);
             _states[depth * Rules + r] = child;
             if (field is null && _plan.Fields[r].Path.IsMatch(child))
             {
@@ -278,9 +285,19 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
 
     private void PropertyName(ref Utf8JsonReader reader)
     {
+        _dropNext = false;
+        var escaped = reader.ValueIsEscaped;
+        if (!escaped && _names.Find(reader.ValueSpan) is { } cached)
+        {
+            _name = cached.Name;
+            _cachedName = cached;
+            return;
+        }
+
         var name = Unescape(ref reader);
         var outcome = _values.Mask(name, out var masked);
         _name = outcome == ValueMasker.Outcome.Masked ? masked : name.ToString();
+        _cachedName = outcome == ValueMasker.Outcome.Unchanged && !escaped ? _names.Add(reader.ValueSpan, _name) : null;
         _dropNext = outcome == ValueMasker.Outcome.Drop;
     }
 
@@ -377,6 +394,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         if (_frames.Count > 0 && !_frames[^1].IsArray)
         {
             _name = null;
+            _cachedName = null;
             return;
         }
 
@@ -385,17 +403,24 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
 
     private void WriteName()
     {
-        if (_name is not null)
+        if (_cachedName is not null)
+        {
+            _writer.WritePropertyName(_cachedName.Encoded);
+        }
+        else if (_name is not null)
         {
             _writer.WritePropertyName(_name);
-            _name = null;
         }
+
+        _name = null;
+        _cachedName = null;
     }
 
     /// <summary>After a whole value: JSON lines end each top-level value with a line break.</summary>
     private void EndOfValue()
     {
         _name = null;
+        _cachedName = null;
         if (_lines && _frames.Count == 0)
         {
             // A fresh start for the next line, so the writer puts no comma before it.
