@@ -42,7 +42,9 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
 
     // The open containers: whether each is an array, its next index, and the path states of
     // every field rule inside it (a flat array, one row of _plan.Fields.Length per depth).
-    private readonly List<(bool IsArray, int NextIndex)> _frames = [];
+    private (bool IsArray, int NextIndex)[] _frames = new (bool, int)[16];
+    private int _depth;
+    private readonly FieldRule[] _fields;
     private ulong[] _states;
     private char[] _chars = new char[256];
     private readonly PropertyNameCache _names;
@@ -62,6 +64,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         _maxTokenBytes = maxTokenBytes;
         _lines = lines;
         _states = new ulong[Math.Max(1, plan.Fields.Length) * 16];
+        _fields = [.. plan.Fields];
         _names = new PropertyNameCache(WriterOptions.Encoder!, plan.Fields.Length);
         _writer = new Utf8JsonWriter(_buffer, WriterOptions);
         _state = new JsonReaderState(new JsonReaderOptions { AllowMultipleValues = lines, MaxDepth = 256 });
@@ -69,7 +72,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
 
     public MaskCounts Counts { get; }
 
-    private int Rules => _plan.Fields.Length;
+    private int Rules => _fields.Length;
 
     public void Write(ReadOnlySpan<byte> piece, IBufferWriter<byte> output)
     {
@@ -196,7 +199,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 return;
             case JsonTokenType.EndObject:
             case JsonTokenType.EndArray:
-                _frames.RemoveAt(_frames.Count - 1);
+                _depth--;
                 if (type == JsonTokenType.EndObject)
                 {
                     _writer.WriteEndObject();
@@ -214,28 +217,17 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         }
 
         // A value: where it sits decides the field rules that apply to it.
-        var depth = _frames.Count;
-        EnsureStates(depth + 1);
-        var parent = depth == 0 ? -1 : (depth - 1) * Rules;
-        var index = depth > 0 && _frames[^1].IsArray ? _frames[^1].NextIndex : -1;
-        if (index >= 0)
+        var depth = _depth;
+        var index = -1;
+        if (depth > 0 && _frames[depth - 1].IsArray)
         {
-            _frames[^1] = (true, index + 1);
+            index = _frames[depth - 1].NextIndex++;
         }
 
         FieldRule? field = null;
-        var cached = index < 0 ? _cachedName : null;
-        for (var r = 0; r < Rules; r++)
+        if (_fields.Length > 0)
         {
-            var state = parent < 0 ? Masking.JsonPathPattern.Start : _states[parent + r];
-            var child = depth == 0 ? state
-                : cached is not null ? cached.Child(r, _plan.Fields[r].Path, state)
-                : _plan.Fields[r].Path.Child(state, index < 0 ? _name : default, index);
-            _states[depth * Rules + r] = child;
-            if (field is null && _plan.Fields[r].Path.IsMatch(child))
-            {
-                field = _plan.Fields[r];
-            }
+            field = MatchField(depth, index);
         }
 
         var drop = _dropNext || field?.Action == MaskAction.Drop;
@@ -251,7 +243,12 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             case JsonTokenType.StartObject:
             case JsonTokenType.StartArray:
                 WriteName();
-                _frames.Add((type == JsonTokenType.StartArray, 0));
+                if (_depth == _frames.Length)
+                {
+                    Array.Resize(ref _frames, _frames.Length * 2);
+                }
+
+                _frames[_depth++] = (type == JsonTokenType.StartArray, 0);
                 if (type == JsonTokenType.StartObject)
                 {
                     _writer.WriteStartObject();
@@ -274,6 +271,32 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 EndOfValue();
                 return;
         }
+    }
+
+    /// <summary>Steps every field rule's path into the value at <paramref name="depth"/> (reached
+    /// by the pending name, or by <paramref name="index"/> in an array) and returns the first rule
+    /// that names it.</summary>
+    private FieldRule? MatchField(int depth, int index)
+    {
+        EnsureStates(depth + 1);
+        var rules = _fields.Length;
+        var parent = (depth - 1) * rules;
+        var cached = index < 0 ? _cachedName : null;
+        FieldRule? field = null;
+        for (var r = 0; r < rules; r++)
+        {
+            var path = _fields[r].Path;
+            var child = depth == 0 ? Masking.JsonPathPattern.Start
+                : cached is not null ? cached.Child(r, path, _states[parent + r])
+                : path.Child(_states[parent + r], index < 0 ? _name : default, index);
+            _states[depth * rules + r] = child;
+            if (field is null && path.IsMatch(child))
+            {
+                field = _fields[r];
+            }
+        }
+
+        return field;
     }
 
     private static ReadOnlySpan<byte> Literal(JsonTokenType type) => type switch
@@ -391,7 +414,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     /// document becomes null (removing it would shift the positions other rules name).</summary>
     private void DropValue()
     {
-        if (_frames.Count > 0 && !_frames[^1].IsArray)
+        if (_depth > 0 && !_frames[_depth - 1].IsArray)
         {
             _name = null;
             _cachedName = null;
@@ -421,7 +444,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     {
         _name = null;
         _cachedName = null;
-        if (_lines && _frames.Count == 0)
+        if (_lines && _depth == 0)
         {
             // A fresh start for the next line, so the writer puts no comma before it.
             _writer.Flush();

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -13,7 +14,8 @@ namespace Airlock.Gateway.Masking;
 /// </summary>
 internal sealed class PropertyNameCache(JavaScriptEncoder encoder, int rules)
 {
-    private const int Slots = 256;
+    private const int SlotBits = 8;
+    private const int Slots = 1 << SlotBits;
     private const int MaxNames = Slots / 2;
     private const int MaxNameBytes = 64;
 
@@ -75,15 +77,24 @@ internal sealed class PropertyNameCache(JavaScriptEncoder encoder, int rules)
         return _entries[slot] = new Entry(utf8.ToArray(), name, JsonEncodedText.Encode(name, encoder), rules);
     }
 
-    /// <summary>FNV-1a: names are short, and similar names must still spread.</summary>
+    /// <summary>The length and the first and last eight bytes (or all of a shorter name),
+    /// mixed by a multiplication whose top bits pick the slot (Fibonacci hashing).</summary>
     private static int Slot(ReadOnlySpan<byte> utf8)
     {
-        var hash = 2166136261;
-        foreach (var b in utf8)
+        var hash = (ulong)utf8.Length;
+        if (utf8.Length >= sizeof(ulong))
         {
-            hash = (hash ^ b) * 16777619;
+            hash ^= BinaryPrimitives.ReadUInt64LittleEndian(utf8) * 0x9E3779B97F4A7C15;
+            hash ^= BinaryPrimitives.ReadUInt64LittleEndian(utf8[^sizeof(ulong)..]);
+        }
+        else
+        {
+            foreach (var b in utf8)
+            {
+                hash = (hash << 8) | b;
+            }
         }
 
-        return (int)(hash % Slots);
+        return (int)((hash * 0x9E3779B97F4A7C15) >> (64 - SlotBits));
     }
 }
