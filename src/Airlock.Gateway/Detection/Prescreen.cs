@@ -24,6 +24,7 @@ public static class Prescreen
     private static readonly SearchValues<byte> PlainBytes = SearchValues.Create(Encoding.ASCII.GetBytes(Plain));
     private static readonly SearchValues<char> PlainChars = SearchValues.Create(Plain);
     private static readonly bool[] PlainTable = CreatePlainTable();
+    private const int LongStretch = 32;
 
     /// <summary>The signals of a UTF-8 text; text that is not valid UTF-8 gets every signal.</summary>
     public static DetectorSignals Scan(ReadOnlySpan<byte> utf8) => Scan<byte>(utf8);
@@ -47,23 +48,37 @@ public static class Prescreen
         var previousBefore = -1;
         var cardDigits = 0;
 
+        var plain = PlainTable;
         var i = 0;
-        while (true)
+        while (i < text.Length)
         {
-            var next = NextInteresting(text[i..]);
-            if (next < 0)
+            var c = int.CreateTruncating(text[i]);
+            if ((uint)c < (uint)plain.Length && plain[c])
             {
-                break;
+                // Most values are short: a table lookup per character beats setting up a vector
+                // search, which only pays over a long stretch.
+                if (text.Length - i <= LongStretch)
+                {
+                    i++;
+                    continue;
+                }
+
+                var next = NextInteresting(text[i..]);
+                if (next < 0)
+                {
+                    break;
+                }
+
+                i += next;
+                c = int.CreateTruncating(text[i]);
             }
 
-            i += next;
-            var c = At(text, i);
             switch (c)
             {
                 case >= '0' and <= '9':
                 {
                     var end = i + 1;
-                    while (end < text.Length && IsDigit(At(text, end)))
+                    while (end < text.Length && IsDigit(int.CreateTruncating(text[end])))
                     {
                         end++;
                     }
@@ -142,7 +157,7 @@ public static class Prescreen
                     break;
                 case ':':
                     colons++;
-                    ipv6 |= Ipv6CanStartBefore(text, i);
+                    ipv6 = ipv6 || Ipv6CanStartBefore(text, i);
                     break;
                 case '-':
                     if (At(text, i - 2) == 's' && At(text, i - 1) == 'k')
@@ -150,7 +165,7 @@ public static class Prescreen
                         signals |= DetectorSignals.SecretKey;
                     }
 
-                    if (StartsWith(text, i, "-----BEGIN "))
+                    if (At(text, i + 1) == '-' && StartsWith(text, i, "-----BEGIN "))
                     {
                         signals |= DetectorSignals.PrivateKey;
                     }
@@ -240,30 +255,12 @@ public static class Prescreen
         return status == OperationStatus.Done && !Rune.IsDigit(rune);
     }
 
-    /// <summary>Where the next character worth a look is, or -1. Most values are short, and a
-    /// table lookup per character beats setting up a vector search; long ones get the search.</summary>
+    /// <summary>Where the next character worth a look is, or -1.</summary>
     private static int NextInteresting<T>(ReadOnlySpan<T> text)
-        where T : unmanaged, IBinaryInteger<T>
-    {
-        if (text.Length > 32)
-        {
-            return typeof(T) == typeof(byte)
-                ? MemoryMarshal.Cast<T, byte>(text).IndexOfAnyExcept(PlainBytes)
-                : MemoryMarshal.Cast<T, char>(text).IndexOfAnyExcept(PlainChars);
-        }
-
-        var plain = PlainTable;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = uint.CreateTruncating(text[i]);
-            if (c >= (uint)plain.Length || !plain[(int)c])
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
+        where T : unmanaged, IBinaryInteger<T> =>
+        typeof(T) == typeof(byte)
+            ? MemoryMarshal.Cast<T, byte>(text).IndexOfAnyExcept(PlainBytes)
+            : MemoryMarshal.Cast<T, char>(text).IndexOfAnyExcept(PlainChars);
 
     /// <summary>The character at <paramref name="at"/>, or -1 outside the text.</summary>
     private static int At<T>(ReadOnlySpan<T> text, int at)

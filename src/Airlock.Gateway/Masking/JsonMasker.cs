@@ -47,6 +47,9 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     private readonly FieldRule[] _fields;
     private ulong[] _states;
     private char[] _chars = new char[256];
+    // What a field rule writes, built and copied out without a string per value.
+    private readonly StringBuilder _fieldOutput = new();
+    private char[] _fieldChars = new char[64];
     private readonly PropertyNameCache _names;
     private string? _name;
     // The name's escaped form when it came from the cache, so the writer need not escape it again.
@@ -389,7 +392,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         {
             Counts.Add(field!.Label);
             WriteName();
-            var builder = new StringBuilder();
+            var builder = _fieldOutput.Clear();
             ReadOnlySpan<char> value = type switch
             {
                 JsonTokenType.String => Unescape(ref reader),
@@ -398,7 +401,13 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 _ => default,
             };
             ValueMasker.Apply(builder, value, value.IsEmpty && field.Action != MaskAction.Hash ? MaskAction.Redact : field.Action, field.Label, _plan.HashKey);
-            _writer.WriteStringValue(builder.ToString());
+            if (_fieldChars.Length < builder.Length)
+            {
+                _fieldChars = new char[Math.Max(builder.Length, _fieldChars.Length * 2)];
+            }
+
+            builder.CopyTo(0, _fieldChars, builder.Length);
+            _writer.WriteStringValue(_fieldChars.AsSpan(0, builder.Length));
         }
 
         if (type is JsonTokenType.StartObject or JsonTokenType.StartArray)
