@@ -20,21 +20,16 @@ namespace Airlock.Gateway.Masking;
 /// </summary>
 public sealed class JsonMasker : IBodyMasker, IDisposable
 {
-    private static readonly JsonWriterOptions WriterOptions = new()
-    {
-        // Non-ASCII stays as it came; the output is a response body, not HTML.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
+    // Non-ASCII stays as it came; the output is a response body, not HTML.
+    private static readonly JavaScriptEncoder Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
 
     private readonly MaskingPlan _plan;
     private readonly ValueMasker _values;
     private readonly int _maxTokenBytes;
     private readonly bool _lines;
-    // The writer keeps its place (depth, whether a comma is due) across pieces, so it writes to
-    // a buffer of its own that is handed on after each piece.
-    private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024);
-    private readonly Utf8JsonWriter _writer;
+    // The writer keeps its place (whether a comma is due) across pieces, so it writes to a
+    // buffer of its own that is handed on after each piece.
+    private readonly MaskedJsonWriter _writer = new(Encoder);
     private JsonReaderState _state;
     private byte[] _held = new byte[4096];
     private int _heldLength;
@@ -68,8 +63,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         _lines = lines;
         _states = new ulong[Math.Max(1, plan.Fields.Length) * 16];
         _fields = [.. plan.Fields];
-        _names = new PropertyNameCache(WriterOptions.Encoder!, plan.Fields.Length);
-        _writer = new Utf8JsonWriter(_buffer, WriterOptions);
+        _names = new PropertyNameCache(Encoder, plan.Fields.Length);
         _state = new JsonReaderState(new JsonReaderOptions { AllowMultipleValues = lines, MaxDepth = 256 });
     }
 
@@ -111,9 +105,8 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
 
     private void Pass(IBufferWriter<byte> output)
     {
-        _writer.Flush();
-        output.Write(_buffer.WrittenSpan);
-        _buffer.ResetWrittenCount();
+        output.Write(_writer.Written);
+        _writer.Clear();
     }
 
     private void Read(ReadOnlySpan<byte> data, bool final, IBufferWriter<byte> output)
@@ -205,11 +198,11 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 _depth--;
                 if (type == JsonTokenType.EndObject)
                 {
-                    _writer.WriteEndObject();
+                    _writer.EndObject();
                 }
                 else
                 {
-                    _writer.WriteEndArray();
+                    _writer.EndArray();
                 }
 
                 EndOfValue();
@@ -254,11 +247,11 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 _frames[_depth++] = (type == JsonTokenType.StartArray, 0);
                 if (type == JsonTokenType.StartObject)
                 {
-                    _writer.WriteStartObject();
+                    _writer.StartObject();
                 }
                 else
                 {
-                    _writer.WriteStartArray();
+                    _writer.StartArray();
                 }
 
                 return;
@@ -270,7 +263,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 return;
             default:
                 WriteName();
-                _writer.WriteRawValue(reader.ValueSpan.IsEmpty ? Literal(type) : reader.ValueSpan, skipInputValidation: true);
+                _writer.RawValue(reader.ValueSpan.IsEmpty ? Literal(type) : reader.ValueSpan);
                 EndOfValue();
                 return;
         }
@@ -339,11 +332,11 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             case ValueMasker.Outcome.Unchanged:
                 WriteName();
                 // Exactly the bytes that came, quotes and escapes included.
-                _writer.WriteRawValue(data.Slice((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2), skipInputValidation: true);
+                _writer.RawValue(data.Slice((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2));
                 break;
             case ValueMasker.Outcome.Masked:
                 WriteName();
-                _writer.WriteStringValue(masked);
+                _writer.StringValue(masked);
                 break;
             default:
                 DropValue();
@@ -365,7 +358,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             {
                 case ValueMasker.Outcome.Masked:
                     WriteName();
-                    _writer.WriteStringValue(masked);
+                    _writer.StringValue(masked);
                     EndOfValue();
                     return;
                 case ValueMasker.Outcome.Drop:
@@ -376,7 +369,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         }
 
         WriteName();
-        _writer.WriteRawValue(raw, skipInputValidation: true);
+        _writer.RawValue(raw);
         EndOfValue();
     }
 
@@ -407,7 +400,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             }
 
             builder.CopyTo(0, _fieldChars, builder.Length);
-            _writer.WriteStringValue(_fieldChars.AsSpan(0, builder.Length));
+            _writer.StringValue(_fieldChars.AsSpan(0, builder.Length));
         }
 
         if (type is JsonTokenType.StartObject or JsonTokenType.StartArray)
@@ -430,18 +423,18 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             return;
         }
 
-        _writer.WriteNullValue();
+        _writer.NullValue();
     }
 
     private void WriteName()
     {
         if (_cachedName is not null)
         {
-            _writer.WritePropertyName(_cachedName.Encoded);
+            _writer.PropertyName(_cachedName.Encoded);
         }
         else if (_name is not null)
         {
-            _writer.WritePropertyName(_name);
+            _writer.PropertyName(_name);
         }
 
         _name = null;
@@ -456,9 +449,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         if (_lines && _depth == 0)
         {
             // A fresh start for the next line, so the writer puts no comma before it.
-            _writer.Flush();
-            _buffer.Write("\n"u8);
-            _writer.Reset();
+            _writer.EndLine();
         }
     }
 

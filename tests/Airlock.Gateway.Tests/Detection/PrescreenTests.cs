@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Tests.Detection;
 public class PrescreenTests
 {
     // Values the detectors find, look-alikes they must not, and the parts both are made of.
-    private static readonly string[] Fragments =
+    internal static readonly string[] Fragments =
     [
         "alice@example.com", "a.b+tag@sub.example.co.uk", "x@y.z", "@", "user@.example.com",
         "+1 202 555 0143", "+442079460958", "+49 (30) 1234-5678", "(202) 555-0143", "202-555-0143",
