@@ -226,19 +226,33 @@ public static class Prescreen
     }
 
     /// <summary>ipv6: (?&lt;![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}. A match's first colon has before it
-    /// at most four hex digits, and before those neither a word character, ':' nor '.'.</summary>
+    /// at most four hex digits, and before those neither a word character, ':' nor '.'; after it,
+    /// at most four hex digits and a second colon.</summary>
     private static bool Ipv6CanStartBefore<T>(ReadOnlySpan<T> text, int colon)
         where T : unmanaged, IBinaryInteger<T>
     {
         var start = colon;
-        while (start > 0 && colon - start < 4 && char.IsAsciiHexDigit((char)At(text, start - 1)))
+        while (start > 0 && colon - start < 4 && IsHex(At(text, start - 1)))
         {
             start--;
         }
 
         var before = At(text, start - 1);
-        return !IsWord(before) && before is not (':' or '.');
+        if (IsWord(before) || before is ':' or '.')
+        {
+            return false;
+        }
+
+        var next = colon + 1;
+        while (next - colon <= 4 && IsHex(At(text, next)))
+        {
+            next++;
+        }
+
+        return At(text, next) == ':';
     }
+
+    private static bool IsHex(int c) => c is (>= '0' and <= '9') or (>= 'A' and <= 'F') or (>= 'a' and <= 'f');
 
     /// <summary>False for a Unicode digit, or UTF-8 that does not decode (so every signal is set).</summary>
     private static bool IsNonAsciiNonDigit<T>(ReadOnlySpan<T> text, out int consumed)

@@ -73,6 +73,7 @@ public class PrescreenTests
     [InlineData("Hauptstraße 42, High Street")]
     [InlineData("Disputed invoice INV-2026-00417, resolved after review.")]
     [InlineData("Onboarding call done, v2.4.1 client installed.")]
+    [InlineData("New delivery window 09:00-17:00, at 12:30 sharp.")]
     public void Timestamps_amounts_ids_and_prose_need_no_detector(string text)
     {
         Assert.Equal(DetectorSignals.Always, Prescreen.Scan(text));
