@@ -8,7 +8,7 @@ namespace Airlock.Benchmarks;
 
 /// <summary>
 /// Masking throughput on one core: a ~1 MB JSON body of customer records (5% of string values
-/// hold PII) with every detector redacting and two field rules, the same body with no PII (the
+/// hold PII) with every detector redacting and two field rules, records of the same shape with no PII (the
 /// common case), and ~1 MB of log text. Bodies go in as 16 KiB pieces, as they come off the
 /// upstream. The MB/s column is bytes in (10^6 bytes) per second of the mean.
 /// </summary>
