@@ -8,6 +8,8 @@ namespace Airlock.Gateway.Detection;
 /// </summary>
 public sealed partial class EmailDetector() : RegexDetector("email", "EMAIL", Pattern())
 {
+    public override DetectorSignals Needs => DetectorSignals.Email;
+
     protected override bool MightContain(ReadOnlySpan<char> text) => text.Contains('@');
 
     [GeneratedRegex(@"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?![A-Za-z0-9\-])",

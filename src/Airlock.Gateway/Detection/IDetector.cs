@@ -15,4 +15,8 @@ public interface IDetector
     /// <summary>Calls <paramref name="found"/> for each value found, with its start and length,
     /// in order; stops early when it returns false.</summary>
     void Find(ReadOnlySpan<char> text, Func<int, int, bool> found);
+
+    /// <summary>The <see cref="Prescreen"/> signal without which <see cref="Find"/> finds
+    /// nothing; <see cref="DetectorSignals.Always"/> when the detector cannot be screened.</summary>
+    DetectorSignals Needs => DetectorSignals.Always;
 }

@@ -9,6 +9,8 @@ namespace Airlock.Gateway.Detection;
 /// </summary>
 public sealed partial class IbanDetector() : RegexDetector("iban", "IBAN", Pattern(), Mod97)
 {
+    public override DetectorSignals Needs => DetectorSignals.Iban;
+
     protected override bool MightContain(ReadOnlySpan<char> text) => CountDigits(text, 4) >= 4;
 
     /// <summary>Moves the first four characters to the end, reads letters as 10..35, and checks

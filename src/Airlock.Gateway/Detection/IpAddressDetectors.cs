@@ -8,6 +8,8 @@ namespace Airlock.Gateway.Detection;
 /// version string like 1.2.3.4.5) is not an address.</summary>
 public sealed partial class Ipv4Detector() : RegexDetector("ipv4", "IPV4", Pattern())
 {
+    public override DetectorSignals Needs => DetectorSignals.Ipv4;
+
     protected override bool MightContain(ReadOnlySpan<char> text) => text.Contains('.');
 
     [GeneratedRegex(@"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)", RegexOptions.CultureInvariant)]
@@ -18,6 +20,8 @@ public sealed partial class Ipv4Detector() : RegexDetector("ipv4", "IPV4", Patte
 /// zone; a candidate must parse as IPv6, so times (12:30:45) and MAC addresses are left alone.</summary>
 public sealed partial class Ipv6Detector() : RegexDetector("ipv6", "IPV6", Pattern(), IsIpv6)
 {
+    public override DetectorSignals Needs => DetectorSignals.Ipv6;
+
     protected override bool MightContain(ReadOnlySpan<char> text) => text.IndexOf(':') is var first && first >= 0 && text[(first + 1)..].Contains(':');
 
     private static bool IsIpv6(ReadOnlySpan<char> candidate) =>

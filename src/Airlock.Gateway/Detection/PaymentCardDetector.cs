@@ -15,6 +15,8 @@ public sealed class PaymentCardDetector : IDetector
 
     public string Label => "CARD";
 
+    public DetectorSignals Needs => DetectorSignals.PaymentCard;
+
     public void Find(ReadOnlySpan<char> text, Func<int, int, bool> found)
     {
         Span<byte> digits = stackalloc byte[MaxDigits];

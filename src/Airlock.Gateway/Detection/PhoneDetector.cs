@@ -10,6 +10,8 @@ namespace Airlock.Gateway.Detection;
 /// </summary>
 public sealed partial class PhoneDetector() : RegexDetector("phone", "PHONE", Pattern(), DigitCount)
 {
+    public override DetectorSignals Needs => DetectorSignals.Phone;
+
     protected override bool MightContain(ReadOnlySpan<char> text) => CountDigits(text, 8) >= 8;
 
     private static bool DigitCount(ReadOnlySpan<char> match)

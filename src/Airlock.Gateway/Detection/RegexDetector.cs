@@ -14,6 +14,9 @@ public class RegexDetector(string name, string label, Regex pattern, Func<ReadOn
 
     public string Label { get; } = label;
 
+    /// <summary>The <see cref="Prescreen"/> signal the pattern needs; a custom pattern is always run.</summary>
+    public virtual DetectorSignals Needs => DetectorSignals.Always;
+
     /// <summary>A cheap test that the text could hold a match at all; most values fail it.</summary>
     protected virtual bool MightContain(ReadOnlySpan<char> text) => true;
 

@@ -9,6 +9,8 @@ namespace Airlock.Gateway.Detection;
 /// </summary>
 public sealed partial class UsSsnDetector() : RegexDetector("us-ssn", "SSN", Pattern(), Issuable)
 {
+    public override DetectorSignals Needs => DetectorSignals.UsSsn;
+
     protected override bool MightContain(ReadOnlySpan<char> text) => CountDigits(text, 9) >= 9;
 
     private static bool Issuable(ReadOnlySpan<char> ssn)

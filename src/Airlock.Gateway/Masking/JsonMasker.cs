@@ -20,21 +20,16 @@ namespace Airlock.Gateway.Masking;
 /// </summary>
 public sealed class JsonMasker : IBodyMasker, IDisposable
 {
-    private static readonly JsonWriterOptions WriterOptions = new()
-    {
-        // Non-ASCII stays as it came; the output is a response body, not HTML.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
+    // Non-ASCII stays as it came; the output is a response body, not HTML.
+    private static readonly JavaScriptEncoder Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
 
     private readonly MaskingPlan _plan;
     private readonly ValueMasker _values;
     private readonly int _maxTokenBytes;
     private readonly bool _lines;
-    // The writer keeps its place (depth, whether a comma is due) across pieces, so it writes to
-    // a buffer of its own that is handed on after each piece.
-    private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024);
-    private readonly Utf8JsonWriter _writer;
+    // The writer keeps its place (whether a comma is due) across pieces, so it writes to a
+    // buffer of its own that is handed on after each piece.
+    private readonly MaskedJsonWriter _writer = new(Encoder);
     private JsonReaderState _state;
     private byte[] _held = new byte[4096];
     private int _heldLength;
@@ -42,10 +37,18 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
 
     // The open containers: whether each is an array, its next index, and the path states of
     // every field rule inside it (a flat array, one row of _plan.Fields.Length per depth).
-    private readonly List<(bool IsArray, int NextIndex)> _frames = [];
+    private (bool IsArray, int NextIndex)[] _frames = new (bool, int)[16];
+    private int _depth;
+    private readonly FieldRule[] _fields;
     private ulong[] _states;
     private char[] _chars = new char[256];
+    // What a field rule writes, built and copied out without a string per value.
+    private readonly StringBuilder _fieldOutput = new();
+    private char[] _fieldChars = new char[64];
+    private readonly PropertyNameCache _names;
     private string? _name;
+    // The name's escaped form when it came from the cache, so the writer need not escape it again.
+    private PropertyNameCache.Entry? _cachedName;
     private bool _dropNext;
     private int _skipDepth = -1;
     private TextMasker? _text;
@@ -59,7 +62,8 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         _maxTokenBytes = maxTokenBytes;
         _lines = lines;
         _states = new ulong[Math.Max(1, plan.Fields.Length) * 16];
-        _writer = new Utf8JsonWriter(_buffer, WriterOptions);
+        _fields = [.. plan.Fields];
+        _names = new PropertyNameCache(Encoder, plan.Fields.Length);
         _state = new JsonReaderState(new JsonReaderOptions { AllowMultipleValues = lines, MaxDepth = 256 });
     }
 
@@ -68,7 +72,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     /// <summary>Whether this masks JSON lines (a stream of values) rather than one document.</summary>
     public bool Lines => _lines;
 
-    private int Rules => _plan.Fields.Length;
+    private int Rules => _fields.Length;
 
     public void Write(ReadOnlySpan<byte> piece, IBufferWriter<byte> output)
     {
@@ -104,9 +108,8 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
 
     private void Pass(IBufferWriter<byte> output)
     {
-        _writer.Flush();
-        output.Write(_buffer.WrittenSpan);
-        _buffer.ResetWrittenCount();
+        output.Write(_writer.Written);
+        _writer.Clear();
     }
 
     private void Read(ReadOnlySpan<byte> data, bool final, IBufferWriter<byte> output)
@@ -195,14 +198,14 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 return;
             case JsonTokenType.EndObject:
             case JsonTokenType.EndArray:
-                _frames.RemoveAt(_frames.Count - 1);
+                _depth--;
                 if (type == JsonTokenType.EndObject)
                 {
-                    _writer.WriteEndObject();
+                    _writer.EndObject();
                 }
                 else
                 {
-                    _writer.WriteEndArray();
+                    _writer.EndArray();
                 }
 
                 EndOfValue();
@@ -213,25 +216,17 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         }
 
         // A value: where it sits decides the field rules that apply to it.
-        var depth = _frames.Count;
-        EnsureStates(depth + 1);
-        var parent = depth == 0 ? -1 : (depth - 1) * Rules;
-        var index = depth > 0 && _frames[^1].IsArray ? _frames[^1].NextIndex : -1;
-        if (index >= 0)
+        var depth = _depth;
+        var index = -1;
+        if (depth > 0 && _frames[depth - 1].IsArray)
         {
-            _frames[^1] = (true, index + 1);
+            index = _frames[depth - 1].NextIndex++;
         }
 
         FieldRule? field = null;
-        for (var r = 0; r < Rules; r++)
+        if (_fields.Length > 0)
         {
-            var state = parent < 0 ? Masking.JsonPathPattern.Start : _states[parent + r];
-            var child = depth == 0 ? state : _plan.Fields[r].Path.Child(state, index < 0 ? _name : default, index);
-            _states[depth * Rules + r] = child;
-            if (field is null && _plan.Fields[r].Path.IsMatch(child))
-            {
-                field = _plan.Fields[r];
-            }
+            field = MatchField(depth, index);
         }
 
         var drop = _dropNext || field?.Action == MaskAction.Drop;
@@ -247,14 +242,19 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             case JsonTokenType.StartObject:
             case JsonTokenType.StartArray:
                 WriteName();
-                _frames.Add((type == JsonTokenType.StartArray, 0));
+                if (_depth == _frames.Length)
+                {
+                    Array.Resize(ref _frames, _frames.Length * 2);
+                }
+
+                _frames[_depth++] = (type == JsonTokenType.StartArray, 0);
                 if (type == JsonTokenType.StartObject)
                 {
-                    _writer.WriteStartObject();
+                    _writer.StartObject();
                 }
                 else
                 {
-                    _writer.WriteStartArray();
+                    _writer.StartArray();
                 }
 
                 return;
@@ -266,10 +266,36 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 return;
             default:
                 WriteName();
-                _writer.WriteRawValue(reader.ValueSpan.IsEmpty ? Literal(type) : reader.ValueSpan, skipInputValidation: true);
+                _writer.RawValue(reader.ValueSpan.IsEmpty ? Literal(type) : reader.ValueSpan);
                 EndOfValue();
                 return;
         }
+    }
+
+    /// <summary>Steps every field rule's path into the value at <paramref name="depth"/> (reached
+    /// by the pending name, or by <paramref name="index"/> in an array) and returns the first rule
+    /// that names it.</summary>
+    private FieldRule? MatchField(int depth, int index)
+    {
+        EnsureStates(depth + 1);
+        var rules = _fields.Length;
+        var parent = (depth - 1) * rules;
+        var cached = index < 0 ? _cachedName : null;
+        FieldRule? field = null;
+        for (var r = 0; r < rules; r++)
+        {
+            var path = _fields[r].Path;
+            var child = depth == 0 ? Masking.JsonPathPattern.Start
+                : cached is not null ? cached.Child(r, path, _states[parent + r])
+                : path.Child(_states[parent + r], index < 0 ? _name : default, index);
+            _states[depth * rules + r] = child;
+            if (field is null && path.IsMatch(child))
+            {
+                field = _fields[r];
+            }
+        }
+
+        return field;
     }
 
     private static ReadOnlySpan<byte> Literal(JsonTokenType type) => type switch
@@ -281,25 +307,39 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
 
     private void PropertyName(ref Utf8JsonReader reader)
     {
+        _dropNext = false;
+        var escaped = reader.ValueIsEscaped;
+        if (!escaped && _names.Find(reader.ValueSpan) is { } cached)
+        {
+            _name = cached.Name;
+            _cachedName = cached;
+            return;
+        }
+
         var name = Unescape(ref reader);
         var outcome = _values.Mask(name, out var masked);
         _name = outcome == ValueMasker.Outcome.Masked ? masked : name.ToString();
+        _cachedName = outcome == ValueMasker.Outcome.Unchanged && !escaped ? _names.Add(reader.ValueSpan, _name) : null;
         _dropNext = outcome == ValueMasker.Outcome.Drop;
     }
 
     private void StringValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> data)
     {
-        var text = Unescape(ref reader);
-        switch (_values.Mask(text, out var masked))
+        // Most strings: nothing to unescape and no detector could find anything, so no decoding.
+        var masked = "";
+        var outcome = !reader.ValueIsEscaped && !_values.MightFind(reader.ValueSpan)
+            ? ValueMasker.Outcome.Unchanged
+            : _values.Mask(Unescape(ref reader), out masked);
+        switch (outcome)
         {
             case ValueMasker.Outcome.Unchanged:
                 WriteName();
                 // Exactly the bytes that came, quotes and escapes included.
-                _writer.WriteRawValue(data.Slice((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2), skipInputValidation: true);
+                _writer.RawValue(data.Slice((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2));
                 break;
             case ValueMasker.Outcome.Masked:
                 WriteName();
-                _writer.WriteStringValue(masked);
+                _writer.StringValue(masked);
                 break;
             default:
                 DropValue();
@@ -313,7 +353,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     {
         var raw = reader.ValueSpan;
         // Only a long number can be a card or a phone number; short ones skip the detectors.
-        if (raw.Length >= 8)
+        if (raw.Length >= 8 && _values.MightFind(raw))
         {
             Span<char> digits = stackalloc char[Math.Min(raw.Length, 64)];
             var length = Encoding.ASCII.GetChars(raw[..digits.Length], digits);
@@ -321,7 +361,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             {
                 case ValueMasker.Outcome.Masked:
                     WriteName();
-                    _writer.WriteStringValue(masked);
+                    _writer.StringValue(masked);
                     EndOfValue();
                     return;
                 case ValueMasker.Outcome.Drop:
@@ -332,7 +372,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         }
 
         WriteName();
-        _writer.WriteRawValue(raw, skipInputValidation: true);
+        _writer.RawValue(raw);
         EndOfValue();
     }
 
@@ -348,7 +388,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         {
             Counts.Add(field!.Label);
             WriteName();
-            var builder = new StringBuilder();
+            var builder = _fieldOutput.Clear();
             ReadOnlySpan<char> value = type switch
             {
                 JsonTokenType.String => Unescape(ref reader),
@@ -357,7 +397,13 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 _ => default,
             };
             ValueMasker.Apply(builder, value, value.IsEmpty && field.Action != MaskAction.Hash ? MaskAction.Redact : field.Action, field.Label, _plan.HashKey);
-            _writer.WriteStringValue(builder.ToString());
+            if (_fieldChars.Length < builder.Length)
+            {
+                _fieldChars = new char[Math.Max(builder.Length, _fieldChars.Length * 2)];
+            }
+
+            builder.CopyTo(0, _fieldChars, builder.Length);
+            _writer.StringValue(_fieldChars.AsSpan(0, builder.Length));
         }
 
         if (type is JsonTokenType.StartObject or JsonTokenType.StartArray)
@@ -373,34 +419,40 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     /// document becomes null (removing it would shift the positions other rules name).</summary>
     private void DropValue()
     {
-        if (_frames.Count > 0 && !_frames[^1].IsArray)
+        if (_depth > 0 && !_frames[_depth - 1].IsArray)
         {
             _name = null;
+            _cachedName = null;
             return;
         }
 
-        _writer.WriteNullValue();
+        _writer.NullValue();
     }
 
     private void WriteName()
     {
-        if (_name is not null)
+        if (_cachedName is not null)
         {
-            _writer.WritePropertyName(_name);
-            _name = null;
+            _writer.PropertyName(_cachedName.Encoded);
         }
+        else if (_name is not null)
+        {
+            _writer.PropertyName(_name);
+        }
+
+        _name = null;
+        _cachedName = null;
     }
 
     /// <summary>After a whole value: JSON lines end each top-level value with a line break.</summary>
     private void EndOfValue()
     {
         _name = null;
-        if (_lines && _frames.Count == 0)
+        _cachedName = null;
+        if (_lines && _depth == 0)
         {
             // A fresh start for the next line, so the writer puts no comma before it.
-            _writer.Flush();
-            _buffer.Write("\n"u8);
-            _writer.Reset();
+            _writer.EndLine();
         }
     }
 

@@ -1,0 +1,321 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Airlock.Gateway.Detection;
+
+/// <summary>
+/// One pass over a value that tells which built-in detectors could find anything in it, so a
+/// masker runs only those (most values: none) instead of every detector scanning for itself.
+/// It jumps between the few characters a detector's match must contain (digits, <c>@ + ( : . - _</c>,
+/// the <c>J</c> of <c>eyJ</c>, the <c>A</c> of <c>AKIA</c>, anything not ASCII) and looks around
+/// each. Every signal is a necessary condition read off the detector's pattern, never a
+/// heuristic: it may say "could" where the pattern then fails, never "cannot" where it matches.
+/// It reads UTF-8 (a JSON string before it is decoded) or UTF-16 alike.
+/// </summary>
+public static class Prescreen
+{
+    // Everything but these is looked at; whatever is not ASCII is looked at too (a Unicode digit
+    // is a \d to a regular expression).
+    private const string Plain = " !\"#$%&')*,/;<=>?[\\]^`{|}~\t\r\n" +
+        "BCDEFGHIKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+    private static readonly SearchValues<byte> PlainBytes = SearchValues.Create(Encoding.ASCII.GetBytes(Plain));
+    private static readonly SearchValues<char> PlainChars = SearchValues.Create(Plain);
+    private static readonly bool[] PlainTable = CreatePlainTable();
+    private const int LongStretch = 32;
+
+    /// <summary>The signals of a UTF-8 text; text that is not valid UTF-8 gets every signal.</summary>
+    public static DetectorSignals Scan(ReadOnlySpan<byte> utf8) => Scan<byte>(utf8);
+
+    public static DetectorSignals Scan(ReadOnlySpan<char> text) => Scan<char>(text);
+
+    private static DetectorSignals Scan<T>(ReadOnlySpan<T> text)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        var signals = DetectorSignals.Always;
+        var dots = 0;
+        var colons = 0;
+        var ipv4 = false;
+        var ipv6 = false;
+        var unicodeDigits = false;
+
+        // The digit run before the current one (runs are maximal), for patterns that need two.
+        var previousEnd = -2;
+        var previousLength = 0;
+        var previousFirst = 0;
+        var previousBefore = -1;
+        var cardDigits = 0;
+
+        var plain = PlainTable;
+        var i = 0;
+        while (i < text.Length)
+        {
+            var c = int.CreateTruncating(text[i]);
+            if ((uint)c < (uint)plain.Length && plain[c])
+            {
+                // Most values are short: a table lookup per character beats setting up a vector
+                // search, which only pays over a long stretch.
+                if (text.Length - i <= LongStretch)
+                {
+                    i++;
+                    continue;
+                }
+
+                var next = NextInteresting(text[i..]);
+                if (next < 0)
+                {
+                    break;
+                }
+
+                i += next;
+                c = int.CreateTruncating(text[i]);
+            }
+
+            switch (c)
+            {
+                case >= '0' and <= '9':
+                {
+                    var end = i + 1;
+                    while (end < text.Length && IsDigit(int.CreateTruncating(text[end])))
+                    {
+                        end++;
+                    }
+
+                    var length = end - i;
+                    var before = At(text, i - 1);
+                    var joined = previousEnd == i - 1;
+                    var separator = joined ? before : -1;
+
+                    // payment-card: 13-19 digits in groups joined by one space or hyphen.
+                    cardDigits = joined && separator is ' ' or '-' ? cardDigits + length : length;
+                    if (cardDigits >= PaymentCardDetector.MinDigits)
+                    {
+                        signals |= DetectorSignals.PaymentCard;
+                    }
+
+                    if (joined)
+                    {
+                        var free = !IsWord(previousBefore) && previousBefore != '-';
+                        // us-ssn: (?<![\w\-])\d{3}([\- ])\d{2}\1\d{4}
+                        if (previousLength == 3 && separator is ' ' or '-' && length == 2 && free)
+                        {
+                            signals |= DetectorSignals.UsSsn;
+                        }
+
+                        // phone, national forms: (?<![\w+.\-]) then \d{3}[.\- ]\d{3}... or 0\d{1,4}[ \-]\d{3,4}...
+                        var phoneFree = free && previousBefore is not ('+' or '.');
+                        if (phoneFree && ((previousLength == 3 && separator is ' ' or '-' or '.' && length == 3) ||
+                            (previousFirst == '0' && previousLength is >= 2 and <= 5 && separator is ' ' or '-' && length >= 3)))
+                        {
+                            signals |= DetectorSignals.Phone;
+                        }
+
+                        // ipv4: (?<![\w.]) then an octet of 1-3 digits, '.', the next octet.
+                        if (previousLength <= 3 && separator == '.' && length <= 3 && !IsWord(previousBefore) && previousBefore != '.')
+                        {
+                            ipv4 = true;
+                        }
+                    }
+
+                    // iban: [A-Z]{2}\d{2}
+                    if (length >= 2 && IsUpper(before) && IsUpper(At(text, i - 2)))
+                    {
+                        signals |= DetectorSignals.Iban;
+                    }
+
+                    previousEnd = end;
+                    previousLength = length;
+                    previousFirst = c;
+                    previousBefore = before;
+                    i = end;
+                    continue;
+                }
+
+                case '@':
+                    signals |= DetectorSignals.Email;
+                    break;
+                case '+':
+                    // phone, E.164: \+[1-9]
+                    if (At(text, i + 1) is >= '1' and <= '9')
+                    {
+                        signals |= DetectorSignals.Phone;
+                    }
+
+                    break;
+                case '(':
+                    // phone: \(\d{3}\)
+                    if (IsDigit(At(text, i + 1)))
+                    {
+                        signals |= DetectorSignals.Phone;
+                    }
+
+                    break;
+                case '.':
+                    dots++;
+                    break;
+                case ':':
+                    colons++;
+                    ipv6 = ipv6 || Ipv6CanStartBefore(text, i);
+                    break;
+                case '-':
+                    if (At(text, i - 2) == 's' && At(text, i - 1) == 'k')
+                    {
+                        signals |= DetectorSignals.SecretKey;
+                    }
+
+                    if (At(text, i + 1) == '-' && StartsWith(text, i, "-----BEGIN "))
+                    {
+                        signals |= DetectorSignals.PrivateKey;
+                    }
+
+                    break;
+                case '_':
+                    if ((At(text, i - 3) == 'g' && At(text, i - 2) == 'h' && At(text, i - 1) is 'p' or 'o' or 'u' or 's' or 'r') ||
+                        (i >= 6 && StartsWith(text, i - 6, "github_pat_")))
+                    {
+                        signals |= DetectorSignals.GitHubToken;
+                    }
+
+                    break;
+                case 'J':
+                    if (At(text, i - 2) == 'e' && At(text, i - 1) == 'y')
+                    {
+                        signals |= DetectorSignals.Jwt;
+                    }
+
+                    break;
+                case 'A':
+                    if (At(text, i - 3) == 'A' && At(text, i - 2) is 'K' or 'S' && At(text, i - 1) == 'I')
+                    {
+                        signals |= DetectorSignals.AwsAccessKey;
+                    }
+
+                    break;
+                case >= 0x80:
+                    if (!IsNonAsciiNonDigit(text[i..], out var consumed))
+                    {
+                        unicodeDigits = true;
+                    }
+
+                    i += consumed;
+                    continue;
+            }
+
+            i++;
+        }
+
+        if (ipv4 && dots >= 3)
+        {
+            signals |= DetectorSignals.Ipv4;
+        }
+
+        if (ipv6 && colons >= 2)
+        {
+            signals |= DetectorSignals.Ipv6;
+        }
+
+        if (unicodeDigits)
+        {
+            // Patterns with \d match any Unicode digit, which the runs above do not follow.
+            signals |= DetectorSignals.UsSsn | DetectorSignals.Phone | DetectorSignals.Iban | DetectorSignals.Ipv4;
+        }
+
+        return signals;
+    }
+
+    /// <summary>ipv6: (?&lt;![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}. A match's first colon has before it
+    /// at most four hex digits, and before those neither a word character, ':' nor '.'; after it,
+    /// at most four hex digits and a second colon.</summary>
+    private static bool Ipv6CanStartBefore<T>(ReadOnlySpan<T> text, int colon)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        var start = colon;
+        while (start > 0 && colon - start < 4 && IsHex(At(text, start - 1)))
+        {
+            start--;
+        }
+
+        var before = At(text, start - 1);
+        if (IsWord(before) || before is ':' or '.')
+        {
+            return false;
+        }
+
+        var next = colon + 1;
+        while (next - colon <= 4 && IsHex(At(text, next)))
+        {
+            next++;
+        }
+
+        return At(text, next) == ':';
+    }
+
+    private static bool IsHex(int c) => c is (>= '0' and <= '9') or (>= 'A' and <= 'F') or (>= 'a' and <= 'f');
+
+    /// <summary>False for a Unicode digit, or UTF-8 that does not decode (so every signal is set).</summary>
+    private static bool IsNonAsciiNonDigit<T>(ReadOnlySpan<T> text, out int consumed)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        if (typeof(T) == typeof(char))
+        {
+            consumed = 1;
+            return !char.IsDigit((char)At(text, 0));
+        }
+
+        var status = Rune.DecodeFromUtf8(MemoryMarshal.Cast<T, byte>(text), out var rune, out consumed);
+        consumed = Math.Max(consumed, 1);
+        return status == OperationStatus.Done && !Rune.IsDigit(rune);
+    }
+
+    /// <summary>Where the next character worth a look is, or -1.</summary>
+    private static int NextInteresting<T>(ReadOnlySpan<T> text)
+        where T : unmanaged, IBinaryInteger<T> =>
+        typeof(T) == typeof(byte)
+            ? MemoryMarshal.Cast<T, byte>(text).IndexOfAnyExcept(PlainBytes)
+            : MemoryMarshal.Cast<T, char>(text).IndexOfAnyExcept(PlainChars);
+
+    /// <summary>The character at <paramref name="at"/>, or -1 outside the text.</summary>
+    private static int At<T>(ReadOnlySpan<T> text, int at)
+        where T : unmanaged, IBinaryInteger<T> =>
+        (uint)at < (uint)text.Length ? int.CreateTruncating(text[at]) : -1;
+
+    private static bool StartsWith<T>(ReadOnlySpan<T> text, int at, string literal)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        if (text.Length - at < literal.Length)
+        {
+            return false;
+        }
+
+        for (var k = 0; k < literal.Length; k++)
+        {
+            if (At(text, at + k) != literal[k])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool[] CreatePlainTable()
+    {
+        var table = new bool[128];
+        foreach (var c in Plain)
+        {
+            table[c] = true;
+        }
+
+        return table;
+    }
+
+    private static bool IsDigit(int c) => (uint)(c - '0') <= 9;
+
+    private static bool IsUpper(int c) => (uint)(c - 'A') <= 'Z' - 'A';
+
+    /// <summary>An ASCII \w character. Anything else, a Unicode letter included, counts as not a
+    /// word character: that only lets more through.</summary>
+    private static bool IsWord(int c) => c is (>= '0' and <= '9') or (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or '_';
+}
