@@ -82,6 +82,23 @@ public sealed class TextMasker : IBodyMasker
             return;
         }
 
+        // A line at a time, so each line's pre-scan skips the detectors it cannot trip (most
+        // lines hold nothing). Only a PEM key spans lines: a segment with one is masked whole.
+        if (!text.Contains("-----BEGIN ", StringComparison.Ordinal))
+        {
+            int end;
+            while ((end = text.IndexOf('\n')) >= 0 && end < text.Length - 1)
+            {
+                EmitOne(text[..(end + 1)], output);
+                text = text[(end + 1)..];
+            }
+        }
+
+        EmitOne(text, output);
+    }
+
+    private void EmitOne(ReadOnlySpan<char> text, IBufferWriter<byte> output)
+    {
         var outcome = _values.Mask(text, out var masked);
         ReadOnlySpan<char> result = outcome switch
         {
