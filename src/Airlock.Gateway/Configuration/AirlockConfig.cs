@@ -31,4 +31,7 @@ public sealed record AirlockConfig
     public ReviewsConfig Reviews { get; init; } = ReviewsConfig.Default;
 
     public AuditConfig Audit { get; init; } = AuditConfig.Default;
+
+    /// <summary>How many requests one caller (by subject) may make, across connections; null: no limit.</summary>
+    public RateLimit? PerIdentityRateLimit { get; init; }
 }

@@ -59,7 +59,7 @@ public static partial class ConfigLoader
             return null;
         }
 
-        reader.OnlyKeys(map, path, "upstream", "timeouts", "credential", "masking", "recording");
+        reader.OnlyKeys(map, path, "upstream", "timeouts", "credential", "masking", "recording", "rateLimit");
         var errorsBefore = reader.Errors.Count;
         var upstream = ReadUpstream(reader, map, path);
 
@@ -91,6 +91,7 @@ public static partial class ConfigLoader
 
         var masking = YamlConfigReader.Child(map, "masking") is { } maskingNode ? ReadMasking(reader, secrets, maskingNode, path + ".masking") : null;
         var recording = ReadRecording(reader, YamlConfigReader.Child(map, "recording"), path + ".recording");
+        var rateLimit = ReadRateLimit(reader, YamlConfigReader.Child(map, "rateLimit"), path + ".rateLimit");
         if (reader.Errors.Count > errorsBefore || upstream is null || credential is null)
         {
             return null;
@@ -105,6 +106,7 @@ public static partial class ConfigLoader
             Credential = credential,
             Masking = masking,
             Recording = recording,
+            RateLimit = rateLimit,
         };
     }
 

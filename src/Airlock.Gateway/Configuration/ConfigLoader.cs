@@ -82,7 +82,7 @@ public static partial class ConfigLoader
             return new ConfigLoadResult(null, reader.Errors, warnings);
         }
 
-        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections", "policy", "admin", "reviews", "audit");
+        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections", "policy", "admin", "reviews", "audit", "rateLimits");
         var listeners = ReadListeners(reader, Required(reader, map, "listeners"), warnings);
         var store = ReadStore(reader, secrets, Required(reader, map, "store"), baseDirectory);
         var identity = ReadIdentity(reader, Required(reader, map, "identity"), warnings);
@@ -91,6 +91,13 @@ public static partial class ConfigLoader
         var admin = ReadAdmin(reader, YamlConfigReader.Child(map, "admin"), identity);
         var reviews = ReadReviews(reader, secrets, YamlConfigReader.Child(map, "reviews"));
         var audit = ReadAudit(reader, secrets, YamlConfigReader.Child(map, "audit"), map, warnings);
+        RateLimit? perIdentity = null;
+        if (YamlConfigReader.Child(map, "rateLimits") is { } limitsNode && reader.Mapping(limitsNode, "rateLimits") is { } limits)
+        {
+            reader.OnlyKeys(limits, "rateLimits", "perIdentity");
+            perIdentity = ReadRateLimit(reader, YamlConfigReader.Child(limits, "perIdentity"), "rateLimits.perIdentity");
+        }
+
 
         if (reader.HasErrors || listeners is null || store is null || identity is null || policy is null)
         {
@@ -109,6 +116,7 @@ public static partial class ConfigLoader
             Admin = admin,
             Reviews = reviews,
             Audit = audit,
+            PerIdentityRateLimit = perIdentity,
         };
         return new ConfigLoadResult(config, [], warnings);
     }

@@ -22,6 +22,9 @@ public sealed record ConnectionConfig
 
     public required UpstreamCredential Credential { get; init; }
 
+    /// <summary>How many requests the connection takes from all callers together; null: no limit.</summary>
+    public RateLimit? RateLimit { get; init; }
+
     /// <summary>What the connection's recordings keep, and for how long.</summary>
     public RecordingConfig Recording { get; init; } = RecordingConfig.Default;
 

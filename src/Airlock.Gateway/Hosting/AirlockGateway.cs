@@ -100,6 +100,7 @@ public static class AirlockGateway
             .UseMiddleware<RequesterReviewsMiddleware>()
             .UseMiddleware<RoutingMiddleware>()
             .UseMiddleware<Recording.RecordingMiddleware>()
+            .UseMiddleware<RateLimiting.RateLimitMiddleware>()
             .UseMiddleware<PolicyMiddleware>()
             .UseMiddleware<ReviewMiddleware>()
             .UseMiddleware<ForwardingMiddleware>());

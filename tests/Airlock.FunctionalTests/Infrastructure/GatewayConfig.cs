@@ -22,6 +22,9 @@ public sealed class GatewayConfig
     /// <summary>Lines of the configuration's <c>reviews:</c> section, if any.</summary>
     public string? Reviews { get; set; }
 
+    /// <summary>Further top-level sections, as YAML, appended as they are.</summary>
+    public string? TopLevel { get; set; }
+
     /// <summary>Lines of the configuration's <c>audit:</c> section, if any.</summary>
     public string? Audit { get; set; }
 
@@ -109,6 +112,11 @@ public sealed class GatewayConfig
         if (Audit is not null)
         {
             yaml.AppendLine("audit:\n" + Audit);
+        }
+
+        if (TopLevel is not null)
+        {
+            yaml.AppendLine(TopLevel);
         }
 
         return yaml.ToString();

@@ -77,3 +77,43 @@ public class MaskingConfigTests
         Assert.DoesNotContain("s3cret", error.ToString(), StringComparison.Ordinal);
     }
 }
+
+public class RateLimitConfigTests
+{
+    private static ConfigLoadResult Load(string connectionExtra, string topLevel = "") =>
+        ConfigLoader.Load($"""
+            listeners: {"{"} proxy: 127.0.0.1:8080, admin: 127.0.0.1:8081 {"}"}
+            store: {"{"} sqlite: ./airlock.db {"}"}
+            identity: {"{"} apiKeys: true {"}"}
+            connections:
+              crm:
+                upstream: http://127.0.0.1:9000
+                credential: {"{"} type: none {"}"}
+            {connectionExtra}
+            policy: {"{"} file: ./policy.yaml {"}"}
+            {topLevel}
+            """, "/etc/airlock/airlock.yaml", _ => null);
+
+    [Fact]
+    public void Limits_per_connection_and_per_identity_load()
+    {
+        var result = Load("    rateLimit: { requests: 100, per: 10s }", "rateLimits: { perIdentity: { requests: 5, per: 1m } }");
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        Assert.Equal(new RateLimit(100, TimeSpan.FromSeconds(10)), result.Config!.Connections.Single().RateLimit);
+        Assert.Equal(new RateLimit(5, TimeSpan.FromMinutes(1)), result.Config.PerIdentityRateLimit);
+    }
+
+    [Theory]
+    [InlineData("    rateLimit: { requests: 0, per: 1m }", "", "connections.crm.rateLimit.requests")]
+    [InlineData("    rateLimit: { requests: 10, per: 0s }", "", "connections.crm.rateLimit.per")]
+    [InlineData("    rateLimit: { per: 1m }", "", "connections.crm.rateLimit.requests")]
+    [InlineData("", "rateLimits: { perCaller: { requests: 1 } }", "rateLimits")]
+    public void Bad_limits_are_errors_with_their_place(string connectionExtra, string topLevel, string path)
+    {
+        var result = Load(connectionExtra, topLevel);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains(result.Errors, e => e.Path.StartsWith(path, StringComparison.Ordinal) && e.Line > 0);
+    }
+}
