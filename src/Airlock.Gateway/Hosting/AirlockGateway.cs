@@ -21,6 +21,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace Airlock.Gateway.Hosting;
 
@@ -108,6 +109,8 @@ public static class AirlockGateway
         app.UseRouting();
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<AdminAuthenticationMiddleware>());
         app.MapAirlockHealth();
+        // Prometheus scrapes the admin listener, as it reads health: never the proxy listener.
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapPolicyApi();
         app.MapReviewApi();
         app.MapAuditApi();
@@ -139,6 +142,11 @@ public static class AirlockGateway
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<ResponseGuardrailInspector>();
         services.AddSingleton<Masking.ResponseMasker>();
+        services.AddMetrics();
+        services.AddSingleton<Telemetry.AirlockMetrics>();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(Telemetry.AirlockMetrics.MeterName)
+            .AddPrometheusExporter());
         services.AddSingleton<Recording.RecordingRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<Recording.RecordingRetention>());
         services.AddSingleton<PolicyProvider>();

@@ -38,6 +38,7 @@ public sealed partial class ReviewMiddleware(
     AirlockConfig config,
     AuditTrail audit,
     TimeProvider timeProvider,
+    Telemetry.AirlockMetrics metrics,
     ILogger<ReviewMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -104,6 +105,7 @@ public sealed partial class ReviewMiddleware(
     {
         var deadline = timeProvider.GetUtcNow() + hold;
         await store.HoldAsync(id, instance.Id, deadline, CancellationToken.None);
+        metrics.HoldStarted();
         try
         {
             while (true)
@@ -133,6 +135,7 @@ public sealed partial class ReviewMiddleware(
         finally
         {
             // From here an approval no longer waits for this connection.
+            metrics.HoldEnded();
             await store.ReleaseHoldAsync(id, instance.Id, CancellationToken.None);
         }
     }

@@ -21,8 +21,25 @@ namespace Airlock.Gateway.Sessions;
 /// <item>Shutdown drains the queue until the host's shutdown timeout.</item>
 /// </list>
 /// </summary>
-public sealed partial class SessionWriter(IAirlockStore store, TimeProvider timeProvider, ILogger<SessionWriter> logger) : BackgroundService
+public sealed partial class SessionWriter : BackgroundService
 {
+    private readonly IAirlockStore store;
+    private readonly TimeProvider timeProvider;
+    private readonly ILogger<SessionWriter> logger;
+    private readonly Telemetry.AirlockMetrics? _metrics;
+
+    public SessionWriter(IAirlockStore store, TimeProvider timeProvider, ILogger<SessionWriter> logger, Telemetry.AirlockMetrics? metrics = null)
+    {
+        this.store = store;
+        this.timeProvider = timeProvider;
+        this.logger = logger;
+        _metrics = metrics;
+        if (metrics is not null)
+        {
+            metrics.RecordingQueue = () => QueueLength;
+        }
+    }
+
     public const int Capacity = 8192;
     public const long BudgetBytes = 64L << 20;
     private const int MaxBatch = 512;
@@ -45,6 +62,7 @@ public sealed partial class SessionWriter(IAirlockStore store, TimeProvider time
     /// <summary>Queues a record; waits only when the queue or the byte budget is full.</summary>
     public async ValueTask EnqueueAsync(SessionRecord record, CancellationToken cancellationToken)
     {
+        _metrics?.RequestEnded(record);
         RateLimitLease? lease = null;
         if (record.Exchange is { } exchange)
         {
@@ -98,7 +116,9 @@ public sealed partial class SessionWriter(IAirlockStore store, TimeProvider time
         {
             try
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 await store.AppendSessionsAsync(batch, _abandon.Token);
+                _metrics?.StoreWrote("sessions", started);
                 return;
             }
             catch (Exception ex) when (StoreErrors.IsDataRejection(ex))

@@ -1,0 +1,57 @@
+using System.Net;
+using Airlock.FunctionalTests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+
+namespace Airlock.FunctionalTests.Hardening;
+
+/// <summary>OpenTelemetry metrics, scraped by Prometheus on the admin listener.</summary>
+public sealed class MetricsTests : IAsyncLifetime
+{
+    private TestUpstream _upstream = null!;
+    private TestGateway _gateway = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await TestUpstream.StartAsync();
+        _upstream.Routes["/people"] = context =>
+        {
+            context.Response.ContentType = "application/json";
+            return context.Response.WriteAsync("{\"email\":\"ada@example.com\",\"other\":\"bob@example.com\"}");
+        };
+        _gateway = await TestGateway.StartAsync(new GatewayConfig()
+            .Connection("crm", _upstream.BaseUri, "    masking: { detectors: [{ detector: email }] }"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Requests_decisions_masking_and_the_recording_queue_are_exported_for_prometheus()
+    {
+        var key = await _gateway.CreateApiKeyAsync("metered");
+        (await _gateway.Proxy.SendAsync(TestGateway.Get("/crm/people", key))).EnsureSuccessStatusCode();
+        using (var unknown = await _gateway.Proxy.SendAsync(TestGateway.Get("/nowhere/x", key)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+
+        // Counted as each session ends, just after its answer: wait for both.
+        var text = await Eventually.GetAsync(async () =>
+        {
+            var scraped = await _gateway.Admin.GetStringAsync("/metrics");
+            return scraped.Contains("label=\"EMAIL\"", StringComparison.Ordinal)
+                && scraped.Contains("unknown-connection", StringComparison.Ordinal) ? scraped : null;
+        });
+
+        Assert.Matches(@"airlock_requests_total\{[^}]*connection=""crm"",decision=""allow"",status=""200""[^}]*\} 1", text);
+        Assert.Matches(@"airlock_requests_total\{[^}]*decision=""unknown-connection"",status=""404""[^}]*\} 1", text);
+        Assert.Matches(@"airlock_masked_values_total\{[^}]*label=""EMAIL""[^}]*\} 2", text);
+        Assert.Contains("airlock_recording_queue", text, StringComparison.Ordinal);
+        Assert.Contains("airlock_store_write_duration_seconds_bucket", text, StringComparison.Ordinal);
+        using var onProxy = await _gateway.Proxy.GetAsync("/metrics");
+        Assert.NotEqual(HttpStatusCode.OK, onProxy.StatusCode);
+    }
+}
