@@ -24,6 +24,8 @@ public static class AuditEndpoints
 {
     public const int MaxLimit = 1000;
 
+
+
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/api/audit", QueryAsync).RequireRoles(AdminRoles.Admin | AdminRoles.Auditor);
@@ -84,9 +86,26 @@ public static class AuditEndpoints
         await json.FlushAsync(context.RequestAborted);
     }
 
-    private static async Task VerifyAsync(HttpContext context, IAuditStore store, AuditCheckpointService checkpoints)
+    private static async Task VerifyAsync(HttpContext context, IAuditStore store, AuditCheckpointService checkpoints, AuditVerificationGate gate)
     {
-        var result = await AuditStoreVerification.VerifyAsync(store, checkpoints.VerificationKeys, context.RequestAborted);
+        var verifying = gate.Semaphore;
+        if (!await verifying.WaitAsync(TimeSpan.Zero))
+        {
+            await ProblemWriter.WriteAsync(context, ProblemType.RateLimited, "a verification of the audit trail is already running; try again when it ends",
+                headers: h => h.RetryAfter = "5");
+            return;
+        }
+
+        AuditVerification result;
+        try
+        {
+            result = await AuditStoreVerification.VerifyAsync(store, checkpoints.VerificationKeys, context.RequestAborted);
+        }
+        finally
+        {
+            verifying.Release();
+        }
+
         context.Response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(context.Response.Body);
         json.WriteStartObject();
@@ -220,4 +239,13 @@ public static class AuditEndpoints
 
         return values.Count == 1 && long.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
     }
+}
+
+/// <summary>A verification walks the whole chain: one at a time per gateway, so callers of
+/// <c>GET /api/audit/verify</c> cannot pile them up.</summary>
+public sealed class AuditVerificationGate : IDisposable
+{
+    public SemaphoreSlim Semaphore { get; } = new(1, 1);
+
+    public void Dispose() => Semaphore.Dispose();
 }

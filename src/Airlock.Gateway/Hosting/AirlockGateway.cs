@@ -144,6 +144,7 @@ public static class AirlockGateway
         services.AddSingleton<Masking.ResponseMasker>();
         services.AddMetrics();
         services.AddSingleton<Telemetry.AirlockMetrics>();
+        services.AddSingleton<Admin.AuditVerificationGate>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(Telemetry.AirlockMetrics.MeterName)
             .AddPrometheusExporter());

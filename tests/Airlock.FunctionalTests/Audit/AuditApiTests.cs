@@ -204,6 +204,28 @@ public sealed class AuditApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Verifications_run_one_at_a_time()
+    {
+        var gate = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<Airlock.Gateway.Admin.AuditVerificationGate>(_gateway.Services);
+        await gate.Semaphore.WaitAsync();
+        HttpResponseMessage busy;
+        try
+        {
+            busy = await _gateway.AdminAsync(HttpMethod.Get, "/api/audit/verify", await _idp.TokenAsync("auditor"));
+        }
+        finally
+        {
+            gate.Semaphore.Release();
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, busy.StatusCode);
+        Assert.Equal("5", busy.Headers.GetValues("Retry-After").Single());
+        Assert.True((bool)(await GetJsonAsync("/api/audit/verify"))["valid"]!);
+        busy.Dispose();
+    }
+
+    [Fact]
     public async Task Checkpoints_are_signed_on_demand_and_verify_with_the_published_public_key()
     {
         using var first = await _gateway.AdminAsync(HttpMethod.Post, "/api/audit/checkpoints", await _idp.TokenAsync("admin"));
