@@ -32,6 +32,8 @@ public sealed record AirlockConfig
 
     public AuditConfig Audit { get; init; } = AuditConfig.Default;
 
+    public RecordingQueueConfig RecordingQueue { get; init; } = RecordingQueueConfig.Default;
+
     /// <summary>How many requests one caller (by subject) may make, across connections; null: no limit.</summary>
     public RateLimit? PerIdentityRateLimit { get; init; }
 }

@@ -82,7 +82,7 @@ public static partial class ConfigLoader
             return new ConfigLoadResult(null, reader.Errors, warnings);
         }
 
-        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections", "policy", "admin", "reviews", "audit", "rateLimits");
+        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections", "policy", "admin", "reviews", "audit", "rateLimits", "recording");
         var listeners = ReadListeners(reader, Required(reader, map, "listeners"), warnings);
         var store = ReadStore(reader, secrets, Required(reader, map, "store"), baseDirectory);
         var identity = ReadIdentity(reader, Required(reader, map, "identity"), warnings);
@@ -91,6 +91,27 @@ public static partial class ConfigLoader
         var admin = ReadAdmin(reader, YamlConfigReader.Child(map, "admin"), identity);
         var reviews = ReadReviews(reader, secrets, YamlConfigReader.Child(map, "reviews"));
         var audit = ReadAudit(reader, secrets, YamlConfigReader.Child(map, "audit"), map, warnings);
+        var recordingQueue = RecordingQueueConfig.Default;
+        if (YamlConfigReader.Child(map, "recording") is { } queueNode && reader.Mapping(queueNode, "recording") is { } queueMap)
+        {
+            reader.OnlyKeys(queueMap, "recording", "queue", "whenFull");
+            var capacity = recordingQueue.Capacity;
+            if (reader.String(queueMap, "queue", "recording", required: false) is { } queueText
+                && !(int.TryParse(queueText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out capacity) && capacity is >= 1 and <= 1_000_000))
+            {
+                reader.Error(YamlConfigReader.Child(queueMap, "queue"), "recording.queue", $"'{queueText}' must be a number of records from 1 to 1000000");
+                capacity = recordingQueue.Capacity;
+            }
+
+            var whenFull = reader.String(queueMap, "whenFull", "recording", required: false) ?? "wait";
+            if (whenFull is not ("wait" or "refuse"))
+            {
+                reader.Error(YamlConfigReader.Child(queueMap, "whenFull"), "recording.whenFull", $"'{whenFull}' must be wait or refuse");
+            }
+
+            recordingQueue = new RecordingQueueConfig(capacity, whenFull == "refuse");
+        }
+
         RateLimit? perIdentity = null;
         if (YamlConfigReader.Child(map, "rateLimits") is { } limitsNode && reader.Mapping(limitsNode, "rateLimits") is { } limits)
         {
@@ -117,6 +138,7 @@ public static partial class ConfigLoader
             Reviews = reviews,
             Audit = audit,
             PerIdentityRateLimit = perIdentity,
+            RecordingQueue = recordingQueue,
         };
         return new ConfigLoadResult(config, [], warnings);
     }

@@ -153,6 +153,7 @@ public static class AirlockGateway
         services.AddSingleton<PolicyProvider>();
         services.AddSingleton<IPolicyEventStore>(sp => sp.GetRequiredService<IAirlockStore>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyProvider>());
+        services.AddSingleton(config.RecordingQueue);
         services.AddSingleton<SessionWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionWriter>());
         services.AddHttpForwarder();

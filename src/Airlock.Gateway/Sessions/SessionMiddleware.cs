@@ -14,6 +14,7 @@ namespace Airlock.Gateway.Sessions;
 public sealed partial class SessionMiddleware(
     RequestDelegate next,
     SessionWriter writer,
+    Configuration.RecordingQueueConfig queue,
     TimeProvider timeProvider,
     ILogger<SessionMiddleware> logger)
 {
@@ -47,6 +48,21 @@ public sealed partial class SessionMiddleware(
             return Task.CompletedTask;
         }, context);
 
+        if (queue.RefuseWhenFull && writer.IsFull)
+        {
+            // Configured to refuse rather than wait: nothing is done that could not be recorded.
+            session.Error = ProblemType.RecordingUnavailable.Name;
+            await ProblemWriter.WriteAsync(context, ProblemType.RecordingUnavailable,
+                "the gateway's recording queue is full, so it takes no new requests until the store catches up; try again shortly", session.Id,
+                headers: h => h.RetryAfter = "1");
+            if (!writer.TryEnqueueRefusal(session.ToRecord(context, timeProvider)))
+            {
+                Log.RefusalNotRecorded(logger, session.Id);
+            }
+
+            return;
+        }
+
         context.Request.Body = new CountingStream(context.Request.Body, session, countsRequest: true);
         var responseBody = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         context.Features.Set<IHttpResponseBodyFeature>(
@@ -72,5 +88,8 @@ public sealed partial class SessionMiddleware(
     {
         [LoggerMessage(1000, LogLevel.Error, "Session {SessionId}: unexpected failure")]
         public static partial void Failed(ILogger logger, Exception exception, Guid sessionId);
+
+        [LoggerMessage(1001, LogLevel.Warning, "Session {SessionId}: refused because the recording queue is full; its own record did not fit either")]
+        public static partial void RefusalNotRecorded(ILogger logger, Guid sessionId);
     }
 }

@@ -28,8 +28,12 @@ public sealed partial class SessionWriter : BackgroundService
     private readonly ILogger<SessionWriter> logger;
     private readonly Telemetry.AirlockMetrics? _metrics;
 
-    public SessionWriter(IAirlockStore store, TimeProvider timeProvider, ILogger<SessionWriter> logger, Telemetry.AirlockMetrics? metrics = null)
+    public SessionWriter(IAirlockStore store, TimeProvider timeProvider, ILogger<SessionWriter> logger, Telemetry.AirlockMetrics? metrics = null,
+        Configuration.RecordingQueueConfig? queue = null)
     {
+        _capacity = (queue ?? Configuration.RecordingQueueConfig.Default).Capacity;
+        _queue = Channel.CreateBounded<(SessionRecord, RateLimitLease?)>(
+            new BoundedChannelOptions(_capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
         this.store = store;
         this.timeProvider = timeProvider;
         this.logger = logger;
@@ -40,14 +44,13 @@ public sealed partial class SessionWriter : BackgroundService
         }
     }
 
-    public const int Capacity = 8192;
     public const long BudgetBytes = 64L << 20;
     private const int MaxBatch = 512;
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
-    private readonly Channel<(SessionRecord Record, RateLimitLease? Lease)> _queue = Channel.CreateBounded<(SessionRecord, RateLimitLease?)>(
-        new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+    private readonly int _capacity;
+    private readonly Channel<(SessionRecord Record, RateLimitLease? Lease)> _queue;
 
     // Permits are KiB of recorded exchanges waiting to be written.
     private readonly ConcurrencyLimiter _budget = new(new ConcurrencyLimiterOptions
@@ -78,6 +81,20 @@ public sealed partial class SessionWriter : BackgroundService
 
     public int QueueLength => _queue.Reader.Count;
 
+    /// <summary>How many records the writer has taken from the queue and is writing (or retrying).</summary>
+    public int Writing => Volatile.Read(ref _writing);
+
+    private int _writing;
+
+    /// <summary>Whether a finishing request would now wait for room (queue or byte budget).</summary>
+    public bool IsFull => _queue.Reader.Count >= _capacity
+        || _budget.GetStatistics() is { } budget && (budget.CurrentAvailablePermits == 0 || budget.CurrentQueuedCount > 0);
+
+    /// <summary>Queues the record of a request the gateway refused because the queue was full;
+    /// false when there is no room for it either (it was never forwarded, so nothing is lost
+    /// but the record of a refusal, which is counted in the logs).</summary>
+    public bool TryEnqueueRefusal(SessionRecord record) => _queue.Writer.TryWrite((record, null));
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<SessionRecord>(MaxBatch);
@@ -96,7 +113,9 @@ public sealed partial class SessionWriter : BackgroundService
                     }
                 }
 
+                Volatile.Write(ref _writing, batch.Count);
                 await WriteUntilStoredAsync(batch);
+                Volatile.Write(ref _writing, 0);
                 batch.Clear();
                 leases.ForEach(l => l.Dispose());
                 leases.Clear();
