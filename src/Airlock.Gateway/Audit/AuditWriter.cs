@@ -125,11 +125,12 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
     {
         var retry = new List<Pending>();
         var delay = TimeSpan.FromMilliseconds(100);
+        var batch = new List<Pending>();
         try
         {
             while (retry.Count > 0 || await _queue.Reader.WaitToReadAsync(CancellationToken.None))
             {
-                var batch = new List<Pending>(retry);
+                batch = new List<Pending>(retry);
                 retry.Clear();
                 while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
                 {
@@ -177,6 +178,18 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
         catch (OperationCanceledException) when (_abandon.IsCancellationRequested)
         {
             Log.Abandoned(logger, retry.Count + _queue.Reader.Count);
+            // Whoever still waits for durability is told it did not happen, rather than left
+            // waiting on a writer that has stopped.
+            var gone = new AuditUnavailableException("the gateway stopped before the event could be recorded");
+            foreach (var pending in batch.Concat(retry))
+            {
+                pending.Durable?.TrySetException(gone);
+            }
+
+            while (_queue.Reader.TryRead(out var queued))
+            {
+                queued.Durable?.TrySetException(gone);
+            }
         }
     }
 
