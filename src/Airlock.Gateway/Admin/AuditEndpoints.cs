@@ -219,8 +219,7 @@ public static class AuditEndpoints
             return true;
         }
 
-        if (values.Count == 1 && DateTimeOffset.TryParse(values[0], CultureInfo.InvariantCulture,
-                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        if (values.Count == 1 && Configuration.IsoTime.TryParse(values[0], out var parsed))
         {
             value = parsed;
             return true;

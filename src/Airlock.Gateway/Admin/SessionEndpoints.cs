@@ -43,7 +43,7 @@ public static class SessionEndpoints
         DateTimeOffset? since = null;
         if (query["since"] is { Count: > 0 } sinceText)
         {
-            if (!DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+            if (!Configuration.IsoTime.TryParse(sinceText, out var parsed))
             {
                 await ProblemWriter.WriteAsync(context, ProblemType.InvalidRequest, "since is an ISO 8601 time, e.g. 2026-11-01T09:00:00Z");
                 return;

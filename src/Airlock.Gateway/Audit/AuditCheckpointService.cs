@@ -49,15 +49,7 @@ public sealed partial class AuditCheckpointService(AuditConfig config, IAuditSto
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var (count, head) = await store.GetAuditHeadAsync(cancellationToken);
-            var checkpoints = await store.ListAuditCheckpointsAsync(cancellationToken);
-            var latest = checkpoints.Count == 0 ? null : checkpoints[^1];
-            if (await ContinuityProblemAsync(latest, count, cancellationToken) is { } problem)
-            {
-                Log.Refused(logger, problem);
-                throw new AuditChainBrokenException(problem);
-            }
-
+            var (count, head, latest) = await CheckContinuityAsync(cancellationToken);
             if (count == 0 || (latest is not null && latest.Count >= count))
             {
                 return null;
@@ -72,6 +64,23 @@ public sealed partial class AuditCheckpointService(AuditConfig config, IAuditSto
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>The chain's head and latest checkpoint, once the chain is found to continue what
+    /// was signed and written; otherwise a critical log line and <see cref="AuditChainBrokenException"/>.
+    /// Called under the gate.</summary>
+    private async Task<(long Count, string Head, AuditCheckpoint? Latest)> CheckContinuityAsync(CancellationToken cancellationToken)
+    {
+        var (count, head) = await store.GetAuditHeadAsync(cancellationToken);
+        var checkpoints = await store.ListAuditCheckpointsAsync(cancellationToken);
+        var latest = checkpoints.Count == 0 ? null : checkpoints[^1];
+        if (await ContinuityProblemAsync(latest, count, cancellationToken) is { } problem)
+        {
+            Log.Refused(logger, problem);
+            throw new AuditChainBrokenException(problem);
+        }
+
+        return (count, head, latest);
     }
 
     /// <summary>Why the stored chain is not a continuation of what was signed and written; null when it is.</summary>
@@ -158,17 +167,16 @@ public sealed partial class AuditCheckpointService(AuditConfig config, IAuditSto
             await _gate.WaitAsync(cancellationToken);
             try
             {
-                var (count, _) = await store.GetAuditHeadAsync(cancellationToken);
-                var checkpoints = await store.ListAuditCheckpointsAsync(cancellationToken);
-                if (await ContinuityProblemAsync(checkpoints.Count == 0 ? null : checkpoints[^1], count, cancellationToken) is { } problem)
-                {
-                    Log.Refused(logger, problem);
-                }
+                await CheckContinuityAsync(cancellationToken);
             }
             finally
             {
                 _gate.Release();
             }
+        }
+        catch (AuditChainBrokenException)
+        {
+            // Logged as critical where it was found.
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

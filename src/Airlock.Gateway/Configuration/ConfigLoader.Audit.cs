@@ -11,25 +11,13 @@ public static partial class ConfigLoader
     /// </summary>
     public static (StoreConfig? Store, AuditConfig? Audit, IReadOnlyList<ConfigError> Errors) LoadAuditFile(string path, Func<string, string?>? environment = null)
     {
-        var fullPath = Path.GetFullPath(path);
-        string text;
-        try
-        {
-            text = File.ReadAllText(fullPath);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return (null, null, [new ConfigError(fullPath, 0, 0, "", $"cannot read the configuration file: {ex.Message}")]);
-        }
-
-        var reader = new YamlConfigReader(fullPath);
-        var secrets = new SecretResolver(reader, Path.GetDirectoryName(fullPath)!, environment ?? Environment.GetEnvironmentVariable);
-        if (reader.Load(text) is not { } root || reader.Mapping(root, "") is not { } map)
+        var (reader, secrets, map, directory) = ReadSections(path, environment);
+        if (secrets is null || map is null)
         {
             return (null, null, reader.Errors);
         }
 
-        var store = ReadStore(reader, secrets, Required(reader, map, "store"), Path.GetDirectoryName(fullPath)!);
+        var store = ReadStore(reader, secrets, Required(reader, map, "store"), directory);
         var audit = ReadAudit(reader, secrets, YamlConfigReader.Child(map, "audit"), map, []);
         return reader.HasErrors ? (null, null, reader.Errors) : (store, audit, reader.Errors);
     }

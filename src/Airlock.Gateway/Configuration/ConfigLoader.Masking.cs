@@ -191,7 +191,7 @@ public static partial class ConfigLoader
 
         if (!ByteSize.TryParse(text, out var bytes) || bytes < min || bytes > max)
         {
-            reader.Error(YamlConfigReader.Child(map, key), $"{path}.{key}", $"'{text}' must be a size from {ByteSize.Format(min)} to {ByteSize.Format(max)}");
+            reader.Error(YamlConfigReader.Child(map, key), $"{path}.{key}", $"'{text}' must be a size from {ByteSize.Format(min)} to {ByteSize.Format(max)}, e.g. 1MiB");
             return defaultValue;
         }
 

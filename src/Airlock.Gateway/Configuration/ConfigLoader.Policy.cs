@@ -21,22 +21,8 @@ public static partial class ConfigLoader
         return file is null ? null : new PolicyConfig(Path.GetFullPath(file, baseDirectory), maxBody, maxResponse);
     }
 
-    private static long Size(YamlConfigReader reader, YamlMappingNode map, string key, long defaultValue)
-    {
-        var text = reader.String(map, key, "policy", required: false);
-        if (text is null)
-        {
-            return defaultValue;
-        }
-
-        if (!ByteSize.TryParse(text, out var bytes) || bytes is < 1024 or > 1L << 30)
-        {
-            reader.Error(YamlConfigReader.Child(map, key), "policy." + key, $"'{text}' must be a size from 1KiB to 1GiB, e.g. 1MiB");
-            return defaultValue;
-        }
-
-        return bytes;
-    }
+    private static long Size(YamlConfigReader reader, YamlMappingNode map, string key, long defaultValue) =>
+        SizeIn(reader, map, key, "policy", defaultValue, 1024, 1L << 30);
 
     private static AdminConfig ReadAdmin(YamlConfigReader reader, YamlNode? node, IdentityConfig? identity)
     {

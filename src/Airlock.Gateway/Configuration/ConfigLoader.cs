@@ -41,7 +41,23 @@ public static partial class ConfigLoader
     /// </summary>
     public static (StoreConfig? Store, IReadOnlyList<ConfigError> Errors) LoadStoreFile(string path, Func<string, string?>? environment = null)
     {
+        var (reader, secrets, map, directory) = ReadSections(path, environment);
+        if (secrets is null || map is null)
+        {
+            return (null, reader.Errors);
+        }
+
+        var store = ReadStore(reader, secrets, Required(reader, map, "store"), directory);
+        return (reader.HasErrors ? null : store, reader.Errors);
+    }
+
+    /// <summary>The file's top-level mapping, for the verbs that read only some sections; the
+    /// reader holds the errors when the file cannot be read or parsed.</summary>
+    private static (YamlConfigReader Reader, SecretResolver? Secrets, YamlMappingNode? Map, string Directory) ReadSections(string path, Func<string, string?>? environment)
+    {
         var fullPath = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(fullPath)!;
+        var reader = new YamlConfigReader(fullPath);
         string text;
         try
         {
@@ -49,18 +65,13 @@ public static partial class ConfigLoader
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return (null, [new ConfigError(fullPath, 0, 0, "", $"cannot read the configuration file: {ex.Message}")]);
+            reader.Error((YamlNode?)null, "", $"cannot read the configuration file: {ex.Message}");
+            return (reader, null, null, directory);
         }
 
-        var reader = new YamlConfigReader(fullPath);
-        var secrets = new SecretResolver(reader, Path.GetDirectoryName(fullPath)!, environment ?? Environment.GetEnvironmentVariable);
-        if (reader.Load(text) is not { } root || reader.Mapping(root, "") is not { } map)
-        {
-            return (null, reader.Errors);
-        }
-
-        var store = ReadStore(reader, secrets, Required(reader, map, "store"), Path.GetDirectoryName(fullPath)!);
-        return (reader.HasErrors ? null : store, reader.Errors);
+        var secrets = new SecretResolver(reader, directory, environment ?? Environment.GetEnvironmentVariable);
+        var map = reader.Load(text) is { } root ? reader.Mapping(root, "") : null;
+        return (reader, secrets, map, directory);
     }
 
     public static ConfigLoadResult Load(string yaml, string sourcePath, Func<string, string?>? environment = null, bool resolveSecrets = true)

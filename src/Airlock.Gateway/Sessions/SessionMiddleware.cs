@@ -15,6 +15,7 @@ public sealed partial class SessionMiddleware(
     RequestDelegate next,
     SessionWriter writer,
     Configuration.RecordingQueueConfig queue,
+    Telemetry.AirlockMetrics metrics,
     TimeProvider timeProvider,
     ILogger<SessionMiddleware> logger)
 {
@@ -80,7 +81,9 @@ public sealed partial class SessionMiddleware(
         }
         finally
         {
-            await writer.EnqueueAsync(session.ToRecord(context, timeProvider), CancellationToken.None);
+            var record = session.ToRecord(context, timeProvider);
+            metrics.RequestEnded(record, session.Masked);
+            await writer.EnqueueAsync(record, CancellationToken.None);
         }
     }
 

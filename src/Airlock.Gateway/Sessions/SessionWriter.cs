@@ -65,7 +65,6 @@ public sealed partial class SessionWriter : BackgroundService
     /// <summary>Queues a record; waits only when the queue or the byte budget is full.</summary>
     public async ValueTask EnqueueAsync(SessionRecord record, CancellationToken cancellationToken)
     {
-        _metrics?.RequestEnded(record);
         RateLimitLease? lease = null;
         if (record.Exchange is { } exchange)
         {

@@ -39,19 +39,15 @@ public sealed class AirlockMetrics
     /// <summary>Set by the session writer: how many records wait to be written.</summary>
     public Func<int>? RecordingQueue { get; set; }
 
-    public void RequestEnded(SessionRecord session)
+    public void RequestEnded(SessionRecord session, Masking.MaskCounts? masked)
     {
         _requests.Add(1,
             new KeyValuePair<string, object?>("connection", session.Connection ?? "-"),
             new KeyValuePair<string, object?>("decision", session.Decision ?? session.Error ?? "-"),
             new KeyValuePair<string, object?>("status", session.Status));
-        if (session.Masked > 0 && session.MaskedTypes is { } types)
+        foreach (var (label, count) in masked?.ByLabel ?? new Dictionary<string, long>())
         {
-            using var document = System.Text.Json.JsonDocument.Parse(types);
-            foreach (var label in document.RootElement.EnumerateObject())
-            {
-                _masked.Add(label.Value.GetInt64(), new KeyValuePair<string, object?>("label", label.Name));
-            }
+            _masked.Add(count, new KeyValuePair<string, object?>("label", label));
         }
     }
 

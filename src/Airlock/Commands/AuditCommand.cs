@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Airlock.Gateway.Audit;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Storage;
@@ -170,7 +169,7 @@ internal static partial class AuditCommand
             return true;
         }
 
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        if (IsoTime.TryParse(text, out var parsed))
         {
             value = parsed;
             return true;
