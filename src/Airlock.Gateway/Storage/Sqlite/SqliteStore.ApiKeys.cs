@@ -9,7 +9,8 @@ public sealed partial class SqliteStore
 
     public async Task<bool> CreateApiKeyAsync(ApiKey key, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var write = await OpenForWriteAsync(cancellationToken);
+        var connection = write.Connection;
         using var command = connection.CreateCommand();
         command.CommandText = "INSERT INTO api_keys (id, name, groups, secret_hash, created_at, owner) VALUES ($id, $name, $groups, $hash, $created, $owner)";
         command.Parameters.AddWithValue("$id", key.Id);
@@ -56,7 +57,8 @@ public sealed partial class SqliteStore
 
     public async Task<ApiKey?> RevokeApiKeyAsync(string idOrName, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var write = await OpenForWriteAsync(cancellationToken);
+        var connection = write.Connection;
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             UPDATE api_keys SET revoked_at = $at

@@ -13,7 +13,8 @@ public sealed partial class SqliteStore
             return [];
         }
 
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var write = await OpenForWriteAsync(cancellationToken);
+        var connection = write.Connection;
         // The audit trail is proof: each commit reaches the disk (synchronous=FULL), not only the
         // WAL. Group commit (one transaction per batch) keeps that affordable.
         using (var full = connection.CreateCommand())

@@ -36,18 +36,18 @@ public sealed partial class SqliteStore
         // IS, not =: both NULL (an OIDC caller) is a match.
         var grants = await QueryGrantsAsync(
             $"SELECT {GrantColumns} FROM grants WHERE subject = $subject AND key_id IS $keyId AND rule = $rule AND revoked_at IS NULL AND expires_at > $now ORDER BY expires_at DESC LIMIT 1",
-            cancellationToken, ("$subject", subject), ("$keyId", (object?)keyId ?? DBNull.Value), ("$rule", rule), ("$now", SqliteTime.ToMicroseconds(now)));
+            write: false, cancellationToken, ("$subject", subject), ("$keyId", (object?)keyId ?? DBNull.Value), ("$rule", rule), ("$now", SqliteTime.ToMicroseconds(now)));
         return grants.Count == 0 ? null : grants[0];
     }
 
     public Task<IReadOnlyList<Grant>> ListGrantsAsync(bool activeOnly, DateTimeOffset now, CancellationToken cancellationToken) =>
         QueryGrantsAsync(
             $"SELECT {GrantColumns} FROM grants {(activeOnly ? "WHERE revoked_at IS NULL AND expires_at > $now" : "")} ORDER BY created_at DESC LIMIT 500",
-            cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)));
+            write: false, cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)));
 
     public async Task<Grant?> GetGrantAsync(Guid id, CancellationToken cancellationToken)
     {
-        var grants = await QueryGrantsAsync($"SELECT {GrantColumns} FROM grants WHERE id = $id", cancellationToken, ("$id", id.ToString()));
+        var grants = await QueryGrantsAsync($"SELECT {GrantColumns} FROM grants WHERE id = $id", write: false, cancellationToken, ("$id", id.ToString()));
         return grants.Count == 0 ? null : grants[0];
     }
 
@@ -55,13 +55,14 @@ public sealed partial class SqliteStore
     {
         var grants = await QueryGrantsAsync(
             $"UPDATE grants SET revoked_at = $now, revoked_by = $by WHERE id = $id AND revoked_at IS NULL AND expires_at > $now RETURNING {GrantColumns}",
-            cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)), ("$by", by), ("$id", id.ToString()));
+            write: true, cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)), ("$by", by), ("$id", id.ToString()));
         return grants.Count == 0 ? null : grants[0];
     }
 
-    private async Task<IReadOnlyList<Grant>> QueryGrantsAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    private async Task<IReadOnlyList<Grant>> QueryGrantsAsync(string sql, bool write, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var lease = await OpenAsync(write, cancellationToken);
+        var connection = lease.Connection;
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         foreach (var (name, value) in parameters)

@@ -6,7 +6,8 @@ public sealed partial class SqliteStore
 {
     public async Task RecordPolicyLoadAsync(PolicyLoadRecord record, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var write = await OpenForWriteAsync(cancellationToken);
+        var connection = write.Connection;
         using var command = connection.CreateCommand();
         command.CommandText = "INSERT INTO policy_loads (at, source, version, outcome, errors) VALUES ($at, $source, $version, $outcome, $errors)";
         command.Parameters.AddWithValue("$at", SqliteTime.ToMicroseconds(record.At));

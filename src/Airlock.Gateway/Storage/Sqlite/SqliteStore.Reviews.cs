@@ -16,7 +16,8 @@ public sealed partial class SqliteStore
 
     public async Task CreateReviewAsync(Review review, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var write = await OpenForWriteAsync(cancellationToken);
+        var connection = write.Connection;
         using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO reviews (id, created_at, status, session_id, requester_subject, requester_auth, requester_issuer,
@@ -90,7 +91,8 @@ public sealed partial class SqliteStore
 
     public async Task<(DecisionOutcome Outcome, Review? Review)> RecordDecisionAsync(Guid id, ReviewDecision decision, Func<Review, Grant?> grantWhenApproved, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var write = await OpenForWriteAsync(cancellationToken);
+        var connection = write.Connection;
         // BEGIN IMMEDIATE: the write lock is taken before reading, so concurrent deciders are
         // serialised and each sees the others' decisions.
         using var transaction = connection.BeginTransaction(deferred: false);
@@ -198,14 +200,14 @@ public sealed partial class SqliteStore
 
     public async Task<IReadOnlyList<Guid>> ExpireDueAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         await QueryIdsAsync("UPDATE reviews SET status = 'expired', decided_at = $now WHERE status = 'pending' AND expires_at <= $now RETURNING id",
-            cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)));
+            write: true, cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)));
 
     public async Task<IReadOnlyList<Guid>> ListOrphanedApprovalsAsync(DateTimeOffset now, DateTimeOffset staleBefore, CancellationToken cancellationToken) =>
         await QueryIdsAsync("""
             SELECT r.id FROM reviews r LEFT JOIN instances i ON i.id = r.held_by
             WHERE r.status = 'approved'
               AND (r.held_until IS NULL OR r.held_until <= $now OR i.seen_at IS NULL OR i.seen_at < $stale)
-            """, cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)), ("$stale", SqliteTime.ToMicroseconds(staleBefore)));
+            """, write: false, cancellationToken, ("$now", SqliteTime.ToMicroseconds(now)), ("$stale", SqliteTime.ToMicroseconds(staleBefore)));
 
     public async Task<IReadOnlyList<Guid>> MarkAbandonedExecutionsAsync(DateTimeOffset staleBefore, DateTimeOffset stuckBefore, CancellationToken cancellationToken) =>
         await QueryIdsAsync("""
@@ -214,7 +216,7 @@ public sealed partial class SqliteStore
               AND (executing_since < $stuck
                    OR NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = reviews.executor AND i.seen_at >= $stale))
             RETURNING id
-            """, cancellationToken, ("$stale", SqliteTime.ToMicroseconds(staleBefore)), ("$stuck", SqliteTime.ToMicroseconds(stuckBefore)));
+            """, write: true, cancellationToken, ("$stale", SqliteTime.ToMicroseconds(staleBefore)), ("$stuck", SqliteTime.ToMicroseconds(stuckBefore)));
 
     public async Task BeatAsync(string instance, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync("INSERT INTO instances (id, seen_at) VALUES ($id, $now) ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
@@ -222,7 +224,8 @@ public sealed partial class SqliteStore
 
     private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var write = await OpenForWriteAsync(cancellationToken);
+        var connection = write.Connection;
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         foreach (var (name, value) in parameters)
@@ -233,9 +236,10 @@ public sealed partial class SqliteStore
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task<IReadOnlyList<Guid>> QueryIdsAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    private async Task<IReadOnlyList<Guid>> QueryIdsAsync(string sql, bool write, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var lease = await OpenAsync(write, cancellationToken);
+        var connection = lease.Connection;
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         foreach (var (name, value) in parameters)

@@ -16,7 +16,8 @@ public sealed partial class SqliteStore
             return;
         }
 
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var write = await OpenForWriteAsync(cancellationToken);
+        var connection = write.Connection;
         using var transaction = connection.BeginTransaction(deferred: false);
         using var command = connection.CreateCommand();
         command.CommandText = $"""
@@ -182,7 +183,8 @@ public sealed partial class SqliteStore
     public async Task<int> DeleteExchangesAsync(string connection, DateTimeOffset before, CancellationToken cancellationToken)
     {
         var connectionName = connection;
-        await using var db = await OpenAsync(cancellationToken);
+        await using var write = await OpenForWriteAsync(cancellationToken);
+        var db = write.Connection;
         using var command = db.CreateCommand();
         command.CommandText = """
             DELETE FROM exchanges WHERE session_id IN

@@ -10,6 +10,7 @@ public sealed partial class SqliteStore : IAirlockStore
 {
     private readonly string _connectionString;
     private readonly TimeProvider _timeProvider;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
 
     public SqliteStore(string path, TimeProvider timeProvider)
     {
@@ -29,16 +30,64 @@ public sealed partial class SqliteStore : IAirlockStore
 
     public string Path { get; }
 
-    internal async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a connection for a write, after this process's earlier writes are done. Our own
+    /// writers (the audit trail's group commits, session batches, reviews) queue here instead of
+    /// inside SQLite: a write that meets SQLite's lock is retried by Microsoft.Data.Sqlite after
+    /// a 150 ms sleep, which under load put 150 ms on every request waiting for its audit event.
+    /// Other processes (the CLI) still meet the lock, and wait in SQLite's busy handler.
+    /// </summary>
+    internal async Task<Lease> OpenForWriteAsync(CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            return new Lease(await OpenConnectionAsync(forWrite: true, cancellationToken), _writeGate);
+        }
+        catch
+        {
+            _writeGate.Release();
+            throw;
+        }
+    }
+
+    internal async Task<Lease> OpenAsync(bool write, CancellationToken cancellationToken) =>
+        write ? await OpenForWriteAsync(cancellationToken) : new Lease(await OpenAsync(cancellationToken), null);
+
+    /// <summary>A connection, and the write turn it holds until disposed (if any).</summary>
+    internal sealed class Lease(SqliteConnection connection, SemaphoreSlim? writeGate) : IAsyncDisposable
+    {
+        public SqliteConnection Connection => connection;
+
+        public async ValueTask DisposeAsync()
+        {
+            await connection.DisposeAsync();
+            writeGate?.Release();
+        }
+    }
+
+    /// <summary>Opens a connection for reading (writes go through <see cref="OpenForWriteAsync"/>).</summary>
+    internal Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) => OpenConnectionAsync(forWrite: false, cancellationToken);
+
+    private async Task<SqliteConnection> OpenConnectionAsync(bool forWrite, CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
+            if (!forWrite)
+            {
+                // A read (an API key on every request) needs none of the settings below, and
+                // parsing them on every open was a visible share of a request's CPU.
+                return connection;
+            }
+
             using var pragma = connection.CreateCommand();
             // WAL with synchronous=NORMAL survives a process crash; FULL would also survive
             // power loss at the cost of an fsync per commit.
-            pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+            // busy_timeout: another process's write (the CLI) is waited for in SQLite's own busy
+            // handler, which retries within milliseconds, rather than in 150 ms sleeps.
+            pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
@@ -65,7 +114,8 @@ public sealed partial class SqliteStore : IAirlockStore
             Directory.CreateDirectory(directory);
         }
 
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var write = await OpenForWriteAsync(cancellationToken);
+        var connection = write.Connection;
         using (var wal = connection.CreateCommand())
         {
             // The journal mode is a property of the file and persists once set.
