@@ -27,6 +27,7 @@ public sealed partial class PolicyProvider : BackgroundService
     private static readonly TimeSpan PeriodicCheck = TimeSpan.FromSeconds(2);
 
     private readonly PolicyConfig _config;
+    private readonly string _fileName;
     private readonly FrozenSet<string> _connections;
     private readonly IPolicyEventStore _events;
     private readonly TimeProvider _timeProvider;
@@ -44,6 +45,7 @@ public sealed partial class PolicyProvider : BackgroundService
     {
         _audit = audit;
         _config = config.Policy;
+        _fileName = Path.GetFileName(config.Policy.File);
         _connections = config.Connections.Select(c => c.Name).ToFrozenSet(StringComparer.Ordinal);
         _current = initial;
         _events = events;
@@ -229,10 +231,10 @@ public sealed partial class PolicyProvider : BackgroundService
             {
                 NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.CreationTime,
             };
-            watcher.Changed += (_, _) => _changed.Release();
-            watcher.Created += (_, _) => _changed.Release();
-            watcher.Renamed += (_, _) => _changed.Release();
-            watcher.Deleted += (_, _) => _changed.Release();
+            watcher.Changed += (_, e) => Noticed(e.Name);
+            watcher.Created += (_, e) => Noticed(e.Name);
+            watcher.Renamed += (_, e) => Noticed(e.Name);
+            watcher.Deleted += (_, e) => Noticed(e.Name);
             watcher.EnableRaisingEvents = true;
         }
         catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException or UnauthorizedAccessException)
@@ -273,6 +275,20 @@ public sealed partial class PolicyProvider : BackgroundService
                     Log.ReloadFailed(_logger, ex);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Wakes the reload loop for a change that can concern the policy: the file itself (also
+    /// when an editor renames a new copy onto it), or a Kubernetes ConfigMap's "..data" link
+    /// swap. Other files in the directory are ignored: the SQLite store often sits beside the
+    /// policy, and its writes would otherwise re-read and hash the policy on every request.
+    /// </summary>
+    private void Noticed(string? name)
+    {
+        if (name is null || name == _fileName || name.StartsWith("..", StringComparison.Ordinal))
+        {
+            _changed.Release();
         }
     }
 
