@@ -44,6 +44,8 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
     /// <summary>Appends the event and waits until it is durable.</summary>
     public async Task<AuditEvent> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
     {
+        using var span = Telemetry.AirlockTracing.Source.StartActivity("airlock.audit.append");
+        span?.SetTag("airlock.audit.kind", auditEvent.Kind);
         var durable = new TaskCompletionSource<AuditEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {

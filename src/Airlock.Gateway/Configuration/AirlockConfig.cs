@@ -36,4 +36,7 @@ public sealed record AirlockConfig
 
     /// <summary>How many requests one caller (by subject) may make, across connections; null: no limit.</summary>
     public RateLimit? PerIdentityRateLimit { get; init; }
+
+    /// <summary>Where traces go (<c>telemetry.traces</c>); null: the gateway records no traces.</summary>
+    public TracesConfig? Traces { get; init; }
 }

@@ -93,7 +93,7 @@ public static partial class ConfigLoader
             return new ConfigLoadResult(null, reader.Errors, warnings);
         }
 
-        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections", "policy", "admin", "reviews", "audit", "rateLimits", "recording");
+        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections", "policy", "admin", "reviews", "audit", "rateLimits", "recording", "telemetry");
         var listeners = ReadListeners(reader, Required(reader, map, "listeners"), warnings);
         var store = ReadStore(reader, secrets, Required(reader, map, "store"), baseDirectory);
         var identity = ReadIdentity(reader, Required(reader, map, "identity"), warnings);
@@ -130,6 +130,7 @@ public static partial class ConfigLoader
             perIdentity = ReadRateLimit(reader, YamlConfigReader.Child(limits, "perIdentity"), "rateLimits.perIdentity");
         }
 
+        var traces = ReadTelemetry(reader, YamlConfigReader.Child(map, "telemetry"));
 
         if (reader.HasErrors || listeners is null || store is null || identity is null || policy is null)
         {
@@ -150,6 +151,7 @@ public static partial class ConfigLoader
             Audit = audit,
             PerIdentityRateLimit = perIdentity,
             RecordingQueue = recordingQueue,
+            Traces = traces,
         };
         return new ConfigLoadResult(config, [], warnings);
     }

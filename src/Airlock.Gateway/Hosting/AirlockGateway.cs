@@ -14,6 +14,7 @@ using Airlock.Gateway.Storage.Postgres;
 using Airlock.Gateway.Routing;
 using Airlock.Gateway.Sessions;
 using Airlock.Gateway.Storage;
+using Airlock.Gateway.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
@@ -148,9 +149,13 @@ public static class AirlockGateway
         services.AddMetrics();
         services.AddSingleton<Telemetry.AirlockMetrics>();
         services.AddSingleton<Admin.AuditVerificationGate>();
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        var telemetry = services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(Telemetry.AirlockMetrics.MeterName)
             .AddPrometheusExporter());
+        if (config.Traces is { } traces)
+        {
+            telemetry.AddTracing(traces);
+        }
         services.AddSingleton<Recording.RecordingRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<Recording.RecordingRetention>());
         services.AddSingleton<PolicyProvider>();

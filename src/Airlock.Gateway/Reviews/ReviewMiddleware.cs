@@ -105,6 +105,8 @@ public sealed partial class ReviewMiddleware(
     {
         var deadline = timeProvider.GetUtcNow() + hold;
         await store.HoldAsync(id, instance.Id, deadline, CancellationToken.None);
+        using var span = Telemetry.AirlockTracing.Source.StartActivity("airlock.review.hold");
+        span?.SetTag("airlock.review", id.ToString());
         metrics.HoldStarted();
         try
         {

@@ -1,5 +1,6 @@
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Normalization;
+using Airlock.Gateway.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -83,6 +84,7 @@ public sealed partial class SessionMiddleware(
         {
             var record = session.ToRecord(context, timeProvider);
             metrics.RequestEnded(record, session.Masked);
+            AirlockTracing.Describe(System.Diagnostics.Activity.Current, record);
             await writer.EnqueueAsync(record, CancellationToken.None);
         }
     }

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using Airlock.Gateway.Configuration;
+using Airlock.Gateway.Sessions;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Airlock.Gateway.Telemetry;
+
+/// <summary>
+/// The gateway's traces, when <c>telemetry.traces</c> names an OTLP collector: one span per
+/// request on the proxy listener (ASP.NET Core's), described with the session's id, connection,
+/// decision, rule and review; child spans for the wait on the audit trail and for a hold; and
+/// the call to the upstream (HttpClient's), which carries the trace on in <c>traceparent</c>.
+/// Admin requests are not traced. Spans carry no header values, no bodies, and query strings
+/// with their values redacted (the instrumentation's default).
+/// </summary>
+public static class AirlockTracing
+{
+    public const string SourceName = "Airlock";
+
+    /// <summary>Starts nothing (and costs a null check) unless tracing is on.</summary>
+    public static readonly ActivitySource Source = new(SourceName);
+
+    public static void AddTracing(this IOpenTelemetryBuilder telemetry, TracesConfig traces)
+    {
+        telemetry.ConfigureResource(resource => resource.AddService("airlock"));
+        telemetry.WithTracing(tracing => tracing
+            // An agent's sampled traceparent is honoured, so its own trace shows the gateway.
+            .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(traces.SampleRatio)))
+            .AddSource(SourceName)
+            .AddAspNetCoreInstrumentation(o => o.Filter = Hosting.Listener.IsProxy)
+            .AddHttpClientInstrumentation()
+            .AddOtlpExporter(o =>
+            {
+                o.Protocol = traces.Grpc ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+                // Over HTTP an endpoint set in code is used as given: a bare collector address
+                // gets the standard traces path.
+                o.Endpoint = !traces.Grpc && traces.Endpoint.AbsolutePath == "/" ? new Uri(traces.Endpoint, "v1/traces") : traces.Endpoint;
+            }));
+    }
+
+    /// <summary>Tags the request's span with what the gateway decided, once it has.</summary>
+    public static void Describe(Activity? span, SessionRecord session)
+    {
+        if (span is null || !span.IsAllDataRequested)
+        {
+            return;
+        }
+
+        span.SetTag("airlock.session", session.Id.ToString());
+        span.SetTag("airlock.connection", session.Connection);
+        span.SetTag("airlock.subject", session.Subject);
+        span.SetTag("airlock.decision", session.Decision);
+        span.SetTag("airlock.rule", session.Rule);
+        span.SetTag("airlock.policy_version", session.PolicyVersion);
+        span.SetTag("airlock.review", session.ReviewId?.ToString());
+        span.SetTag("airlock.masked", session.Masked);
+        if (session.Error is { } error)
+        {
+            span.SetTag("airlock.error", error);
+            span.SetStatus(ActivityStatusCode.Error, error);
+        }
+    }
+}
