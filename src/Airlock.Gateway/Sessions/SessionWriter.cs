@@ -46,6 +46,8 @@ public sealed partial class SessionWriter : BackgroundService
 
     public const long BudgetBytes = 64L << 20;
     private const int MaxBatch = 512;
+    private const int GatherAtLeast = 100;
+    private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
@@ -103,13 +105,10 @@ public sealed partial class SessionWriter : BackgroundService
             // Reads until the queue is completed at shutdown, so nothing queued is left behind.
             while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
             {
-                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var queued))
+                Drain(batch, leases);
+                if (batch.Count < GatherAtLeast)
                 {
-                    batch.Add(queued.Record);
-                    if (queued.Lease is { } lease)
-                    {
-                        leases.Add(lease);
-                    }
+                    await GatherMoreAsync(batch, leases);
                 }
 
                 Volatile.Write(ref _writing, batch.Count);
@@ -124,6 +123,40 @@ public sealed partial class SessionWriter : BackgroundService
         {
             var lost = batch.Count + _queue.Reader.Count;
             Log.Abandoned(logger, lost);
+        }
+    }
+
+    private void Drain(List<SessionRecord> batch, List<RateLimitLease> leases)
+    {
+        while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var queued))
+        {
+            batch.Add(queued.Record);
+            if (queued.Lease is { } lease)
+            {
+                leases.Add(lease);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits a few milliseconds for more records before writing a small batch. A commit rewrites
+    /// the same table and index pages whether it holds 20 rows or 200: measured on SQLite, 20 rows
+    /// a commit cost about 90 µs a row and 100 rows about 30 µs, and under load the gateway's
+    /// single writer was busy most of the time with small batches. Wall-clock time on purpose:
+    /// this is about the disk, and a test's fake clock must not hold writes back.
+    /// </summary>
+    private async Task GatherMoreAsync(List<SessionRecord> batch, List<RateLimitLease> leases)
+    {
+        using var linger = new CancellationTokenSource(Linger);
+        try
+        {
+            while (batch.Count < MaxBatch && await _queue.Reader.WaitToReadAsync(linger.Token))
+            {
+                Drain(batch, leases);
+            }
+        }
+        catch (OperationCanceledException) when (linger.IsCancellationRequested)
+        {
         }
     }
 
