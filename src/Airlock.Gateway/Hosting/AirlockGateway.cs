@@ -57,7 +57,18 @@ public static class AirlockGateway
         {
             ApplicationName = "airlock",
             ContentRootPath = Path.GetDirectoryName(config.SourcePath),
+            // No file watcher for appsettings*.json (removed below; see there).
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
         });
+
+        // The YAML file is the gateway's whole configuration. The slim builder would also read
+        // appsettings*.json from the content root (the configuration's directory) and watch that
+        // directory tree for changes: a second, silent configuration surface (a "Kestrel" section
+        // there adds listeners), and a watcher woken by every write of a SQLite store beside it.
+        foreach (var json in builder.Configuration.Sources.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationSource>().ToList())
+        {
+            builder.Configuration.Sources.Remove(json);
+        }
 
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
