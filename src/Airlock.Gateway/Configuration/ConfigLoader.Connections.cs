@@ -160,7 +160,7 @@ public static partial class ConfigLoader
             case "bearer":
             {
                 reader.OnlyKeys(map, path, "type", "secret");
-                var secret = secrets.Resolve(YamlConfigReader.Child(map, "secret"), path + ".secret");
+                var secret = secrets.Resolve(YamlConfigReader.Child(map, "secret"), path + ".secret", parent: map);
                 return secret is null ? null
                     : new UpstreamCredential("bearer", "Authorization", secret.IsResolved ? new Secret(secret.Source, "Bearer " + secret.Reveal()) : secret);
             }
@@ -175,7 +175,7 @@ public static partial class ConfigLoader
                     header = null;
                 }
 
-                var secret = secrets.Resolve(YamlConfigReader.Child(map, "secret"), path + ".secret");
+                var secret = secrets.Resolve(YamlConfigReader.Child(map, "secret"), path + ".secret", parent: map);
                 return secret is null || header is null ? null : new UpstreamCredential("header", header, secret);
             }
 
@@ -189,7 +189,7 @@ public static partial class ConfigLoader
                     username = null;
                 }
 
-                var secret = secrets.Resolve(YamlConfigReader.Child(map, "secret"), path + ".secret");
+                var secret = secrets.Resolve(YamlConfigReader.Child(map, "secret"), path + ".secret", parent: map);
                 if (secret is null || username is null)
                 {
                     return null;

@@ -115,6 +115,12 @@ public static partial class ConfigLoader
                     reader.Error(keyNode, path + ".hashKey", $"the value of {secret.Source} is too short for a hash key: use at least 16 bytes (32 random bytes, base64, is good)");
                 }
             }
+            else if (secret is not null)
+            {
+                // Loaded without secrets (airlock policy): this plan never masks anything, but
+                // it is built, and a plan with a hash action refuses to be built without a key.
+                hashKey = new byte[32];
+            }
         }
         else if (needsKey)
         {

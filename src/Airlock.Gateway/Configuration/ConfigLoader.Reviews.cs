@@ -67,7 +67,7 @@ public static partial class ConfigLoader
         reader.OnlyKeys(map, path, "name", "url", "format", "secret", "events");
         var errorsBefore = reader.Errors.Count;
         var name = reader.String(map, "name", path, required: true);
-        var url = secrets.Resolve(YamlConfigReader.Child(map, "url"), path + ".url");
+        var url = secrets.Resolve(YamlConfigReader.Child(map, "url"), path + ".url", parent: map);
         if (url is { IsResolved: true } && (!Uri.TryCreate(url.Reveal(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
         {
             reader.Error(YamlConfigReader.Child(map, "url"), path + ".url", $"the value of {url.Source} is not an absolute http or https URL");

@@ -11,11 +11,13 @@ internal sealed class SecretResolver(YamlConfigReader reader, string baseDirecto
 {
     /// <param name="multiline">True for a secret that is a document, not a header value (a
     /// PEM key): line breaks are then part of it.</param>
-    public Secret? Resolve(YamlNode? node, string path, bool multiline = false)
+    /// <param name="parent">Where a missing secret is reported: the mapping that should hold it
+    /// (without it, the error has no line to point at).</param>
+    public Secret? Resolve(YamlNode? node, string path, bool multiline = false, YamlNode? parent = null)
     {
         if (node is null)
         {
-            reader.Error(node, path, "is required; give it by reference: { env: NAME } or { file: path }");
+            reader.Error(parent, path, "is required; give it by reference: { env: NAME } or { file: path }");
             return null;
         }
 

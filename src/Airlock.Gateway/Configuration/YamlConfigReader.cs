@@ -55,6 +55,13 @@ internal sealed class YamlConfigReader(string file)
             Error(ex.Start, "", "invalid YAML: " + (cut >= 0 ? message[(cut + 3)..] : message));
             return null;
         }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet's scanner and parser throw these, without a position, on some
+            // malformed flow collections (found by ConfigParserProperties); still syntax errors.
+            Error(null, "", "invalid YAML: " + ex.Message);
+            return null;
+        }
     }
 
     public static bool IsNull(YamlNode? node) =>
@@ -104,6 +111,14 @@ internal sealed class YamlConfigReader(string file)
     {
         if (node is YamlScalarNode scalar)
         {
+            // A NUL ("\0" in a quoted scalar) is never meant, and a path holding one throws
+            // where it is used (found by ConfigParserProperties).
+            if (scalar.Value?.Contains('\0', StringComparison.Ordinal) == true)
+            {
+                Error(node, path, "a NUL character is not allowed");
+                return null;
+            }
+
             return scalar.Value ?? "";
         }
 

@@ -464,7 +464,16 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             _chars = new char[Math.Max(needed, _chars.Length * 2)];
         }
 
-        return _chars.AsSpan(0, reader.CopyString(_chars));
+        try
+        {
+            return _chars.AsSpan(0, reader.CopyString(_chars));
+        }
+        catch (InvalidOperationException)
+        {
+            // A lone surrogate escape: valid JSON that .NET will not unescape. Thrown on, it
+            // stopped the response with an error that is not a masking failure.
+            return _chars.AsSpan(0, LenientJsonString.Unescape(reader.ValueSpan, _chars));
+        }
     }
 
     private void EnsureStates(int depth)

@@ -57,6 +57,14 @@ public static class RequestTargetNormalizer
                 return error;
             }
 
+            // Checked again on the decoded form: "%25%32%65" decodes its escaped hex digits and
+            // becomes "%252e", the escape of an escape that Decode refuses when it is sent as such
+            // (an upstream that decodes twice would read '.'), and which would not be a fixed point.
+            if (HasEscapedEscape(decoded.AsSpan(0, decodedLength)))
+            {
+                return NormalizationError.DoubleEncoding;
+            }
+
             error = RemoveDotSegments(decoded.AsSpan(0, decodedLength), output, segmentStarts, out var pathLength);
             if (error != NormalizationError.None)
             {
@@ -334,6 +342,23 @@ public static class RequestTargetNormalizer
         }
 
         return escaped.ToString();
+    }
+
+    /// <summary>"%25" followed by two hex digits, in a decoded path (where every escape left is
+    /// in upper case and unreserved characters stand for themselves).</summary>
+    private static bool HasEscapedEscape(ReadOnlySpan<char> decoded)
+    {
+        for (var at = decoded.IndexOf("%25", StringComparison.Ordinal); at >= 0; at = decoded.IndexOf("%25", StringComparison.Ordinal))
+        {
+            if (TryHexByte(decoded, at + 2, out _))
+            {
+                return true;
+            }
+
+            decoded = decoded[(at + 3)..];
+        }
+
+        return false;
     }
 
     private static NormalizationError CheckRaw(char c) => c switch

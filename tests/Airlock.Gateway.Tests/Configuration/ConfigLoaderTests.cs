@@ -72,6 +72,39 @@ public class ConfigLoaderTests
         Assert.Null(config.Connections[3].Credential.HeaderValue);
     }
 
+    // The three below were found by ConfigParserProperties (tests/Airlock.Gateway.Tests/Properties).
+    [Fact]
+    public void A_hash_action_loads_without_resolving_secrets()
+    {
+        var masking = "    masking:\n      fields: [{ path: \"$.id\", action: hash }]\n      hashKey: { env: NOT_SET_ANYWHERE }\n  crm:";
+        var yaml = Valid.Replace("\n  crm:", "\n" + masking, StringComparison.Ordinal);
+        Assert.Contains("action: hash", yaml, StringComparison.Ordinal);
+
+        var result = ConfigLoader.Load(yaml, "/etc/airlock/airlock.yaml", _ => null, resolveSecrets: false);
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+    }
+
+    [Fact]
+    public void A_nul_in_a_value_is_an_error_on_its_line()
+    {
+        var result = Load(Valid.Replace("file: ./policy.yaml", "file: \"./pol\\u0000icy.yaml\"", StringComparison.Ordinal));
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("policy.file", error.Path);
+        Assert.Equal(Valid.Split('\n').ToList().FindIndex(l => l.Contains("file: ./policy.yaml", StringComparison.Ordinal)) + 1, error.Line);
+    }
+
+    [Fact]
+    public void A_missing_credential_secret_is_reported_on_the_credential_line()
+    {
+        var result = Load(Valid.Replace("credential: { type: none }", "credential: { type: bearer }", StringComparison.Ordinal));
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("connections.public.credential.secret", error.Path);
+        Assert.True(error.Line > 0, error.ToString());
+    }
+
     [Fact]
     public void Every_error_is_reported_at_once_with_its_line()
     {

@@ -33,6 +33,20 @@ public class JsonMaskerTests
     }
 
     [Fact]
+    public void A_lone_surrogate_escape_is_valid_json_and_the_rest_of_its_string_is_still_masked()
+    {
+        // Found by JsonMaskerProperties: .NET will not unescape "\uDBFF" without its low half,
+        // and the masker threw an error that was not a masking failure.
+        var plan = Plan(null, Detect("email"));
+
+        var output = Json(plan, """{"a":"\uDBFFz ada@example.com","x\uDC00 bob@example.org":"\ud800","b":"\uD83D\uDD11 ok"}""", pieceSize: 3);
+
+        // A masked string holds U+FFFD for the lone half (written raw); an unmasked one is copied as it came.
+        Assert.Equal("""{"a":"~z [REDACTED:EMAIL]","x~ [REDACTED:EMAIL]":"\ud800","b":"\uD83D\uDD11 ok"}""".Replace('~', '\uFFFD'), output);
+        using var _ = JsonDocument.Parse(output);
+    }
+
+    [Fact]
     public void Descendant_paths_drop_the_field_at_any_depth()
     {
         var plan = Plan([Field("$..ssn", MaskAction.Drop)]);

@@ -1,0 +1,65 @@
+using System.Text;
+using Airlock.Gateway.Policy;
+using CsCheck;
+
+namespace Airlock.Gateway.Tests.Properties;
+
+/// <summary>
+/// Properties of <see cref="PolicyParser"/>: whatever the file holds (edited samples, any
+/// bytes, invalid UTF-8 included), loading it gives a compiled policy or a list of errors with
+/// lines, and never throws.
+/// </summary>
+public class PolicyParserProperties
+{
+    private const long Iterations = 1_000;
+
+    private static readonly string Quickstart = YamlMutations.Sample("samples/quickstart/policy.yaml");
+
+    private static readonly HashSet<string> Connections = ["billing", "crm"];
+
+    [Fact]
+    public void The_quickstart_policy_compiles()
+    {
+        var result = PolicyParser.Load(Encoding.UTF8.GetBytes(Quickstart), "/etc/airlock/policy.yaml", Connections);
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+    }
+
+    [Fact]
+    public void An_edited_policy_compiles_or_lists_its_errors_with_lines()
+    {
+        Gen.Select(Gen.Int, YamlMutations.Edit.Array[1, 4]).Sample((seed, inserts) =>
+        {
+            AssertCompilesOrListsErrors(Encoding.UTF8.GetBytes(YamlMutations.Mutate(Quickstart, seed, inserts)), lines: true);
+        }, iter: Iterations, print: s => YamlMutations.Mutate(Quickstart, s.Item1, s.Item2));
+    }
+
+    [Fact]
+    public void Any_bytes_compile_or_list_their_errors()
+    {
+        Gen.Byte.Array[0, 200].Sample(bytes =>
+        {
+            // Bytes that are not UTF-8 are one error for the whole file, with no line.
+            AssertCompilesOrListsErrors(bytes, lines: false);
+        }, iter: Iterations);
+    }
+
+    private static void AssertCompilesOrListsErrors(byte[] bytes, bool lines)
+    {
+        var result = PolicyParser.Load(bytes, "/etc/airlock/policy.yaml", Connections);
+
+        if (result.Policy is not null)
+        {
+            Assert.Empty(result.Errors);
+            return;
+        }
+
+        Assert.NotEmpty(result.Errors);
+        if (lines)
+        {
+            // A whole-file error has no line: an empty file, or YAML the parser gives up on
+        // without saying where.
+        Assert.All(result.Errors, e => Assert.True(e.Line > 0 || e.Message is "the file is empty" || e.Message.StartsWith("invalid YAML", StringComparison.Ordinal), $"no line: {e}"));
+        }
+    }
+}
