@@ -3,7 +3,9 @@
 #   direct   wrk straight to the upstream
 #   yarp     a bare YARP proxy (Kestrel + IHttpForwarder): the floor of Airlock's stack
 #   nginx    nginx as a reverse proxy with a keepalive upstream
-#   airlock  Airlock with API-key auth, an allow policy, recording and the audit trail
+#   unrecorded  Airlock with API-key auth, an allow policy and the audit trail; sessions kept,
+#               exchanges not recorded
+#   airlock  the same, with every exchange recorded (headers and bodies up to 64 KiB)
 #   masked   the same, with masking (pii + secrets) on as well
 # over three replies (100 B, 10 KB JSON carrying PII, 1 MB JSON), then latency at about half
 # of Airlock's maximum load, then the gateway's memory streaming 1 GiB and holding 1,000
@@ -106,7 +108,8 @@ EOF
 "$nginx_bin" -c "$work/nginx.conf" -e "$work/nginx-error.log"
 nginx="http://127.0.0.1:$nginx_port"
 
-# Airlock: two connections to the same upstream, both recorded and audited; one masks.
+# Airlock: three connections to the same upstream, all audited: one keeps session metadata
+# only, one records exchanges, one records and masks.
 cat >"$work/policy.yaml" <<'EOF'
 rules:
   - name: agents-read
@@ -115,9 +118,13 @@ rules:
 EOF
 cat >"$work/airlock.yaml" <<EOF
 listeners: { proxy: 127.0.0.1:0, admin: 127.0.0.1:0 }
-store: { sqlite: ./airlock.db }
+# The store in its own directory: the policy watcher watches the policy's directory.
+store: { sqlite: ./data/airlock.db }
 identity: { apiKeys: true }
 connections:
+  unrecorded:
+    upstream: $upstream
+    credential: { type: none }
   plain:
     upstream: $upstream
     credential: { type: none }
@@ -138,7 +145,7 @@ gateway="$started"
 gateway_pid="$started_pid"
 
 # Checks each target answers 200 before measuring, so that a row never measures errors.
-for url in "$upstream/small" "$yarp/small" "$nginx/small" "$gateway/plain/small" "$gateway/masked/json"; do
+for url in "$upstream/small" "$yarp/small" "$nginx/small" "$gateway/unrecorded/small" "$gateway/plain/small" "$gateway/masked/json"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" "$url")
   [ "$code" = 200 ] || { echo "$url answered $code" >&2; cat "$work/airlock.log" >&2; exit 1; }
 done
@@ -157,7 +164,7 @@ measure() {
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
   errors=$(awk '/Non-2xx or 3xx responses:/ { n += $NF } /Socket errors:/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }' <<<"$out")
   printf '%s %s %s %s %s %s\n' "$target" "$reply" "$rps" "$p50" "$p99" "$errors" >>"$work/results"
-  printf '  %-8s %-6s %10s req/s  p50 %8s ms  p99 %8s ms  errors %s\n' "$target" "$reply" "$rps" "$p50" "$p99" "$errors"
+  printf '  %-10s %-6s %10s req/s  p50 %8s ms  p99 %8s ms  errors %s\n' "$target" "$reply" "$rps" "$p50" "$p99" "$errors"
 }
 
 # Warm-up: .NET compiles hot code in tiers (and PGO) during the first tens of seconds of load;
@@ -173,23 +180,31 @@ for reply in small json large; do
   measure direct "$reply" "$upstream/$reply"
   measure yarp "$reply" "$yarp/$reply"
   measure nginx "$reply" "$nginx/$reply"
+  measure unrecorded "$reply" "$gateway/unrecorded/$reply"
   measure airlock "$reply" "$gateway/plain/$reply"
   measure masked "$reply" "$gateway/masked/$reply"
 done
 
-# Latency at about half of Airlock's maximum on the 100 B reply: wrk paces each connection
-# with a 1 ms delay between requests, and the number of connections sets the rate.
+# Latency at about half of Airlock's maximum on the 100 B reply, the same request rate for each
+# target: wrk paces each connection with a 1 ms pause between requests; one connection's rate
+# is measured first, and the number of connections is chosen to reach the target rate.
 airlock_max=$(awk '$1 == "airlock" && $2 == "small" { print $3 }' "$work/results")
-paced=$(awk -v r="$airlock_max" 'BEGIN { c = int(r / 2 / 1000 * 1.3 + 0.5); print (c < 1 ? 1 : c) }')
+half=$(awk -v r="$airlock_max" 'BEGIN { printf "%.0f", r / 2 }')
 echo 'function delay() return 1 end' >"$work/pace.lua"
-echo "latency at about half load: $paced connections, each pacing 1 ms between requests"
+echo "latency at about half of Airlock's maximum: $half req/s, connections paced 1 ms between requests"
 saved_connections=$connections
-connections=$paced
-: >"$work/paced"
 mv "$work/results" "$work/results.full"
-measure direct small "$upstream/small" -s "$work/pace.lua"
-measure airlock small "$gateway/plain/small" -s "$work/pace.lua"
-measure masked small "$gateway/masked/small" -s "$work/pace.lua"
+: >"$work/paced-connections"
+paced() {
+  local target="$1" url="$2" one
+  one=$(wrk -t1 -c1 -d3s -s "$work/pace.lua" -H "Authorization: Bearer $key" "$url" | awk '/^Requests\/sec:/ { print $2 }')
+  connections=$(awk -v h="$half" -v o="$one" -v max="$saved_connections" 'BEGIN { c = int(h / o + 0.999); print (c < 1 ? 1 : (c > max ? max : c)) }')
+  echo "$target $connections" >>"$work/paced-connections"
+  measure "$target" small "$url" -s "$work/pace.lua"
+}
+paced direct "$upstream/small"
+paced airlock "$gateway/plain/small"
+paced masked "$gateway/masked/small"
 mv "$work/results" "$work/paced"
 mv "$work/results.full" "$work/results"
 connections=$saved_connections
@@ -212,13 +227,13 @@ echo "memory: RSS $(mib "$rss_before") MiB after the throughput runs (peak $(mib
 table=$(awk '
   { rps[$1, $2] = $3; p50[$1, $2] = $4; p99[$1, $2] = $5; err[$1, $2] = $6 }
   END {
-    split("small json large", replies, " "); split("direct yarp nginx airlock masked", targets, " ")
+    split("small json large", replies, " "); split("direct yarp nginx unrecorded airlock masked", targets, " ")
     names["small"] = "100 B"; names["json"] = "10 KB JSON"; names["large"] = "1 MB JSON"
     label["direct"] = "direct"; label["yarp"] = "bare YARP"; label["nginx"] = "nginx"
-    label["airlock"] = "Airlock"; label["masked"] = "Airlock + masking"
+    label["unrecorded"] = "Airlock, not recording"; label["airlock"] = "Airlock"; label["masked"] = "Airlock + masking"
     print "| reply | target | req/s | p50 ms | p99 ms | × direct | × nginx | errors |"
     print "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-    for (i = 1; i <= 3; i++) for (j = 1; j <= 5; j++) {
+    for (i = 1; i <= 3; i++) for (j = 1; j <= 6; j++) {
       r = replies[i]; t = targets[j]
       printf "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %d |\n", names[r], label[t], rps[t, r], p50[t, r], p99[t, r], rps[t, r] / rps["direct", r], rps[t, r] / rps["nginx", r], err[t, r]
     }
@@ -255,7 +270,7 @@ generated="$work/generated.md"
   echo
   echo "$targets_line."
   echo
-  echo "Latency at about half of Airlock's maximum (100 B reply; $paced connections, each pausing 1 ms between requests):"
+  echo "Latency at about half of Airlock's maximum (100 B reply, aiming at $half req/s: wrk connections each pausing 1 ms between requests; $(awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }' "$work/paced-connections") connections):"
   echo
   echo "$paced_table"
   echo
