@@ -47,6 +47,18 @@ public class ConfigLoaderTests
         """;
 
     [Fact]
+    public void A_sqlite_store_beside_the_policy_file_is_warned_about_with_its_line()
+    {
+        Assert.DoesNotContain(Load(Valid).Warnings, w => w.Path == "store.sqlite");
+
+        var beside = Load(Valid.Replace("./data/airlock.db", "./airlock.db", StringComparison.Ordinal));
+        Assert.True(beside.Succeeded);
+        var warning = Assert.Single(beside.Warnings, w => w.Path == "store.sqlite");
+        Assert.Equal(5, warning.Line);
+        Assert.Contains("directory of its own", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_valid_file_loads_with_every_value_in_place()
     {
         var result = Load(Valid);
