@@ -21,7 +21,65 @@ public static partial class ConfigLoader
         reader.OnlyKeys(map, path, "detectors", "fields", "hashKey", "passthrough", "maxValueBytes", "bufferBytes");
         var errorsBefore = reader.Errors.Count;
 
-        // A detector named again (alone, or in a group) takes the later entry's action.
+        var (detectorRules, fieldRules) = ReadMaskRules(reader, map, path);
+
+        if (detectorRules.Count == 0 && fieldRules.Count == 0)
+        {
+            reader.Error(map, path, "names nothing to mask: give detectors, fields, or both");
+        }
+
+        byte[]? hashKey = null;
+        var needsKey = detectorRules.Values.Any(r => r.Action == MaskAction.Hash) || fieldRules.Any(r => r.Action == MaskAction.Hash);
+        if (YamlConfigReader.Child(map, "hashKey") is { } keyNode)
+        {
+            var secret = secrets.Resolve(keyNode, path + ".hashKey");
+            if (secret is { IsResolved: true })
+            {
+                hashKey = Encoding.UTF8.GetBytes(secret.Reveal());
+                if (hashKey.Length < 16)
+                {
+                    reader.Error(keyNode, path + ".hashKey", $"the value of {secret.Source} is too short for a hash key: use at least 16 bytes (32 random bytes, base64, is good)");
+                }
+            }
+            else if (secret is not null)
+            {
+                // Loaded without secrets (airlock policy): this plan never masks anything, but
+                // it is built, and a plan with a hash action refuses to be built without a key.
+                hashKey = new byte[32];
+            }
+        }
+        else if (needsKey)
+        {
+            reader.Error(map, path + ".hashKey", "the hash action needs a key: hashKey: { env: NAME } or { file: path }");
+        }
+
+        var passthrough = reader.StringList(map, "passthrough", path, []);
+        foreach (var type in passthrough)
+        {
+            if (!Regex.IsMatch(type, @"^[a-z0-9!#$&^_.+-]+/(\*|[a-z0-9!#$&^_.+-]+)$"))
+            {
+                reader.Error(YamlConfigReader.Child(map, "passthrough"), path + ".passthrough", $"'{type}' is not a lower-case media type such as image/png or image/*");
+            }
+        }
+
+        var maxValue = SizeIn(reader, map, "maxValueBytes", path, MaskingConfig.DefaultMaxValueBytes, 1024, 64L << 20);
+        var buffer = SizeIn(reader, map, "bufferBytes", path, MaskingConfig.DefaultBufferBytes, 0, 16L << 20);
+        if (reader.Errors.Count > errorsBefore)
+        {
+            return null;
+        }
+
+        var plan = new MaskingPlan(fieldRules, detectorRules.Values, hashKey);
+        return new MaskingConfig(plan, passthrough, maxValue, buffer);
+    }
+
+    /// <summary>
+    /// Reads the <c>detectors</c> and <c>fields</c> lists of a masking section: a connection's, or
+    /// a policy rule's <c>mask</c>. A detector named again (alone, or in a group) takes the later
+    /// entry's action.
+    /// </summary>
+    internal static (Dictionary<string, DetectorRule> Detectors, List<FieldRule> Fields) ReadMaskRules(YamlConfigReader reader, YamlMappingNode map, string path)
+    {
         var detectorRules = new Dictionary<string, DetectorRule>(StringComparer.Ordinal);
         foreach (var (entry, at) in Entries(reader, map, "detectors", path))
         {
@@ -97,54 +155,7 @@ public static partial class ConfigLoader
             fieldRules.Add(new FieldRule(pattern!, action ?? MaskAction.Redact, label));
         }
 
-        if (detectorRules.Count == 0 && fieldRules.Count == 0)
-        {
-            reader.Error(map, path, "names nothing to mask: give detectors, fields, or both");
-        }
-
-        byte[]? hashKey = null;
-        var needsKey = detectorRules.Values.Any(r => r.Action == MaskAction.Hash) || fieldRules.Any(r => r.Action == MaskAction.Hash);
-        if (YamlConfigReader.Child(map, "hashKey") is { } keyNode)
-        {
-            var secret = secrets.Resolve(keyNode, path + ".hashKey");
-            if (secret is { IsResolved: true })
-            {
-                hashKey = Encoding.UTF8.GetBytes(secret.Reveal());
-                if (hashKey.Length < 16)
-                {
-                    reader.Error(keyNode, path + ".hashKey", $"the value of {secret.Source} is too short for a hash key: use at least 16 bytes (32 random bytes, base64, is good)");
-                }
-            }
-            else if (secret is not null)
-            {
-                // Loaded without secrets (airlock policy): this plan never masks anything, but
-                // it is built, and a plan with a hash action refuses to be built without a key.
-                hashKey = new byte[32];
-            }
-        }
-        else if (needsKey)
-        {
-            reader.Error(map, path + ".hashKey", "the hash action needs a key: hashKey: { env: NAME } or { file: path }");
-        }
-
-        var passthrough = reader.StringList(map, "passthrough", path, []);
-        foreach (var type in passthrough)
-        {
-            if (!Regex.IsMatch(type, @"^[a-z0-9!#$&^_.+-]+/(\*|[a-z0-9!#$&^_.+-]+)$"))
-            {
-                reader.Error(YamlConfigReader.Child(map, "passthrough"), path + ".passthrough", $"'{type}' is not a lower-case media type such as image/png or image/*");
-            }
-        }
-
-        var maxValue = SizeIn(reader, map, "maxValueBytes", path, MaskingConfig.DefaultMaxValueBytes, 1024, 64L << 20);
-        var buffer = SizeIn(reader, map, "bufferBytes", path, MaskingConfig.DefaultBufferBytes, 0, 16L << 20);
-        if (reader.Errors.Count > errorsBefore)
-        {
-            return null;
-        }
-
-        var plan = new MaskingPlan(fieldRules, detectorRules.Values, hashKey);
-        return new MaskingConfig(plan, passthrough, maxValue, buffer);
+        return (detectorRules, fieldRules);
     }
 
     private static MaskAction? ReadAction(YamlConfigReader reader, YamlMappingNode entry, string at)

@@ -17,6 +17,26 @@ public sealed record MaskingConfig(
     public const long DefaultMaxValueBytes = 1L << 20;
     public const long DefaultBufferBytes = 256 * 1024;
 
+    /// <summary>
+    /// A connection's masking with a policy rule's added: the rule's detectors take their own
+    /// action over the connection's for the same detector, and both sets of field rules apply.
+    /// A connection that masks nothing gets the rule's rules with the default bounds and no
+    /// passthrough types, so what the rule asks for fails closed like any masking.
+    /// </summary>
+    public static MaskingConfig WithRule(MaskingConfig? connection, MaskingPlan rule)
+    {
+        var detectors = new Dictionary<string, DetectorRule>(StringComparer.Ordinal);
+        foreach (var d in (connection?.Plan.Detectors ?? []).Concat(rule.Detectors))
+        {
+            detectors[d.Detector.Name] = d;
+        }
+
+        var plan = new MaskingPlan([.. connection?.Plan.Fields ?? [], .. rule.Fields], detectors.Values, connection?.Plan.HashKey);
+        return connection is null
+            ? new MaskingConfig(plan, [], DefaultMaxValueBytes, DefaultBufferBytes)
+            : connection with { Plan = plan };
+    }
+
     /// <summary>Whether a content type (media type only, lower-case) was let through explicitly.</summary>
     public bool PassesThrough(string mediaType)
     {

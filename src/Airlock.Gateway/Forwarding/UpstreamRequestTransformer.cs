@@ -74,7 +74,7 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
         }
 
         headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
-        if (route.Config.Masking is not null)
+        if (session.Masking is not null)
         {
             headers.Remove(HeaderNames.Range);
             headers.Remove(HeaderNames.IfRange);
@@ -121,7 +121,7 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
             proceed = await _guardrails.InspectAsync(httpContext, session, proxyResponse, cancellationToken);
         }
 
-        if (proceed && proxyResponse is not null && session.Connection?.Config.Masking is { } masking)
+        if (proceed && proxyResponse is not null && session.Masking is { } masking)
         {
             proceed = await _masker.ApplyAsync(httpContext, session, proxyResponse, masking, cancellationToken);
         }

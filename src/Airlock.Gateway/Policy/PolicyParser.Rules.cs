@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Airlock.Gateway.Configuration;
+using Airlock.Gateway.Masking;
 using Airlock.Gateway.Normalization;
 using Airlock.Gateway.Policy.Conditions;
 using YamlDotNet.RepresentationModel;
@@ -45,7 +46,7 @@ public static partial class PolicyParser
             return null;
         }
 
-        reader.OnlyKeys(map, path, "name", "description", "when", "action", "message", "review");
+        reader.OnlyKeys(map, path, "name", "description", "when", "action", "message", "review", "mask");
         var errorsBefore = reader.Errors.Count;
         var name = ReadName(context, map, path);
         var actionText = reader.String(map, "action", path, required: true);
@@ -80,6 +81,8 @@ public static partial class PolicyParser
             reader.Error(reviewNode, path + ".review", "only review rules have review settings");
         }
 
+        var mask = YamlConfigReader.Child(map, "mask") is { } maskNode ? ReadMask(context, maskNode, path + ".mask", action) : null;
+
         if (reader.Errors.Count > errorsBefore || name is null || action is null)
         {
             return null;
@@ -87,6 +90,7 @@ public static partial class PolicyParser
 
         return new PolicyRule
         {
+            Mask = mask,
             Name = name,
             Index = index,
             Line = (int)node.Start.Line,
@@ -96,6 +100,41 @@ public static partial class PolicyParser
             Conditions = conditions,
             Connections = connections,
         };
+    }
+
+    /// <summary>
+    /// A rule's <c>mask</c>: more detectors and field rules for the responses to the requests the
+    /// rule lets through, on top of the connection's masking. No keyed hash here: the key belongs
+    /// to the connection, so hashing stays in the connection's masking.
+    /// </summary>
+    private static MaskingPlan? ReadMask(Context context, YamlNode node, string path, PolicyAction? action)
+    {
+        var reader = context.Reader;
+        if (action == PolicyAction.Deny)
+        {
+            reader.Error(node, path, "only allow and review rules mask responses; a denied request gets none");
+            return null;
+        }
+
+        if (reader.Mapping(node, path) is not { } map)
+        {
+            return null;
+        }
+
+        reader.OnlyKeys(map, path, "detectors", "fields");
+        var errorsBefore = reader.Errors.Count;
+        var (detectors, fields) = ConfigLoader.ReadMaskRules(reader, map, path);
+        if (detectors.Count == 0 && fields.Count == 0 && reader.Errors.Count == errorsBefore)
+        {
+            reader.Error(map, path, "names nothing to mask: give detectors, fields, or both");
+        }
+
+        if (detectors.Values.Any(d => d.Action == MaskAction.Hash) || fields.Any(f => f.Action == MaskAction.Hash))
+        {
+            reader.Error(map, path, "a rule cannot hash: the hash key is the connection's, so put hash rules in the connection's masking");
+        }
+
+        return reader.Errors.Count > errorsBefore ? null : new MaskingPlan(fields, detectors.Values, hashKey: null);
     }
 
     private static string? ReadName(Context context, YamlMappingNode map, string path)

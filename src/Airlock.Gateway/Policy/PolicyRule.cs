@@ -25,6 +25,19 @@ public sealed class PolicyRule
     /// <summary>For review rules.</summary>
     public ReviewSettings? Review { get; init; }
 
+    /// <summary>For allow and review rules: what else to mask in the responses to the requests
+    /// the rule lets through, on top of the connection's masking; null for nothing more.</summary>
+    public Masking.MaskingPlan? Mask { get; init; }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Configuration.MaskingConfig> _maskingByConnection = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The masking for a response to a request this rule let through on a connection: the
+    /// connection's, with this rule's <see cref="Mask"/> added; built once per connection.
+    /// </summary>
+    public Configuration.MaskingConfig? MaskingOn(string connection, Configuration.MaskingConfig? connectionMasking) =>
+        Mask is null ? connectionMasking : _maskingByConnection.GetOrAdd(connection, _ => Configuration.MaskingConfig.WithRule(connectionMasking, Mask));
+
     public required ImmutableArray<RuleCondition> Conditions { get; init; }
 
     /// <summary>The connections the rule is limited to; empty for all.</summary>

@@ -36,7 +36,7 @@ public static class ExchangeRecorder
             return null;
         }
 
-        var masking = session.Connection?.Config.Masking;
+        var masking = session.Masking;
         return new ExchangeRecord
         {
             SessionId = session.Id,

@@ -70,6 +70,15 @@ public sealed class SessionFeature
     /// <summary>What masking took out of the response, when the connection masks.</summary>
     public Masking.MaskCounts? Masked { get; set; }
 
+    /// <summary>
+    /// What masks this exchange: the connection's masking, with the deciding rule's <c>mask</c>
+    /// added (null when neither masks anything).
+    /// </summary>
+    public Configuration.MaskingConfig? Masking =>
+        Decision?.Rule is { } rule && Connection is { } connection
+            ? rule.MaskingOn(connection.Name, connection.Config.Masking)
+            : Connection?.Config.Masking;
+
     public long? UpstreamStartTimestamp { get; set; }
 
     public long? UpstreamEndTimestamp { get; set; }
