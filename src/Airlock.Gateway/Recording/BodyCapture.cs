@@ -3,7 +3,9 @@ namespace Airlock.Gateway.Recording;
 /// <summary>The first bytes of a body as they pass, up to a cap; past it, only the total.</summary>
 public sealed class BodyCapture(long cap)
 {
-    private byte[] _bytes = new byte[(int)Math.Min(cap, 4096)];
+    // Allocated on the first bytes, sized to them: most requests have no body and many replies
+    // are small, and a fixed 4 KiB for each side was most of what a recorded request allocated.
+    private byte[] _bytes = [];
 
     public int Length { get; private set; }
 
@@ -24,7 +26,7 @@ public sealed class BodyCapture(long cap)
 
         if (Length + room > _bytes.Length)
         {
-            Array.Resize(ref _bytes, (int)Math.Min(cap, Math.Max(_bytes.Length * 2L, Length + room)));
+            Array.Resize(ref _bytes, (int)Math.Min(cap, Math.Max(Math.Max(_bytes.Length * 2L, Length + room), 256)));
         }
 
         data[..room].CopyTo(_bytes.AsSpan(Length));

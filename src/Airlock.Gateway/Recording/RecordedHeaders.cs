@@ -71,7 +71,7 @@ public static class RecordedHeaders
 
     public static string ToJson(ImmutableArray<KeyValuePair<string, string>> headers)
     {
-        using var buffer = new MemoryStream();
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
         using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
         {
             json.WriteStartArray();
@@ -86,7 +86,7 @@ public static class RecordedHeaders
             json.WriteEndArray();
         }
 
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     public static ImmutableArray<KeyValuePair<string, string>> FromJson(string json)

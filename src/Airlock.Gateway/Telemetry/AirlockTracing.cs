@@ -44,7 +44,9 @@ public static class AirlockTracing
     /// <summary>Tags the request's span with what the gateway decided, once it has.</summary>
     public static void Describe(Activity? span, SessionRecord session)
     {
-        if (span is null || !span.IsAllDataRequested)
+        // ASP.NET Core makes a request activity even when no tracer listens; tag only a span
+        // something will export.
+        if (span is null || !span.IsAllDataRequested || !span.Source.HasListeners())
         {
             return;
         }
