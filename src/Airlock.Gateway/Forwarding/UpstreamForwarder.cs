@@ -29,12 +29,21 @@ public sealed partial class UpstreamForwarder(
         }
 
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        Log.ForwardingFailed(logger, session.Id, route.Name, error, exception?.GetType().Name);
+        Log.ForwardingFailed(logger, session.Id, route.Name, error, exception?.GetType().Name, (exception as HttpRequestException)?.HttpRequestError);
         var (type, detail) = error switch
         {
             ForwarderError.RequestTimedOut => (ProblemType.UpstreamTimeout,
                 $"the upstream did not answer within the connection's response timeout ({Configuration.Duration.Format(route.Config.ResponseTimeout)})"),
-            ForwarderError.Request => (ProblemType.UpstreamUnreachable, "the upstream could not be reached"),
+            // Both reach YARP as a failed request: tell "never connected" from "connected, then
+            // reset, closed or answered with something that is not HTTP" (docs/errors.md).
+            ForwarderError.Request when Unreachable(exception) => (ProblemType.UpstreamUnreachable, "the upstream could not be reached"),
+            ForwarderError.Request => (ProblemType.UpstreamError,
+                "the upstream reset or closed the connection, or answered with something that is not valid HTTP"),
+            // A read from the upstream cancelled while the agent is still there: YARP's activity
+            // timeout fired, the upstream went silent mid-response (the session must say so).
+            ForwarderError.ResponseBodyDestination or ForwarderError.ResponseBodyCanceled
+                when exception is OperationCanceledException && !context.RequestAborted.IsCancellationRequested => (ProblemType.UpstreamTimeout,
+                $"the upstream went silent mid-response for longer than the connection's response timeout ({Configuration.Duration.Format(route.Config.ResponseTimeout)})"),
             ForwarderError.RequestBodyClient when TooLarge(exception) => (ProblemType.BodyTooLarge,
                 $"the request body is over the gateway's limit of {Hosting.ServerLimits.MaxRequestBodyBytes / (1024 * 1024)} MiB"),
             ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled => (ProblemType.RequestBodyError, "the request body could not be read from the client"),
@@ -53,6 +62,12 @@ public sealed partial class UpstreamForwarder(
         await ProblemWriter.WriteAsync(context, type, detail, session.Id);
     }
 
+    private static bool Unreachable(Exception? exception) => exception is not HttpRequestException
+    {
+        HttpRequestError: not (HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError
+            or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError),
+    };
+
     private static bool TooLarge(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
@@ -68,7 +83,7 @@ public sealed partial class UpstreamForwarder(
 
     private static partial class Log
     {
-        [LoggerMessage(3001, LogLevel.Warning, "Session {SessionId}: forwarding to connection {Connection} failed: {Error} ({Exception})")]
-        public static partial void ForwardingFailed(ILogger logger, Guid sessionId, string connection, ForwarderError error, string? exception);
+        [LoggerMessage(3001, LogLevel.Warning, "Session {SessionId}: forwarding to connection {Connection} failed: {Error} ({Exception} {HttpRequestError})")]
+        public static partial void ForwardingFailed(ILogger logger, Guid sessionId, string connection, ForwarderError error, string? exception, HttpRequestError? httpRequestError);
     }
 }
