@@ -46,7 +46,10 @@ public sealed partial class UpstreamForwarder(
                 $"the upstream went silent mid-response for longer than the connection's response timeout ({Configuration.Duration.Format(route.Config.ResponseTimeout)})"),
             ForwarderError.RequestBodyClient when TooLarge(exception) => (ProblemType.BodyTooLarge,
                 $"the request body is over the gateway's limit of {Hosting.ServerLimits.MaxRequestBodyBytes / (1024 * 1024)} MiB"),
-            ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled => (ProblemType.RequestBodyError, "the request body could not be read from the client"),
+            // RequestBodyCanceled: YARP's name when the client's body failed while the copy was
+            // being cancelled (a client that went away mid-body); the failure is still the client's.
+            ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled =>
+                (ProblemType.RequestBodyError, "the request body could not be read from the client"),
             _ => (ProblemType.UpstreamError, "the upstream's response could not be relayed"),
         };
 
