@@ -10,18 +10,23 @@ public sealed partial class SqliteStore : IAirlockStore
 {
     private readonly string _connectionString;
     private readonly TimeProvider _timeProvider;
+    private readonly long? _maxSize;
+    private const string BasePragmas = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+    private string _pragmas = BasePragmas;
+    private bool _capped;
 
-    public SqliteStore(string path, TimeProvider timeProvider)
+    public SqliteStore(string path, TimeProvider timeProvider, TimeSpan? busyTimeout = null, long? maxSize = null)
     {
         Path = path;
         _timeProvider = timeProvider;
+        _maxSize = maxSize;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
             // Microsoft.Data.Sqlite retries a busy database until this many seconds pass.
-            DefaultTimeout = 30,
+            DefaultTimeout = (int)Math.Ceiling((busyTimeout ?? Configuration.SqliteStoreConfig.DefaultBusyTimeout).TotalSeconds),
         }.ToString();
     }
 
@@ -35,10 +40,16 @@ public sealed partial class SqliteStore : IAirlockStore
         try
         {
             await connection.OpenAsync(cancellationToken);
+            if (_maxSize is { } maxSize && !Volatile.Read(ref _capped))
+            {
+                await CapAsync(connection, maxSize, cancellationToken);
+            }
+
             using var pragma = connection.CreateCommand();
             // WAL with synchronous=NORMAL survives a process crash; FULL would also survive
-            // power loss at the cost of an fsync per commit.
-            pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+            // power loss at the cost of an fsync per commit. max_page_count is per connection,
+            // so the cap is set on every one.
+            pragma.CommandText = Volatile.Read(ref _pragmas);
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
@@ -47,6 +58,17 @@ public sealed partial class SqliteStore : IAirlockStore
             await connection.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Turns <c>store.sqlite.maxSize</c> into pages, once: the page size is the file's.</summary>
+    private async Task CapAsync(SqliteConnection connection, long maxSize, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA page_size";
+        var pageSize = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        // Past the cap SQLite answers SQLITE_FULL, exactly as on a full disk (docs/recording.md).
+        Volatile.Write(ref _pragmas, BasePragmas + FormattableString.Invariant($" PRAGMA max_page_count = {Math.Max(1, maxSize / pageSize)};"));
+        Volatile.Write(ref _capped, true);
     }
 
     public async Task PingAsync(CancellationToken cancellationToken)
