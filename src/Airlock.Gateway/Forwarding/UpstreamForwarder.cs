@@ -39,11 +39,12 @@ public sealed partial class UpstreamForwarder(
             ForwarderError.Request when Unreachable(exception) => (ProblemType.UpstreamUnreachable, "the upstream could not be reached"),
             ForwarderError.Request => (ProblemType.UpstreamError,
                 "the upstream reset or closed the connection, or answered with something that is not valid HTTP"),
-            // A read from the upstream cancelled while the agent is still there: YARP's activity
-            // timeout fired, the upstream went silent mid-response (the session must say so).
-            ForwarderError.ResponseBodyDestination or ForwarderError.ResponseBodyCanceled
-                when exception is OperationCanceledException && !context.RequestAborted.IsCancellationRequested => (ProblemType.UpstreamTimeout,
-                $"the upstream went silent mid-response for longer than the connection's response timeout ({Configuration.Duration.Format(route.Config.ResponseTimeout)})"),
+            // A read from the upstream cancelled: YARP's activity timeout fired, the upstream went
+            // silent mid-response (the session must say so). YARP may already have aborted the
+            // agent's connection by now, so RequestAborted cannot tell; "Destination" can: an
+            // agent that leaves is reported as ResponseBodyClient or ResponseBodyCanceled.
+            ForwarderError.ResponseBodyDestination when exception is OperationCanceledException => (ProblemType.UpstreamTimeout, SilentMidResponse(route)),
+            ForwarderError.ResponseBodyCanceled when !context.RequestAborted.IsCancellationRequested => (ProblemType.UpstreamTimeout, SilentMidResponse(route)),
             ForwarderError.RequestBodyClient when TooLarge(exception) => (ProblemType.BodyTooLarge,
                 $"the request body is over the gateway's limit of {Hosting.ServerLimits.MaxRequestBodyBytes / (1024 * 1024)} MiB"),
             // RequestBodyCanceled: YARP's name when the client's body failed while the copy was
@@ -64,6 +65,9 @@ public sealed partial class UpstreamForwarder(
         // writer aborts the connection so the client sees a broken response, not a short one.
         await ProblemWriter.WriteAsync(context, type, detail, session.Id);
     }
+
+    private static string SilentMidResponse(Routing.ConnectionRoute route) =>
+        $"the upstream went silent mid-response for longer than the connection's response timeout ({Configuration.Duration.Format(route.Config.ResponseTimeout)})";
 
     private static bool Unreachable(Exception? exception) => exception is not HttpRequestException
     {

@@ -89,18 +89,27 @@ public sealed class ClientDisconnectTests : IAsyncLifetime
         }
 
         var session = await OnlySessionAsync();
-        Assert.Equal("request-body-error", session.Error);
         // 499 once the gateway has seen the connection go; 400 when it answered the half-closed
         // connection first. Never a 2xx, never a 500.
         Assert.Contains(session.Status, new[] { 400, 499 });
-        Assert.Equal("request-body-error", session.Error);
         Assert.Equal(0, _upstream.Started);
-        // A body that could not be read is never allowed: the refusal is on record, and the
-        // session names the same decision.
-        Assert.Equal("deny", session.Decision);
-        var denied = Assert.Single(await EventsOfAsync(_gateway.Store, session.Id));
-        Assert.Equal(AuditKinds.RequestDenied, denied.Kind);
-        Assert.Equal("request-body-error", denied.Detail["reason"]);
+        var events = await EventsOfAsync(_gateway.Store, session.Id);
+        if (session.Decision is null)
+        {
+            // Gone before the gateway got to read the body: nothing was decided.
+            Assert.Empty(events);
+        }
+        else
+        {
+            // A body that could not be read is never allowed: the refusal is on record, and
+            // the session names the same decision.
+            Assert.Equal("request-body-error", session.Error);
+            Assert.Equal("deny", session.Decision);
+            var denied = Assert.Single(events);
+            Assert.Equal(AuditKinds.RequestDenied, denied.Kind);
+            Assert.Equal("request-body-error", denied.Detail["reason"]);
+        }
+
         await AssertChainVerifiesAsync(_gateway.Store);
     }
 
