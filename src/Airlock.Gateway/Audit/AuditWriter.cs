@@ -156,7 +156,15 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !_abandon.IsCancellationRequested)
                 {
-                    Log.AppendFailed(logger, ex, batch.Count);
+                    if (StoreErrors.IsFull(ex))
+                    {
+                        Log.StoreFull(logger, batch.Count, ex.Message);
+                    }
+                    else
+                    {
+                        Log.AppendFailed(logger, ex, batch.Count);
+                    }
+
                     foreach (var pending in batch)
                     {
                         if (pending.Durable is { } waiting)
@@ -201,6 +209,9 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
     {
         [LoggerMessage(6001, LogLevel.Error, "Appending {Count} audit events failed")]
         public static partial void AppendFailed(ILogger logger, Exception exception, int count);
+
+        [LoggerMessage(6004, LogLevel.Critical, "The store is full ({Reason}): {Count} audit events could not be written; requests are refused with 503 audit-unavailable until there is room")]
+        public static partial void StoreFull(ILogger logger, int count, string reason);
 
         [LoggerMessage(6003, LogLevel.Critical, "An audit event ({Kind}, review {ReviewId}) arrived after the audit trail shut down and was not written")]
         public static partial void AfterShutdown(ILogger logger, string kind, Guid? reviewId);

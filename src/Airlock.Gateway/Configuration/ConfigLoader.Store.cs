@@ -23,14 +23,7 @@ public static partial class ConfigLoader
 
         if (sqlite is not null)
         {
-            var file = reader.Scalar(sqlite, "store.sqlite");
-            if (string.IsNullOrWhiteSpace(file))
-            {
-                reader.Error(sqlite, "store.sqlite", "must be the path of the database file");
-                return null;
-            }
-
-            return new SqliteStoreConfig(Path.GetFullPath(file, baseDirectory));
+            return ReadSqlite(reader, sqlite, baseDirectory);
         }
 
         var connectionString = secrets.Resolve(postgres, "store.postgres");
@@ -51,5 +44,29 @@ public static partial class ConfigLoader
         }
 
         return new PostgresStoreConfig(connectionString);
+    }
+
+    /// <summary><c>sqlite: ./airlock.db</c>, or <c>sqlite: { path, busyTimeout, maxSize }</c>.</summary>
+    private static SqliteStoreConfig? ReadSqlite(YamlConfigReader reader, YamlNode sqlite, string baseDirectory)
+    {
+        const string Where = "store.sqlite";
+        if (sqlite is not YamlMappingNode map)
+        {
+            var file = reader.Scalar(sqlite, Where);
+            if (string.IsNullOrWhiteSpace(file))
+            {
+                reader.Error(sqlite, Where, "must be the path of the database file");
+                return null;
+            }
+
+            return new SqliteStoreConfig(Path.GetFullPath(file, baseDirectory));
+        }
+
+        reader.OnlyKeys(map, Where, "path", "busyTimeout", "maxSize");
+        var path = reader.String(map, "path", Where, required: true);
+        // SQLite's busy handler counts whole seconds.
+        var busy = reader.Duration(map, "busyTimeout", Where, SqliteStoreConfig.DefaultBusyTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
+        long? maxSize = YamlConfigReader.Child(map, "maxSize") is null ? null : SizeIn(reader, map, "maxSize", Where, 0, 1L << 20, 1L << 50);
+        return string.IsNullOrWhiteSpace(path) ? null : new SqliteStoreConfig(Path.GetFullPath(path, baseDirectory), busy, maxSize);
     }
 }

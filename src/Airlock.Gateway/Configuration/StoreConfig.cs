@@ -7,8 +7,19 @@ public abstract record StoreConfig
 }
 
 /// <summary>The embedded default: one SQLite file in WAL mode, for a single machine.</summary>
-public sealed record SqliteStoreConfig(string Path) : StoreConfig
+/// <param name="BusyTimeout">How long a write waits for another writer's lock before it fails
+/// (then the gateway fails closed: 503).</param>
+/// <param name="MaxSize">A cap on the database file, or null for none: past it writes fail
+/// as on a full disk, which lets a deployment keep room on the disk for everything else.</param>
+public sealed record SqliteStoreConfig(string Path, TimeSpan BusyTimeout, long? MaxSize = null) : StoreConfig
 {
+    public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(30);
+
+    public SqliteStoreConfig(string path)
+        : this(path, DefaultBusyTimeout)
+    {
+    }
+
     public override string Engine => "sqlite";
 }
 

@@ -32,6 +32,7 @@ public sealed record ProblemType(string Name, int Status, string Title)
     public static readonly ProblemType ReviewConflict = new("review-conflict", 409, "The review cannot take that decision now");
     public static readonly ProblemType ExecutionUnknown = new("execution-unknown", 502, "Whether the approved request reached the upstream is unknown");
     public static readonly ProblemType RecordingUnavailable = new("recording-unavailable", 503, "The gateway cannot record more requests right now");
+    public static readonly ProblemType StoreUnavailable = new("store-unavailable", 503, "The gateway's store cannot be reached");
     public static readonly ProblemType AuditUnavailable = new("audit-unavailable", 503, "The decision could not be recorded in the audit trail");
     public static readonly ProblemType AuditChainBroken = new("audit-chain-broken", 409, "The audit trail is not what was signed and written");
     public static readonly ProblemType AuditSigningDisabled = new("audit-signing-disabled", 409, "No audit signing key is configured");

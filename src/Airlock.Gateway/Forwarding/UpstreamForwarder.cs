@@ -29,15 +29,28 @@ public sealed partial class UpstreamForwarder(
         }
 
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        Log.ForwardingFailed(logger, session.Id, route.Name, error, exception?.GetType().Name);
+        Log.ForwardingFailed(logger, session.Id, route.Name, error, exception?.GetType().Name, (exception as HttpRequestException)?.HttpRequestError);
         var (type, detail) = error switch
         {
             ForwarderError.RequestTimedOut => (ProblemType.UpstreamTimeout,
                 $"the upstream did not answer within the connection's response timeout ({Configuration.Duration.Format(route.Config.ResponseTimeout)})"),
-            ForwarderError.Request => (ProblemType.UpstreamUnreachable, "the upstream could not be reached"),
+            // Both reach YARP as a failed request: tell "never connected" from "connected, then
+            // reset, closed or answered with something that is not HTTP" (docs/errors.md).
+            ForwarderError.Request when Unreachable(exception) => (ProblemType.UpstreamUnreachable, "the upstream could not be reached"),
+            ForwarderError.Request => (ProblemType.UpstreamError,
+                "the upstream reset or closed the connection, or answered with something that is not valid HTTP"),
+            // A read from the upstream cancelled: YARP's activity timeout fired, the upstream went
+            // silent mid-response (the session must say so). YARP may already have aborted the
+            // agent's connection by now, so RequestAborted cannot tell; "Destination" can: an
+            // agent that leaves is reported as ResponseBodyClient or ResponseBodyCanceled.
+            ForwarderError.ResponseBodyDestination when exception is OperationCanceledException => (ProblemType.UpstreamTimeout, SilentMidResponse(route)),
+            ForwarderError.ResponseBodyCanceled when !context.RequestAborted.IsCancellationRequested => (ProblemType.UpstreamTimeout, SilentMidResponse(route)),
             ForwarderError.RequestBodyClient when TooLarge(exception) => (ProblemType.BodyTooLarge,
                 $"the request body is over the gateway's limit of {Hosting.ServerLimits.MaxRequestBodyBytes / (1024 * 1024)} MiB"),
-            ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled => (ProblemType.RequestBodyError, "the request body could not be read from the client"),
+            // RequestBodyCanceled: YARP's name when the client's body failed while the copy was
+            // being cancelled (a client that went away mid-body); the failure is still the client's.
+            ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled =>
+                (ProblemType.RequestBodyError, "the request body could not be read from the client"),
             _ => (ProblemType.UpstreamError, "the upstream's response could not be relayed"),
         };
 
@@ -52,6 +65,15 @@ public sealed partial class UpstreamForwarder(
         // writer aborts the connection so the client sees a broken response, not a short one.
         await ProblemWriter.WriteAsync(context, type, detail, session.Id);
     }
+
+    private static string SilentMidResponse(Routing.ConnectionRoute route) =>
+        $"the upstream went silent mid-response for longer than the connection's response timeout ({Configuration.Duration.Format(route.Config.ResponseTimeout)})";
+
+    private static bool Unreachable(Exception? exception) => exception is not HttpRequestException
+    {
+        HttpRequestError: not (HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError
+            or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError),
+    };
 
     private static bool TooLarge(Exception? exception)
     {
@@ -68,7 +90,7 @@ public sealed partial class UpstreamForwarder(
 
     private static partial class Log
     {
-        [LoggerMessage(3001, LogLevel.Warning, "Session {SessionId}: forwarding to connection {Connection} failed: {Error} ({Exception})")]
-        public static partial void ForwardingFailed(ILogger logger, Guid sessionId, string connection, ForwarderError error, string? exception);
+        [LoggerMessage(3001, LogLevel.Warning, "Session {SessionId}: forwarding to connection {Connection} failed: {Error} ({Exception} {HttpRequestError})")]
+        public static partial void ForwardingFailed(ILogger logger, Guid sessionId, string connection, ForwarderError error, string? exception, HttpRequestError? httpRequestError);
     }
 }

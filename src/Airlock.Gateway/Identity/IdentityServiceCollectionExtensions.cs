@@ -15,6 +15,12 @@ public static class IdentityServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddAirlockIdentity(this IServiceCollection services, IdentityConfig identity)
     {
+        // With a single scheme (API keys, no issuer), ASP.NET would make it the default, and the
+        // authentication middleware WebApplication adds in front of everything would look the
+        // key up before SessionMiddleware runs: a store outage there escaped as a bare 500 with
+        // no problem body and no session record. Identity is established only by
+        // CallerAuthenticator, inside the pipeline, so no scheme may be a default.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         var authentication = services.AddAuthentication();
         authentication.AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         foreach (var issuer in identity.Issuers)

@@ -30,7 +30,19 @@ public static class BodyReader
             return BodyReadResult.Fail(ProblemType.BodyTooLarge, $"the {what} is {declaredLength} bytes; at most {limit} are inspected");
         }
 
-        var original = await ReadBoundedAsync(body, limit, cancellationToken);
+        byte[]? original;
+        try
+        {
+            original = await ReadBoundedAsync(body, limit, cancellationToken);
+        }
+        catch (IOException)
+        {
+            // The sender broke off mid-body (it disconnected, or sent less than it announced;
+            // Kestrel's BadHttpRequestException is an IOException): a failed body, not a defect
+            // of the gateway to answer with 500.
+            return BodyReadResult.Fail(ProblemType.RequestBodyError, $"the {what} ended before its end: the sender broke off");
+        }
+
         if (original is null)
         {
             return BodyReadResult.Fail(ProblemType.BodyTooLarge, $"the {what} is larger than the {limit} bytes inspected");

@@ -74,6 +74,16 @@ public sealed partial class SessionMiddleware(
         {
             await next(context);
         }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested && Storage.StoreErrors.IsUnavailable(ex))
+        {
+            // A stage could not read the store (an API key lookup, a review): fail closed, and
+            // say it is the store, not a defect, so the agent retries and keeps its credential.
+            Log.StoreUnavailable(logger, session.Id, ex.Message);
+            session.Error = ProblemType.StoreUnavailable.Name;
+            await ProblemWriter.WriteAsync(context, ProblemType.StoreUnavailable,
+                "the gateway cannot reach its store, so it does not act on this request; try again shortly", session.Id,
+                headers: h => h.RetryAfter = "1");
+        }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
         {
             Log.Failed(logger, ex, session.Id);
@@ -93,6 +103,9 @@ public sealed partial class SessionMiddleware(
     {
         [LoggerMessage(1000, LogLevel.Error, "Session {SessionId}: unexpected failure")]
         public static partial void Failed(ILogger logger, Exception exception, Guid sessionId);
+
+        [LoggerMessage(1002, LogLevel.Error, "Session {SessionId}: refused with 503 because the store is unavailable: {Reason}")]
+        public static partial void StoreUnavailable(ILogger logger, Guid sessionId, string reason);
 
         [LoggerMessage(1001, LogLevel.Warning, "Session {SessionId}: refused because the recording queue is full; its own record did not fit either")]
         public static partial void RefusalNotRecorded(ILogger logger, Guid sessionId);

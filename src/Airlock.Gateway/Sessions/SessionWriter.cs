@@ -188,6 +188,10 @@ public sealed partial class SessionWriter : BackgroundService
 
                 return;
             }
+            catch (Exception ex) when (StoreErrors.IsFull(ex))
+            {
+                Log.StoreFull(logger, batch.Count, attempt, delay, ex.Message);
+            }
             catch (Exception ex) when (ex is not OperationCanceledException || !_abandon.IsCancellationRequested)
             {
                 Log.WriteFailed(logger, ex, batch.Count, attempt, delay);
@@ -222,6 +226,9 @@ public sealed partial class SessionWriter : BackgroundService
     {
         [LoggerMessage(2001, LogLevel.Error, "Writing {Count} session records failed (attempt {Attempt}); retrying in {Delay}")]
         public static partial void WriteFailed(ILogger logger, Exception exception, int count, int attempt, TimeSpan delay);
+
+        [LoggerMessage(2004, LogLevel.Critical, "The store is full ({Reason}): {Count} session records are kept in memory and retried until there is room (attempt {Attempt}, next in {Delay}); none is dropped")]
+        public static partial void StoreFull(ILogger logger, int count, int attempt, TimeSpan delay, string reason);
 
         [LoggerMessage(2002, LogLevel.Critical, "Shutdown timed out with {Count} session records not written")]
         public static partial void Abandoned(ILogger logger, int count);

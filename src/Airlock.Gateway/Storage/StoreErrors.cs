@@ -20,4 +20,18 @@ public static class StoreErrors
             || postgres.SqlState.StartsWith("23", StringComparison.Ordinal),
         _ => false,
     };
+
+    /// <summary>True when the store is out of room: SQLITE_FULL (a full disk, or the
+    /// database's <c>maxSize</c>), or PostgreSQL's disk_full.</summary>
+    public static bool IsFull(Exception exception) => exception switch
+    {
+        SqliteException sqlite => sqlite.SqliteErrorCode == 13,
+        PostgresException postgres => postgres.SqlState == "53100",
+        _ => false,
+    };
+
+    /// <summary>True for a store that could not serve the request at all (down, locked, full,
+    /// unreachable), as opposed to a defect: the gateway answers 503, not 500.</summary>
+    public static bool IsUnavailable(Exception exception) =>
+        exception is SqliteException or NpgsqlException && !IsDataRejection(exception);
 }

@@ -64,8 +64,34 @@ public sealed class PostgresServer : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
-    public async ValueTask DisposeAsync() =>
-        await AsPostgresAsync(Path.Combine(_bin, "pg_ctl"), ["-D", _dataDirectory, "-m", "immediate", "-w", "stop"]);
+    /// <summary>Stops the server (fast shutdown: clients are disconnected), keeping its data.</summary>
+    public async Task StopAsync()
+    {
+        await AsPostgresAsync(Path.Combine(_bin, "pg_ctl"), ["-D", _dataDirectory, "-m", "fast", "-w", "stop"]);
+        _stopped = true;
+    }
+
+    private bool _stopped;
+
+    /// <summary>Starts a stopped server again on the same port.</summary>
+    public async Task RestartAsync()
+    {
+        await AsPostgresAsync(Path.Combine(_bin, "pg_ctl"),
+        [
+            "-D", _dataDirectory, "-l", Path.Combine(Path.GetDirectoryName(_dataDirectory)!, "log"), "-w",
+            "-o", $"-c listen_addresses=127.0.0.1 -p {Port} -k {Path.GetDirectoryName(_dataDirectory)} -c fsync=off -c synchronous_commit=off -c max_connections=300",
+            "start",
+        ]);
+        _stopped = false;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stopped)
+        {
+            await AsPostgresAsync(Path.Combine(_bin, "pg_ctl"), ["-D", _dataDirectory, "-m", "immediate", "-w", "stop"]);
+        }
+    }
 
     private static Task<string> AsPostgresAsync(string file, string[] arguments) =>
         ProcessRunner.IsRoot

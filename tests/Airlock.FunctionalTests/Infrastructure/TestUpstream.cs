@@ -42,6 +42,16 @@ public sealed class TestUpstream : IAsyncDisposable
     /// <summary>How many <c>/gated</c> requests their sender gave up on before the answer.</summary>
     public int Abandoned => Volatile.Read(ref _abandoned);
 
+    /// <summary>How many requests broke off before their body ended (never in <see cref="Received"/>).</summary>
+    public int Incomplete => Volatile.Read(ref _incomplete);
+
+    private int _incomplete;
+
+    /// <summary>How many requests have arrived (their head), whatever became of their body.</summary>
+    public int Started => Volatile.Read(ref _started);
+
+    private int _started;
+
     public static async Task<TestUpstream> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -76,8 +86,17 @@ public sealed class TestUpstream : IAsyncDisposable
             return;
         }
 
+        Interlocked.Increment(ref _started);
         using var body = new MemoryStream();
-        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        try
+        {
+            await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            Interlocked.Increment(ref _incomplete);
+            return;
+        }
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         _received.Enqueue(new ReceivedRequest(context.Request.Method,
             context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget, headers, body.ToArray()));

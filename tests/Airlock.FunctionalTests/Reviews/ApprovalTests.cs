@@ -171,9 +171,12 @@ public sealed class ApprovalTests : IAsyncLifetime
         var review = await _gateway.PendingReviewAsync();
         await hangUp.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held);
-        // The held connection is gone once its session is recorded.
-        await Eventually.GetAsync(async () => (await _gateway.Store.ListSessionsAsync(new(Limit: 10), CancellationToken.None))
+        // The held connection is gone once its session is recorded: a caller that left, held.
+        var abandoned = await Eventually.GetAsync(async () => (await _gateway.Store.ListSessionsAsync(new(Limit: 10), CancellationToken.None))
             .FirstOrDefault(s => s.ReviewId == review.Id), what: "the abandoned session");
+        Assert.Equal(499, abandoned.Status);
+        Assert.Equal("review", abandoned.Decision);
+        Assert.Equal(ReviewStatus.Pending, (await _gateway.Store.GetReviewAsync(review.Id, CancellationToken.None))!.Status);
 
         using (var approved = await DecideAsync("alice", review.Id, "approve"))
         {
@@ -186,6 +189,13 @@ public sealed class ApprovalTests : IAsyncLifetime
         Assert.Single(_upstream.Received);
         using var result = await _gateway.Proxy.SendAsync(TestGateway.Get($"/api/reviews/{review.Id}/result", _key));
         Assert.Equal(HttpStatusCode.OK, result.StatusCode);
+        // The trail holds the whole story once, and still verifies.
+        var events = (await _gateway.Store.QueryAuditEventsAsync(new(), CancellationToken.None)).Where(e => e.ReviewId == review.Id).Select(e => e.Kind).ToList();
+        Assert.Equal(1, events.Count(k => k == Gateway.Audit.AuditKinds.ReviewOpened));
+        Assert.Equal(1, events.Count(k => k == Gateway.Audit.AuditKinds.ReviewApproved));
+        Assert.Equal(1, events.Count(k => k == Gateway.Audit.AuditKinds.ReviewExecuted));
+        var verification = await Gateway.Audit.AuditStoreVerification.VerifyAsync(_gateway.Store, null, CancellationToken.None);
+        Assert.True(verification.Valid, verification.Break?.Problem);
     }
 
     [Fact]

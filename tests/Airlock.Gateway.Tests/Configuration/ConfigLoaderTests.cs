@@ -263,6 +263,20 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void Sqlite_settings_are_read_and_checked()
+    {
+        var set = Load(Valid.Replace("  sqlite: ./data/airlock.db", "  sqlite: { path: ./data/airlock.db, busyTimeout: 2s, maxSize: 64MiB }", StringComparison.Ordinal));
+        var plain = Load(Valid);
+        var bad = Load(Valid.Replace("  sqlite: ./data/airlock.db", "  sqlite: { path: a.db, busyTimeout: 0s, maxSize: 1KiB, journal: off }", StringComparison.Ordinal));
+
+        Assert.Equal(new SqliteStoreConfig("/etc/airlock/data/airlock.db", TimeSpan.FromSeconds(2), 64L << 20), set.Config!.Store);
+        Assert.Equal(new SqliteStoreConfig("/etc/airlock/data/airlock.db", TimeSpan.FromSeconds(30)), plain.Config!.Store);
+        Assert.Contains(bad.Errors, e => e.Path == "store.sqlite.busyTimeout");
+        Assert.Contains(bad.Errors, e => e.Path == "store.sqlite.maxSize" && e.Message.Contains("1MiB", StringComparison.Ordinal));
+        Assert.Contains(bad.Errors, e => e.Path == "store.sqlite.journal");
+    }
+
+    [Fact]
     public void No_way_to_authenticate_is_an_error()
     {
         var result = Load("""

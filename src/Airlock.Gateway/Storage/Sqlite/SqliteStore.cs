@@ -11,18 +11,29 @@ public sealed partial class SqliteStore : IAirlockStore
     private readonly string _connectionString;
     private readonly TimeProvider _timeProvider;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly long? _maxSize;
+    private readonly string _basePragmas;
+    private string _pragmas;
+    private bool _capped;
 
-    public SqliteStore(string path, TimeProvider timeProvider)
+    public SqliteStore(string path, TimeProvider timeProvider, TimeSpan? busyTimeout = null, long? maxSize = null)
     {
         Path = path;
         _timeProvider = timeProvider;
+        _maxSize = maxSize;
+        var busy = busyTimeout ?? Configuration.SqliteStoreConfig.DefaultBusyTimeout;
+        // busy_timeout: another process's write (the CLI) is waited for in SQLite's own busy
+        // handler, which retries within milliseconds, rather than in Microsoft.Data.Sqlite's
+        // 150 ms sleeps; its retry loop then finds the same time spent and gives up with it.
+        _basePragmas = FormattableString.Invariant($"PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {(long)busy.TotalMilliseconds};");
+        _pragmas = _basePragmas;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
             // Microsoft.Data.Sqlite retries a busy database until this many seconds pass.
-            DefaultTimeout = 30,
+            DefaultTimeout = (int)Math.Ceiling(busy.TotalSeconds),
         }.ToString();
     }
 
@@ -82,12 +93,16 @@ public sealed partial class SqliteStore : IAirlockStore
                 return connection;
             }
 
+            if (_maxSize is { } maxSize && !Volatile.Read(ref _capped))
+            {
+                await CapAsync(connection, maxSize, cancellationToken);
+            }
+
             using var pragma = connection.CreateCommand();
             // WAL with synchronous=NORMAL survives a process crash; FULL would also survive
-            // power loss at the cost of an fsync per commit.
-            // busy_timeout: another process's write (the CLI) is waited for in SQLite's own busy
-            // handler, which retries within milliseconds, rather than in 150 ms sleeps.
-            pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+            // power loss at the cost of an fsync per commit. max_page_count is per connection,
+            // so the cap is set on every one that writes.
+            pragma.CommandText = Volatile.Read(ref _pragmas);
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
@@ -96,6 +111,17 @@ public sealed partial class SqliteStore : IAirlockStore
             await connection.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Turns <c>store.sqlite.maxSize</c> into pages, once: the page size is the file's.</summary>
+    private async Task CapAsync(SqliteConnection connection, long maxSize, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA page_size";
+        var pageSize = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        // Past the cap SQLite answers SQLITE_FULL, exactly as on a full disk (docs/recording.md).
+        Volatile.Write(ref _pragmas, _basePragmas + FormattableString.Invariant($" PRAGMA max_page_count = {Math.Max(1, maxSize / pageSize)};"));
+        Volatile.Write(ref _capped, true);
     }
 
     public async Task PingAsync(CancellationToken cancellationToken)
