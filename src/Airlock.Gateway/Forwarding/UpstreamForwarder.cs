@@ -18,17 +18,18 @@ public sealed partial class UpstreamForwarder(
     TimeProvider timeProvider,
     ILogger<UpstreamForwarder> logger)
 {
-    public async Task ForwardAsync(HttpContext context, SessionFeature session)
+    public async Task<UpstreamOutcome> ForwardAsync(HttpContext context, SessionFeature session)
     {
         var route = session.Connection!;
         var error = await forwarder.SendAsync(context, route.DestinationPrefix, route.Client, route.RequestConfig, transformer);
         session.UpstreamEndTimestamp = timeProvider.GetTimestamp();
         if (error == ForwarderError.None)
         {
-            return;
+            return UpstreamOutcome.Answered;
         }
 
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        var outcome = error == ForwarderError.Request && NeverConnected(exception) ? UpstreamOutcome.NotSent : UpstreamOutcome.Unknown;
         Log.ForwardingFailed(logger, session.Id, route.Name, error, exception?.GetType().Name, (exception as HttpRequestException)?.HttpRequestError);
         var (type, detail) = error switch
         {
@@ -58,22 +59,38 @@ public sealed partial class UpstreamForwarder(
         session.Error ??= type.Name;
         if (context.RequestAborted.IsCancellationRequested)
         {
-            return;
+            return outcome;
         }
 
         // Once the upstream's response has started, the status is sent and cannot change: the
         // writer aborts the connection so the client sees a broken response, not a short one.
         await ProblemWriter.WriteAsync(context, type, detail, session.Id);
+        return outcome;
+    }
+
+    /// <summary>
+    /// Whether the failure came before any byte could reach the upstream (name resolution, the
+    /// TCP or TLS connection). Anything later (a reset after sending, no answer in time) may have
+    /// left the upstream having acted.
+    /// </summary>
+    private static bool NeverConnected(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError
+                or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string SilentMidResponse(Routing.ConnectionRoute route) =>
         $"the upstream went silent mid-response for longer than the connection's response timeout ({Configuration.Duration.Format(route.Config.ResponseTimeout)})";
 
-    private static bool Unreachable(Exception? exception) => exception is not HttpRequestException
-    {
-        HttpRequestError: not (HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError
-            or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError),
-    };
+    private static bool Unreachable(Exception? exception) => exception is not HttpRequestException || NeverConnected(exception);
 
     private static bool TooLarge(Exception? exception)
     {

@@ -82,10 +82,12 @@ public sealed partial class ReviewExecutor(
         {
             using (callerAborted.Register(() => Log.CallerLeftDuringExecution(logger, review.Id)))
             {
-                await forwarder.ForwardAsync(context, session);
+                // An upstream that may have acted without answering (a timeout, a reset after
+                // sending) leaves the execution unknown, not executed with the gateway's 504.
+                completed = await forwarder.ForwardAsync(context, session) != UpstreamOutcome.Unknown;
             }
 
-            completed = !_abandoned.IsCancellationRequested;
+            completed &= !_abandoned.IsCancellationRequested;
         }
         finally
         {
@@ -101,7 +103,8 @@ public sealed partial class ReviewExecutor(
             }
         }
 
-        if (!completed && !callerAborted.IsCancellationRequested)
+        // The caller that got the upstream's failure as a problem already (a 504) keeps it.
+        if (!completed && !callerAborted.IsCancellationRequested && !context.Response.HasStarted)
         {
             session.Error = ProblemType.ExecutionUnknown.Name;
             await ProblemWriter.WriteAsync(context, ProblemType.ExecutionUnknown,
@@ -155,16 +158,17 @@ public sealed partial class ReviewExecutor(
                 var facts = new RequestFacts(review.Requester, held.Connection, held.Method, held.Path, held.Query, context.Request.Headers);
                 session.Decision = new PolicyDecision(PolicyAction.Allow, policy.Rules.FirstOrDefault(r => r.Name == review.Rule), review.PolicyVersion);
                 session.Guardrails = policy.GuardrailsFor(facts);
-                await forwarder.ForwardAsync(context, session);
+                completed = await forwarder.ForwardAsync(context, session) != UpstreamOutcome.Unknown;
             }
             else
             {
                 session.Error = ProblemType.UnknownConnection.Name;
                 await ProblemWriter.WriteAsync(context, ProblemType.UnknownConnection,
                     $"connection '{held.Connection}' is no longer configured; the approved request could not be sent", session.Id);
+                completed = true;
             }
 
-            completed = !_abandoned.IsCancellationRequested;
+            completed &= !_abandoned.IsCancellationRequested;
         }
         finally
         {
