@@ -117,9 +117,22 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         var reader = new Utf8JsonReader(data, final, _state);
         try
         {
+            var before = reader.BytesConsumed;
             while (reader.Read())
             {
+                // A value over the bound that arrived in one piece goes to text like one held
+                // across pieces (below), from the same place, so the output does not depend on
+                // how the body was cut.
+                if (reader.BytesConsumed - before > _maxTokenBytes)
+                {
+                    Pass(output);
+                    ToText(data[(int)before..], output, $"a single JSON value is over {_maxTokenBytes} bytes");
+                    _heldLength = 0;
+                    return;
+                }
+
                 Token(ref reader, data);
+                before = reader.BytesConsumed;
             }
         }
         catch (JsonException)

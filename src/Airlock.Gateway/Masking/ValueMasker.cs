@@ -62,9 +62,65 @@ public sealed class ValueMasker
     public Outcome Mask(ReadOnlySpan<char> text, out string masked)
     {
         masked = "";
-        if (_anyNeeds == 0)
+        if (!Find(text))
         {
             return Outcome.Unchanged;
+        }
+
+        return Render(text, text.Length, out masked);
+    }
+
+    /// <summary>
+    /// Masks the head of a long text that has to be cut: the detectors read all of
+    /// <paramref name="text"/>, <paramref name="cut"/> moves back to the start of any value found
+    /// across it (repeatedly, as values can overlap), and only <c>text[..cut]</c> is masked into
+    /// <paramref name="masked"/> (with what was found in the whole text, so a value ending at the
+    /// cut is judged by what follows it). When every position before the cut is inside a value
+    /// (one longer than the distance to the cut), the cut becomes the end of the text: that
+    /// value is masked as far as the text holds it.
+    /// </summary>
+    public Outcome MaskHead(ReadOnlySpan<char> text, ref int cut, out string masked)
+    {
+        masked = "";
+        if (!Find(text))
+        {
+            return Outcome.Unchanged;
+        }
+
+        for (var moved = true; moved;)
+        {
+            moved = false;
+            foreach (var (start, length, _) in _finds)
+            {
+                if (start >= cut)
+                {
+                    break;
+                }
+
+                if (start + length > cut)
+                {
+                    cut = start;
+                    moved = true;
+                    break;
+                }
+            }
+        }
+
+        if (cut == 0)
+        {
+            cut = text.Length;
+        }
+
+        return Render(text, cut, out masked);
+    }
+
+    /// <summary>Runs the detectors whose signal the text holds; the finds, sorted by where the
+    /// masking goes through them, are in <see cref="_finds"/>. False when there are none.</summary>
+    private bool Find(ReadOnlySpan<char> text)
+    {
+        if (_anyNeeds == 0)
+        {
+            return false;
         }
 
         _finds.Clear();
@@ -79,20 +135,34 @@ public sealed class ValueMasker
 
         if (_finds.Count == 0)
         {
-            return Outcome.Unchanged;
+            return false;
         }
 
         _finds.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Length != b.Length ? b.Length.CompareTo(a.Length) : a.Rule.CompareTo(b.Rule));
+        return true;
+    }
+
+    /// <summary>Masks <c>text[..end]</c> with the finds that start before <paramref name="end"/>
+    /// (none of which goes past it).</summary>
+    private Outcome Render(ReadOnlySpan<char> text, int end, out string masked)
+    {
         _output.Clear();
         var drop = false;
+        var any = false;
         var copied = 0;
         foreach (var (start, length, rule) in _finds)
         {
+            if (start >= end)
+            {
+                break;
+            }
+
             if (start < copied)
             {
                 continue;
             }
 
+            any = true;
             var detector = _plan.Detectors[rule];
             Counts.Add(detector.Detector.Label);
             _output.Append(text[copied..start]);
@@ -108,9 +178,9 @@ public sealed class ValueMasker
             copied = start + length;
         }
 
-        _output.Append(text[copied..]);
+        _output.Append(text[copied..end]);
         masked = _output.ToString();
-        return drop ? Outcome.Drop : Outcome.Masked;
+        return drop ? Outcome.Drop : any ? Outcome.Masked : Outcome.Unchanged;
     }
 
     /// <summary>Appends the masked form of a whole value.</summary>

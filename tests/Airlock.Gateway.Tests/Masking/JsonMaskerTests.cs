@@ -179,6 +179,23 @@ public class JsonMaskerTests
     }
 
     [Fact]
+    public void A_value_over_the_token_bound_is_masked_the_same_whether_it_arrives_whole_or_in_pieces()
+    {
+        // Over the bound, the value and what follows are masked as text with every detector
+        // (the IPv4 address too); that must not depend on whether the value came in one piece.
+        var big = "{\"ok\":\"ada@example.com\",\"blob\":\"" + new string('x', 2000) + " bob@example.com 10.1.2.3\",\"n\":1}";
+        var plan = Plan(null, Detect("email"));
+        var expected = Json(plan, big, pieceSize: 1, maxToken: 1024);
+
+        Assert.Contains("[REDACTED:IPV4]", expected, StringComparison.Ordinal);
+        foreach (var size in new[] { 0, 7, 100, 1500, 4096 })
+        {
+            Assert.Equal(expected, Json(plan, big, pieceSize: size, maxToken: 1024));
+            Assert.Throws<MaskingFailedException>(() => Json(Plan([Field("$.x")], Detect("email")), big, pieceSize: size, maxToken: 1024));
+        }
+    }
+
+    [Fact]
     public void An_empty_body_stays_empty()
     {
         Assert.Equal("", Json(Plan([Field("$.a")]), ""));

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Security.Cryptography;
+using System.Text;
 using Airlock.Gateway.Masking;
 using static Airlock.Gateway.Tests.Masking.MaskingTestPlans;
 
@@ -58,5 +60,56 @@ public class TextMaskerTests
     public void A_line_with_no_break_is_still_masked_at_the_end()
     {
         Assert.Equal("to [REDACTED:EMAIL]", Text(Plan(null, Detect("email")), "to ada@example.com", 2));
+    }
+
+    [Fact]
+    public void A_grouped_card_across_the_segment_limit_of_a_long_line_is_masked_however_the_line_arrives()
+    {
+        // One line of grouped card numbers, 26 characters a record: the card of the record at
+        // 65,520 runs from 65,525 to 65,544, across TextMasker.MaxSegmentChars (65,536), and some
+        // card sits across every other place a cut could fall.
+        const string record = "card 4111 1111 1111 1111, ";
+        var body = string.Concat(Enumerable.Repeat(record, 8000));
+        Assert.Equal(record, body.Substring(65_520, record.Length));
+        var expected = string.Concat(Enumerable.Repeat("card [REDACTED:CARD], ", 8000));
+        var plan = Plan(null, Detect("payment-card"));
+
+        foreach (var size in new[] { 0, 1, 7, 4096, 65_535, 65_536, 65_537, 100_000 })
+        {
+            Assert.Equal(expected, Text(plan, body, size));
+        }
+    }
+
+    [Fact]
+    public void A_grouped_iban_is_masked_wherever_it_sits_in_a_long_line()
+    {
+        // Slid across the first cut one character at a time: never split, whatever the pieces.
+        var plan = Plan(null, Detect("iban"));
+        for (var at = TextMasker.MaxSegmentChars - TextMasker.MaxValueChars - 1100; at < TextMasker.MaxSegmentChars + 40; at += 37)
+        {
+            var body = new string('x', at) + " GB82 WEST 1234 5698 7654 32 " + new string('y', TextMasker.MaxSegmentChars);
+            var expected = new string('x', at) + " [REDACTED:IBAN] " + new string('y', TextMasker.MaxSegmentChars);
+
+            Assert.Equal(expected, Text(plan, body));
+            Assert.Equal(expected, Text(plan, body, 4093));
+        }
+    }
+
+    [Fact]
+    public void A_line_with_no_break_streams_through_holding_back_at_most_a_segment()
+    {
+        var masker = new TextMasker(Plan(null, Detect("email")));
+        var output = new ArrayBufferWriter<byte>();
+        var piece = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("word ada@example.com ", 200)));
+        var written = 0L;
+        for (var n = 0; n < 2000; n++)
+        {
+            masker.Write(piece, output);
+            written += piece.Length;
+            Assert.True(written - output.WrittenCount < TextMasker.MaxSegmentChars + piece.Length, $"{written - output.WrittenCount} bytes held back");
+        }
+
+        masker.Complete(output);
+        Assert.Equal(2000 * 200, masker.Counts.Total);
     }
 }
