@@ -32,12 +32,14 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
             {
                 // Unread is never allowed: the rule that needed the body could not be applied.
                 session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
+                // Named before the wait on the trail: a caller that is gone by then still leaves
+                // a session that says why (the trail, if it fails, names itself instead).
+                session.Error = body.Problem!.Name;
                 if (!await RecordAsync(context, session, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = body.Problem!.Name }))
                 {
                     return;
                 }
 
-                session.Error = body.Problem!.Name;
                 await ProblemWriter.WriteAsync(context, body.Problem, body.Detail!, session.Id,
                     json => json.WriteString("rule", decision.RuleName));
                 return;
@@ -85,7 +87,9 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
     {
         try
         {
-            await audit.RecordRequestAsync(session, kind, outcome, detail, context.RequestAborted);
+            // Not the caller's token: a decision made is recorded even if the caller has gone
+            // (an already-cancelled token would refuse the event before it is queued).
+            await audit.RecordRequestAsync(session, kind, outcome, detail, CancellationToken.None);
             return true;
         }
         catch (AuditUnavailableException)

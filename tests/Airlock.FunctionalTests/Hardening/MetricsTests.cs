@@ -38,12 +38,14 @@ public sealed class MetricsTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         }
 
-        // Counted as each session ends, just after its answer: wait for both.
+        // Counted as each session ends, just after its answer, and the store write once the
+        // session writer has written them (it gathers a batch for a few milliseconds): wait for all.
         var text = await Eventually.GetAsync(async () =>
         {
             var scraped = await _gateway.Admin.GetStringAsync("/metrics");
             return scraped.Contains("label=\"EMAIL\"", StringComparison.Ordinal)
-                && scraped.Contains("unknown-connection", StringComparison.Ordinal) ? scraped : null;
+                && scraped.Contains("unknown-connection", StringComparison.Ordinal)
+                && scraped.Contains("airlock_store_write_duration_seconds_bucket", StringComparison.Ordinal) ? scraped : null;
         });
 
         Assert.Matches(@"airlock_requests_total\{[^}]*connection=""crm"",decision=""allow"",status=""200""[^}]*\} 1", text);
