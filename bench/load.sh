@@ -125,6 +125,7 @@ connections:
   unrecorded:
     upstream: $upstream
     credential: { type: none }
+    recording: { bodies: false }
   plain:
     upstream: $upstream
     credential: { type: none }
