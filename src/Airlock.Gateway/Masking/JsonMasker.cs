@@ -125,8 +125,9 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 // how the body was cut.
                 if (reader.BytesConsumed - before > _maxTokenBytes)
                 {
+                    var over = WritePendingName(data[(int)before..]);
                     Pass(output);
-                    ToText(data[(int)before..], output, $"a single JSON value is over {_maxTokenBytes} bytes");
+                    ToText(over, output, $"a single JSON value is over {_maxTokenBytes} bytes");
                     _heldLength = 0;
                     return;
                 }
@@ -143,15 +144,18 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             return;
         }
 
-        Pass(output);
         _state = reader.CurrentState;
         var rest = data[(int)reader.BytesConsumed..];
         if (rest.Length > _maxTokenBytes)
         {
+            rest = WritePendingName(rest);
+            Pass(output);
             ToText(rest, output, $"a single JSON value is over {_maxTokenBytes} bytes");
             _heldLength = 0;
             return;
         }
+
+        Pass(output);
 
         // What the reader could not finish waits for the next piece (an overlapping move).
         if (_held.Length < rest.Length)
@@ -166,6 +170,29 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         }
 
         _heldLength = rest.Length;
+    }
+
+    /// <summary>
+    /// Before a value over the bound goes to text: the text starts after the property name the
+    /// reader already took (with its comma), so that name is written here, and the colon that
+    /// followed it is left out of the text. Without it the output lost the name and stopped
+    /// being JSON.
+    /// </summary>
+    private ReadOnlySpan<byte> WritePendingName(ReadOnlySpan<byte> rest)
+    {
+        if (_name is null && _cachedName is null)
+        {
+            return rest;
+        }
+
+        WriteName();
+        var at = 0;
+        while (at < rest.Length && rest[at] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            at++;
+        }
+
+        return at < rest.Length && rest[at] == (byte)':' ? rest[(at + 1)..] : rest[at..];
     }
 
     private void ToText(ReadOnlySpan<byte> rest, IBufferWriter<byte> output, string why)

@@ -195,6 +195,23 @@ public class JsonMaskerTests
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(100)]
+    public void A_value_over_the_token_bound_keeps_its_field_name_and_the_output_stays_json(int pieceSize)
+    {
+        var big = "{\"ok\":1,\"blob\" : \"" + new string('x', 2000) + " bob@example.com\",\"n\":[1,\"" + new string('y', 1500) + "\"]}";
+
+        var output = Json(Plan(null, Detect("email")), big, pieceSize, maxToken: 1024);
+
+        using var document = System.Text.Json.JsonDocument.Parse(output);
+        Assert.StartsWith(new string('x', 2000), document.RootElement.GetProperty("blob").GetString(), StringComparison.Ordinal);
+        Assert.Contains("[REDACTED:EMAIL]", document.RootElement.GetProperty("blob").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, document.RootElement.GetProperty("ok").GetInt32());
+        Assert.Equal(2, document.RootElement.GetProperty("n").GetArrayLength());
+    }
+
     [Fact]
     public void An_empty_body_stays_empty()
     {
