@@ -110,10 +110,7 @@ public sealed class DiskFullTests : IAsyncLifetime
 
         foreach (var id in refused)
         {
-            var session = await SessionAsync(_gateway.Store, id);
-            Assert.Equal(503, session.Status);
-            Assert.Equal("audit-unavailable", session.Error);
-            Assert.Empty(await EventsOfAsync(_gateway.Store, id));
+            await AssertRefusedUnrecordedAsync(_gateway.Store, id);
         }
 
         using var after = await _gateway.Proxy.SendAsync(TestGateway.Get("/crm/v1/after", _key));

@@ -41,10 +41,7 @@ public sealed class StoreFaultTests : IAsyncLifetime
         }
 
         // Lock released: the refusal's own record is written, and requests pass again.
-        var session = await SessionAsync(gateway.Store, refusedId);
-        Assert.Equal(503, session.Status);
-        Assert.Equal("audit-unavailable", session.Error);
-        Assert.Empty(await EventsOfAsync(gateway.Store, refusedId));
+        await AssertRefusedUnrecordedAsync(gateway.Store, refusedId);
         using var after = await gateway.Proxy.SendAsync(TestGateway.Get("/crm/v1/customers", key));
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         Assert.Single(_upstream.Received);

@@ -32,6 +32,16 @@ internal static class StoredRecords
     public static async Task<List<AuditEvent>> EventsOfAsync(IAirlockStore store, Guid sessionId) =>
         [.. (await store.QueryAuditEventsAsync(new AuditQuery(Limit: 10_000), CancellationToken.None)).Where(e => e.SessionId == sessionId)];
 
+    /// <summary>A request refused because its decision could not be recorded: its session says
+    /// so, and the trail holds no decision for it (nothing was acted on).</summary>
+    public static async Task AssertRefusedUnrecordedAsync(IAirlockStore store, Guid sessionId)
+    {
+        var session = await SessionAsync(store, sessionId);
+        Assert.Equal(503, session.Status);
+        Assert.Equal("audit-unavailable", session.Error);
+        Assert.Empty(await EventsOfAsync(store, sessionId));
+    }
+
     /// <summary>Walks the whole chain as <c>airlock audit verify</c> does.</summary>
     public static async Task AssertChainVerifiesAsync(IAirlockStore store)
     {

@@ -12,7 +12,8 @@ namespace Airlock.FunctionalTests.Reviews;
 /// keeps waiting: what happens when the caller or the gateway goes away mid-execution.</summary>
 public sealed class ReviewExecutionTests : IAsyncLifetime
 {
-    private const string Policy = """
+    /// <summary>Refunds (POSTs) held for finance approvers; shared with the other execution tests.</summary>
+    internal const string Policy = """
         rules:
           - name: refunds
             when: { methods: [POST] }

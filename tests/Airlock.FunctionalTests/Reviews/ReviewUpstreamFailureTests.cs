@@ -13,13 +13,7 @@ namespace Airlock.FunctionalTests.Reviews;
 /// </summary>
 public sealed class ReviewUpstreamFailureTests : IAsyncLifetime
 {
-    private const string Policy = """
-        rules:
-          - name: refunds
-            when: { methods: [POST] }
-            action: review
-            review: { approvers: [finance-approvers], hold: 30s, expires: 1h }
-        """;
+    private const string Policy = ReviewExecutionTests.Policy;
 
     private OidcProvider _idp = null!;
     private TestUpstream _upstream = null!;
