@@ -8,7 +8,8 @@ namespace Airlock.Gateway.Recording;
 /// Headers and query strings as a recording keeps them: credentials never. A header that
 /// carries one by definition (<c>Authorization</c>, <c>Cookie</c>, <c>Set-Cookie</c>…) or whose
 /// name says it holds a secret (token, key, secret, password, session, auth) keeps its name
-/// and loses its value; so does a query parameter named that way.
+/// and loses its value; so does a query parameter named that way. Any other value in a
+/// secret's format is redacted (<see cref="StoredTarget"/>).
 /// </summary>
 public static class RecordedHeaders
 {
@@ -37,7 +38,7 @@ public static class RecordedHeaders
             // The gateway's own session header is about the exchange, not part of it.
             foreach (var value in values)
             {
-                kept.Add(new(name, IsSecretName(name) && !name.StartsWith("Airlock-", StringComparison.OrdinalIgnoreCase) ? Withheld : value ?? ""));
+                kept.Add(new(name, IsSecretName(name) && !name.StartsWith("Airlock-", StringComparison.OrdinalIgnoreCase) ? Withheld : StoredTarget.Redact(value) ?? ""));
             }
         }
 
@@ -66,7 +67,7 @@ public static class RecordedHeaders
             kept.Append(equals >= 0 && IsSecretName(Uri.UnescapeDataString(name)) ? $"{name}={Uri.EscapeDataString(Withheld)}" : part);
         }
 
-        return kept.ToString();
+        return StoredTarget.Redact(kept.ToString());
     }
 
     public static string ToJson(ImmutableArray<KeyValuePair<string, string>> headers)

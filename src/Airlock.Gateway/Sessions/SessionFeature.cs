@@ -98,7 +98,7 @@ public sealed class SessionFeature
             StartedAt = StartedAt,
             Duration = timeProvider.GetElapsedTime(StartTimestamp, now),
             Method = Method,
-            Path = Path,
+            Path = Recording.StoredTarget.Path(Path),
             Status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode,
             Connection = Connection?.Name,
             Subject = identity?.Subject,

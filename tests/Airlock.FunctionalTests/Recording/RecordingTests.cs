@@ -92,6 +92,28 @@ public sealed class RecordingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_secret_in_the_url_or_a_plainly_named_header_reaches_the_upstream_but_no_record()
+    {
+        // A GitHub token an agent put in the path, in an innocently named query parameter and
+        // in an innocently named header: the upstream needs them; nothing the gateway writes
+        // down may keep them.
+        const string Token = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+        var (id, response) = await PostAsync($"/crm/v1/hooks/{Token}/ping?q={Token}", "{}", ("X-Forwarded-Repo", Token));
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(Token, _upstream.Received[^1].RawTarget, StringComparison.Ordinal);
+
+        var session = await _gateway.Store.GetSessionAsync(id, CancellationToken.None);
+        var exchange = await ExchangeAsync(id);
+        var events = (await _gateway.Store.QueryAuditEventsAsync(new(), CancellationToken.None)).Where(e => e.SessionId == id).ToList();
+
+        Assert.Equal("/crm/v1/hooks/[REDACTED:GITHUB-TOKEN]/ping", session!.Path);
+        Assert.Equal("q=[REDACTED:GITHUB-TOKEN]", exchange.Query);
+        Assert.Contains(exchange.RequestHeaders, h => h.Key == "X-Forwarded-Repo" && h.Value == "[REDACTED:GITHUB-TOKEN]");
+        Assert.Equal("/crm/v1/hooks/[REDACTED:GITHUB-TOKEN]/ping", Assert.Single(events).Target!.Path);
+        Assert.DoesNotContain(Token, System.Text.Json.JsonSerializer.Serialize(events), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_body_over_the_cap_is_cut_with_a_marker_and_the_transcript_says_so()
     {
         var big = "{\"text\":\"" + new string('x', 3000) + "\"}";
