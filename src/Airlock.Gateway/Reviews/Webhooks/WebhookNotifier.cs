@@ -154,13 +154,13 @@ public sealed partial class WebhookNotifier : BackgroundService
                 "expired" => "expired without a decision",
                 _ => $"was executed: the upstream answered {review.Result?.Status}",
             };
-            var text = $"Airlock review <{link}|{review.Id}> {what}\n`{review.Request.Method} {review.Request.Path}` by `{review.Requester.Subject}`, rule `{review.Rule}`";
+            var text = $"Airlock review <{link}|{review.Id}> {what}\n`{review.Request.Method} {Recording.StoredTarget.Path(review.Request.Path)}` by `{review.Requester.Subject}`, rule `{review.Rule}`";
             return JsonSerializer.SerializeToUtf8Bytes(new SlackPayload(text), WebhookJsonContext.Default.SlackPayload);
         }
 
         return JsonSerializer.SerializeToUtf8Bytes(new ReviewEventPayload(
             "review." + e.Event, review.Id, review.Status, e.At, link, review.Rule, review.PolicyVersion, review.Request.Connection,
-            review.Request.Method, review.Request.Path, review.Requester.Subject, [.. review.Approvers], review.ApprovalsNeeded,
+            review.Request.Method, Recording.StoredTarget.Path(review.Request.Path), review.Requester.Subject, [.. review.Approvers], review.ApprovalsNeeded,
             review.Approvals, review.ExpiresAt, e.Actor, e.Comment, review.Result?.Status), WebhookJsonContext.Default.ReviewEventPayload);
     }
 
