@@ -196,10 +196,17 @@ echo "latency at about half of Airlock's maximum: $half req/s, connections paced
 saved_connections=$connections
 mv "$work/results" "$work/results.full"
 : >"$work/paced-connections"
+# Paced wrk connections for a target: one connection's rate gives a first count, and a short
+# run with that count corrects it (latency grows with the load, so the first guess falls short).
+rate_with() {
+  wrk -t"$(( $1 < 2 ? 1 : 2 ))" -c"$1" -d3s -s "$work/pace.lua" -H "Authorization: Bearer $key" "$2" | awk '/^Requests\/sec:/ { print $2 }'
+}
 paced() {
-  local target="$1" url="$2" one
-  one=$(wrk -t1 -c1 -d3s -s "$work/pace.lua" -H "Authorization: Bearer $key" "$url" | awk '/^Requests\/sec:/ { print $2 }')
-  connections=$(awk -v h="$half" -v o="$one" -v max="$saved_connections" 'BEGIN { c = int(h / o + 0.999); print (c < 1 ? 1 : (c > max ? max : c)) }')
+  local target="$1" url="$2" rate
+  rate=$(rate_with 1 "$url")
+  connections=$(awk -v h="$half" -v r="$rate" -v max="$saved_connections" 'BEGIN { c = int(h / r + 0.999); print (c < 1 ? 1 : (c > max ? max : c)) }')
+  rate=$(rate_with "$connections" "$url")
+  connections=$(awk -v h="$half" -v r="$rate" -v c="$connections" -v max="$saved_connections" 'BEGIN { n = int(c * h / r + 0.5); print (n < 1 ? 1 : (n > max ? max : n)) }')
   echo "$target $connections" >>"$work/paced-connections"
   measure "$target" small "$url" -s "$work/pace.lua"
 }
