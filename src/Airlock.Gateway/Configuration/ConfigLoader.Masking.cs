@@ -102,6 +102,14 @@ public static partial class ConfigLoader
                     continue;
                 }
 
+                // A custom detector is known by its label: one named like a built-in one would
+                // stand in for it (a rule's could replace the connection's email detector).
+                if (Detectors.TryGet(label.ToLowerInvariant(), out _) || Detectors.Groups.ContainsKey(label.ToLowerInvariant()))
+                {
+                    reader.Error(YamlConfigReader.Child(entry, "label"), at + ".label", $"'{label}' is a built-in detector's name; give the custom detector a label of its own");
+                    continue;
+                }
+
                 try
                 {
                     detectorRules[label] = new DetectorRule(RegexDetector.Custom(label.ToLowerInvariant(), regex), action ?? MaskAction.Redact);

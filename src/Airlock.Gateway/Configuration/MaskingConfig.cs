@@ -18,8 +18,9 @@ public sealed record MaskingConfig(
     public const long DefaultBufferBytes = 256 * 1024;
 
     /// <summary>
-    /// A connection's masking with a policy rule's added: the rule's detectors take their own
-    /// action over the connection's for the same detector, and both sets of field rules apply.
+    /// A connection's masking with a policy rule's added: for a detector both name, the stricter
+    /// action applies (a policy edit can add masking, never take it away), and both sets of field
+    /// rules apply.
     /// A connection that masks nothing gets the rule's rules with the default bounds and no
     /// passthrough types, so what the rule asks for fails closed like any masking.
     /// </summary>
@@ -28,7 +29,10 @@ public sealed record MaskingConfig(
         var detectors = new Dictionary<string, DetectorRule>(StringComparer.Ordinal);
         foreach (var d in (connection?.Plan.Detectors ?? []).Concat(rule.Detectors))
         {
-            detectors[d.Detector.Name] = d;
+            if (!detectors.TryGetValue(d.Detector.Name, out var existing) || Strictness(d.Action) > Strictness(existing.Action))
+            {
+                detectors[d.Detector.Name] = d;
+            }
         }
 
         var plan = new MaskingPlan([.. connection?.Plan.Fields ?? [], .. rule.Fields], detectors.Values, connection?.Plan.HashKey);
@@ -36,6 +40,16 @@ public sealed record MaskingConfig(
             ? new MaskingConfig(plan, [], DefaultMaxValueBytes, DefaultBufferBytes)
             : connection with { Plan = plan };
     }
+
+    /// <summary>How little of a value an action leaves: dropped, then a label, then a stable hash
+    /// (equality shows), then part of the value.</summary>
+    private static int Strictness(MaskAction action) => action switch
+    {
+        MaskAction.Drop => 3,
+        MaskAction.Redact => 2,
+        MaskAction.Hash => 1,
+        _ => 0,
+    };
 
     /// <summary>Whether a content type (media type only, lower-case) was let through explicitly.</summary>
     public bool PassesThrough(string mediaType)

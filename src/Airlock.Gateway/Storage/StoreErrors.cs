@@ -33,5 +33,8 @@ public static class StoreErrors
     /// <summary>True for a store that could not serve the request at all (down, locked, full,
     /// unreachable), as opposed to a defect: the gateway answers 503, not 500.</summary>
     public static bool IsUnavailable(Exception exception) =>
-        exception is SqliteException or NpgsqlException && !IsDataRejection(exception);
+        exception is StoreBusyException || exception is SqliteException or NpgsqlException && !IsDataRejection(exception);
 }
+
+/// <summary>The store did not take a write within its busy timeout (the write queue stayed held).</summary>
+public sealed class StoreBusyException(string message) : Exception(message);

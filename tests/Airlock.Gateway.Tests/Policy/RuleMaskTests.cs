@@ -47,6 +47,7 @@ public class RuleMaskTests
     [InlineData("action: allow\n    mask: {}", "rules[0].mask", "names nothing to mask")]
     [InlineData("action: allow\n    mask: { detectors: [{ detector: email }], hashKey: { env: K } }", "rules[0].mask", "hashKey")]
     [InlineData("action: allow\n    mask: { fields: [{ path: \"$.a[?(@.b)]\" }] }", "rules[0].mask.fields[0].path", "")]
+    [InlineData("action: allow\n    mask: { detectors: [{ regex: \"(?!)\", label: EMAIL }] }", "rules[0].mask.detectors[0].label", "built-in detector")]
     public void A_mask_that_cannot_apply_is_an_error_on_its_line(string rest, string path, string message)
     {
         var result = Load($"rules:\n  - name: r\n    {rest}\n");
@@ -58,7 +59,7 @@ public class RuleMaskTests
     }
 
     [Fact]
-    public void A_rule_mask_adds_to_the_connections_and_its_own_action_wins_for_the_same_detector()
+    public void A_rule_mask_adds_to_the_connections_and_never_weakens_it()
     {
         Assert.True(Detectors.TryGet("email", out var email));
         Assert.True(Detectors.TryGet("payment-card", out var card));
@@ -68,12 +69,15 @@ public class RuleMaskTests
         var connection = new MaskingConfig(
             new MaskingPlan([new FieldRule(id!, MaskAction.Hash, "ID")], [new DetectorRule(card, MaskAction.Redact)], key),
             ["image/*"], 4096, 1024);
+        // The rule asks for less on cards (partial) and for emails: it gets emails, not less on cards.
         var rule = new MaskingPlan([new FieldRule(notes!, MaskAction.Drop, "NOTES")], [new DetectorRule(card, MaskAction.Partial), new DetectorRule(email, MaskAction.Redact)], null);
 
         var merged = MaskingConfig.WithRule(connection, rule);
 
         Assert.Equal(["ID", "NOTES"], merged.Plan.Fields.Select(f => f.Label));
-        Assert.Equal(MaskAction.Partial, merged.Plan.Detectors.Single(d => d.Detector.Name == "payment-card").Action);
+        Assert.Equal(MaskAction.Redact, merged.Plan.Detectors.Single(d => d.Detector.Name == "payment-card").Action);
+        var stricter = MaskingConfig.WithRule(connection, new MaskingPlan([], [new DetectorRule(card, MaskAction.Drop)], null));
+        Assert.Equal(MaskAction.Drop, stricter.Plan.Detectors.Single(d => d.Detector.Name == "payment-card").Action);
         Assert.Contains(merged.Plan.Detectors, d => d.Detector.Name == "email");
         Assert.Same(key, merged.Plan.HashKey);
         Assert.Equal(["image/*"], merged.Passthrough.ToArray());

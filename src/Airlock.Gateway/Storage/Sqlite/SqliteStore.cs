@@ -11,6 +11,7 @@ public sealed partial class SqliteStore : IAirlockStore
     private readonly string _connectionString;
     private readonly TimeProvider _timeProvider;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly TimeSpan _busyTimeout;
     private readonly long? _maxSize;
     private readonly string _basePragmas;
     private string _pragmas;
@@ -22,6 +23,7 @@ public sealed partial class SqliteStore : IAirlockStore
         _timeProvider = timeProvider;
         _maxSize = maxSize;
         var busy = busyTimeout ?? Configuration.SqliteStoreConfig.DefaultBusyTimeout;
+        _busyTimeout = busy;
         // busy_timeout: another process's write (the CLI) is waited for in SQLite's own busy
         // handler, which retries within milliseconds, rather than in Microsoft.Data.Sqlite's
         // 150 ms sleeps; its retry loop then finds the same time spent and gives up with it.
@@ -50,7 +52,14 @@ public sealed partial class SqliteStore : IAirlockStore
     /// </summary>
     internal async Task<Lease> OpenForWriteAsync(CancellationToken cancellationToken)
     {
-        await _writeGate.WaitAsync(cancellationToken);
+        // Bounded like a wait on SQLite's own lock: a writer stuck ahead (another process
+        // holding the file) fails the ones queued behind it within the same busy timeout, so a
+        // request waiting on the audit trail gets its 503 in time, not after a whole queue.
+        if (!await _writeGate.WaitAsync(_busyTimeout, cancellationToken))
+        {
+            throw new StoreBusyException($"the store stayed busy for {Configuration.Duration.Format(_busyTimeout)}");
+        }
+
         try
         {
             return new Lease(await OpenConnectionAsync(forWrite: true, cancellationToken), _writeGate);
@@ -72,8 +81,15 @@ public sealed partial class SqliteStore : IAirlockStore
 
         public async ValueTask DisposeAsync()
         {
-            await connection.DisposeAsync();
-            writeGate?.Release();
+            try
+            {
+                await connection.DisposeAsync();
+            }
+            finally
+            {
+                // Whatever happens to the connection, the next writer gets its turn.
+                writeGate?.Release();
+            }
         }
     }
 
