@@ -66,6 +66,7 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
         // The upstream's own host name, not the gateway's.
         proxyRequest.Headers.Host = null;
         proxyRequest.RequestUri = route.UpstreamUri(session.UpstreamPath!, session.Query);
+        proxyRequest.Options.Set(Telemetry.AirlockTracing.UpstreamCall, true);
 
         var headers = proxyRequest.Headers;
         if (httpContext.Connection.RemoteIpAddress is { } client)

@@ -20,6 +20,9 @@ public static class AirlockTracing
 {
     public const string SourceName = "Airlock";
 
+    /// <summary>Marks a request to an upstream, the only outgoing calls that are traced.</summary>
+    public static readonly HttpRequestOptionsKey<bool> UpstreamCall = new("airlock.upstream-call");
+
     /// <summary>Starts nothing (and costs a null check) unless tracing is on.</summary>
     public static readonly ActivitySource Source = new(SourceName);
 
@@ -30,8 +33,26 @@ public static class AirlockTracing
             // An agent's sampled traceparent is honoured, so its own trace shows the gateway.
             .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(traces.SampleRatio)))
             .AddSource(SourceName)
-            .AddAspNetCoreInstrumentation(o => o.Filter = Hosting.Listener.IsProxy)
-            .AddHttpClientInstrumentation()
+            .AddAspNetCoreInstrumentation(o =>
+            {
+                o.Filter = Hosting.Listener.IsProxy;
+                // The instrumentation records the path as sent; a token an agent put there must
+                // not reach the collector any more than the audit trail.
+                o.EnrichWithHttpRequest = (span, request) => span.SetTag("url.path", Recording.StoredTarget.Path(request.Path.Value ?? ""));
+            })
+            .AddHttpClientInstrumentation(o =>
+            {
+                // Only calls to upstreams: a webhook's URL is itself a credential (a Slack
+                // incoming webhook), and the IdP's discovery is not the request's business.
+                o.FilterHttpRequestMessage = request => request.Options.TryGetValue(UpstreamCall, out _);
+                o.EnrichWithHttpRequestMessage = (span, request) =>
+                {
+                    if (request.RequestUri is { } uri)
+                    {
+                        span.SetTag("url.full", new UriBuilder(uri) { Path = Recording.StoredTarget.Path(uri.AbsolutePath), Query = "" }.Uri.ToString());
+                    }
+                };
+            })
             .AddOtlpExporter(o =>
             {
                 o.Protocol = traces.Grpc ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;

@@ -10,6 +10,8 @@ namespace Airlock.FunctionalTests.Telemetry;
 /// </summary>
 public sealed class TracingTests : IAsyncLifetime
 {
+    private const string Token = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+
     private WebhookReceiver _collector = null!;
     private TestUpstream _upstream = null!;
 
@@ -42,7 +44,7 @@ public sealed class TracingTests : IAsyncLifetime
         }.Connection("billing", _upstream.BaseUri)))
         {
             key = await gateway.CreateApiKeyAsync("traced-agent");
-            using (var allowed = await gateway.Proxy.SendAsync(TestGateway.Get("/billing/v1/customers", key)))
+            using (var allowed = await gateway.Proxy.SendAsync(TestGateway.Get($"/billing/v1/hooks/{Token}", key)))
             {
                 allowed.EnsureSuccessStatusCode();
                 sessionId = allowed.Headers.GetValues("Airlock-Session").Single();
@@ -70,6 +72,10 @@ public sealed class TracingTests : IAsyncLifetime
         Assert.Contains("no-deletes", text, StringComparison.Ordinal);
         Assert.Contains("airlock.audit.append", text, StringComparison.Ordinal);
         Assert.DoesNotContain(key, text, StringComparison.Ordinal);
+        // A token in the path reaches the upstream, and neither span's URL.
+        Assert.Equal($"/v1/hooks/{Token}", _upstream.Only().RawTarget);
+        Assert.DoesNotContain(Token, text, StringComparison.Ordinal);
+        Assert.Contains("[REDACTED:GITHUB-TOKEN]", text, StringComparison.Ordinal);
         Assert.DoesNotContain("Bearer", text, StringComparison.Ordinal);
 
         // The upstream call is part of the same trace: its traceparent names a trace that was exported.
