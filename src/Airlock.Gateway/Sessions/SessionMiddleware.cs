@@ -80,9 +80,25 @@ public sealed partial class SessionMiddleware(
             // say it is the store, not a defect, so the agent retries and keeps its credential.
             Log.StoreUnavailable(logger, session.Id, ex.Message);
             session.Error = ProblemType.StoreUnavailable.Name;
-            await ProblemWriter.WriteAsync(context, ProblemType.StoreUnavailable,
-                "the gateway cannot reach its store, so it does not act on this request; try again shortly", session.Id,
-                headers: h => h.RetryAfter = "1");
+            if (session.ReviewId is { } reviewId)
+            {
+                // Held already: the review stays open and may still be approved and executed, so
+                // "not acted on, retry" would invite a second review of the same request.
+                await ProblemWriter.WriteAsync(context, ProblemType.StoreUnavailable,
+                    "the gateway lost its store while this request was held for review; the review stays open: follow it with GET /api/reviews/{id} instead of sending the request again",
+                    session.Id, json => json.WriteString("reviewId", reviewId));
+            }
+            else if (session.UpstreamStartTimestamp is not null)
+            {
+                await ProblemWriter.WriteAsync(context, ProblemType.StoreUnavailable,
+                    "the gateway lost its store after sending this request upstream; the upstream may have acted on it", session.Id);
+            }
+            else
+            {
+                await ProblemWriter.WriteAsync(context, ProblemType.StoreUnavailable,
+                    "the gateway cannot reach its store, so it does not act on this request; try again shortly", session.Id,
+                    headers: h => h.RetryAfter = "1");
+            }
         }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
         {

@@ -50,6 +50,50 @@ public sealed class StoreFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_store_lost_while_a_request_is_held_says_the_review_stays_open_not_retry()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        await using var gateway = await TestGateway.StartAsync(new GatewayConfig
+        {
+            Policy = """
+                rules:
+                  - name: refunds
+                    when: { methods: [POST] }
+                    action: review
+                    review: { approvers: [finance-approvers], hold: 2s, expires: 1h }
+                """,
+        }.Postgres(await postgres.CreateDatabaseAsync()).Connection("crm", _upstream.BaseUri));
+        var key = await gateway.CreateApiKeyAsync("agent");
+
+        var held = gateway.Proxy.SendAsync(Reviews.ApprovalTests.Post("/crm/v1/refunds", "{\"amount\":5}", key));
+        var review = await gateway.PendingReviewAsync();
+        await postgres.StopAsync();
+
+        // The hold ends with the store gone: the agent must learn its request is still up for
+        // review (and may yet run), not "not acted on, try again", which would open a second one.
+        using var response = await held;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var problem = await ProblemAsync(response, "store-unavailable");
+        Assert.Equal(review.Id.ToString(), (string?)problem["reviewId"]);
+        Assert.Null(response.Headers.RetryAfter);
+        Assert.Empty(_upstream.Received);
+
+        await postgres.RestartAsync();
+        var stillOpen = await Eventually.GetAsync(async () =>
+        {
+            try
+            {
+                return await gateway.Store.GetReviewAsync(review.Id, CancellationToken.None);
+            }
+            catch (Npgsql.NpgsqlException)
+            {
+                return null;
+            }
+        }, what: "the review to be readable again");
+        Assert.Equal(Gateway.Reviews.ReviewStatus.Pending, stillOpen.Status);
+    }
+
+    [Fact]
     public async Task A_stopped_postgres_is_refused_with_503_and_the_gateway_recovers_when_it_is_back()
     {
         // A server of its own: stopping the shared one would break the other tests.
