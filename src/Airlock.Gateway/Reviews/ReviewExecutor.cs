@@ -156,7 +156,7 @@ public sealed partial class ReviewExecutor(
                 session.UpstreamPath = held.Path.Length > route.Name.Length + 1 ? held.Path[(route.Name.Length + 1)..] : "";
                 var policy = policies.Current;
                 var facts = new RequestFacts(review.Requester, held.Connection, held.Method, held.Path, held.Query, context.Request.Headers);
-                session.Decision = new PolicyDecision(PolicyAction.Allow, policy.Rules.FirstOrDefault(r => r.Name == review.Rule), review.PolicyVersion);
+                session.Decision = new PolicyDecision(PolicyAction.Allow, policy.Rules.FirstOrDefault(r => r.Name == review.Rule) ?? RuleGone(review.Rule), review.PolicyVersion);
                 session.Guardrails = policy.GuardrailsFor(facts);
                 completed = await forwarder.ForwardAsync(context, session) != UpstreamOutcome.Unknown;
             }
@@ -186,6 +186,24 @@ public sealed partial class ReviewExecutor(
 
         await sessions.EnqueueAsync(session.ToRecord(context, timeProvider), CancellationToken.None);
     }
+
+    private static readonly Masking.MaskingPlan EveryDetector =
+        new([], Detection.Detectors.All.Select(d => new Masking.DetectorRule(d, Masking.MaskAction.Redact)), hashKey: null);
+
+    /// <summary>
+    /// Stands in for the rule that held a request when a policy reload has removed or renamed it
+    /// before the approved request runs: what that rule masked is no longer known, so every
+    /// detector redacts its result (fail closed), on top of the connection's masking.
+    /// </summary>
+    private static PolicyRule RuleGone(string name) => new()
+    {
+        Name = name,
+        Index = -1,
+        Line = 0,
+        Action = PolicyAction.Review,
+        Conditions = [],
+        Mask = EveryDetector,
+    };
 
     /// <summary>Pauses between attempts to record a result: a store that failed once (a lock, a
     /// failover) often takes it a moment later.</summary>
