@@ -32,7 +32,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+command -v dotnet >/dev/null || { echo "bench/load.sh needs the .NET 10 SDK (dotnet) on PATH" >&2; exit 2; }
 need=()
+command -v curl >/dev/null || need+=(curl)
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 if [ "${#need[@]}" -gt 0 ]; then
@@ -50,6 +52,8 @@ targets="$root/bench/Airlock.LoadTargets/bin/Release/net10.0/Airlock.LoadTargets
 airlock="$root/src/Airlock/bin/Release/net10.0/airlock.dll"
 
 work=$(mktemp -d)
+# nginx's workers (nobody, when started as root) read its temp directories in here.
+chmod 755 "$work"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -101,6 +105,8 @@ http {
       proxy_pass http://app;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+      # Stream large replies as the others do, rather than spooling them to disk.
+      proxy_max_temp_file_size 0;
     }
   }
 }
@@ -271,7 +277,7 @@ doc="$root/docs/performance.md"
 generated="$work/generated.md"
 {
   echo "<!-- load.sh:begin — written by bench/load.sh; edit the script, not this section -->"
-  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -m)), .NET $(dotnet --version), $(nginx -v 2>&1 | sed 's|nginx version: ||'), wrk -t2 -c$connections -d$duration."
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -m)), .NET SDK $(dotnet --version), $("$nginx_bin" -v 2>&1 | sed 's|nginx version: ||'), wrk -t2 -c$connections -d$duration."
   echo "wrk, the proxy and the upstream share the cores, so read the ratios, not the absolute numbers."
   echo
   echo "$table"
