@@ -30,8 +30,13 @@ public static class AirlockTracing
     {
         telemetry.ConfigureResource(resource => resource.AddService("airlock"));
         telemetry.WithTracing(tracing => tracing
-            // An agent's sampled traceparent is honoured, so its own trace shows the gateway.
-            .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(traces.SampleRatio)))
+            // A kept request joins the agent's trace (its traceparent), but the ratio decides what
+            // is kept: an agent flagging every request "sampled" must not be able to make the
+            // gateway export all of them.
+            .SetSampler(new ParentBasedSampler(
+                new TraceIdRatioBasedSampler(traces.SampleRatio),
+                remoteParentSampled: new TraceIdRatioBasedSampler(traces.SampleRatio),
+                remoteParentNotSampled: new TraceIdRatioBasedSampler(traces.SampleRatio)))
             .AddSource(SourceName)
             .AddAspNetCoreInstrumentation(o =>
             {

@@ -86,6 +86,26 @@ public sealed class TracingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sample_ratio_of_zero_exports_nothing_even_for_a_request_flagged_sampled()
+    {
+        const string TraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        await using (var gateway = await TestGateway.StartAsync(new GatewayConfig
+        {
+            TopLevel = $"telemetry:\n  traces: {{ otlp: \"{_collector.BaseUri}\", sampleRatio: 0 }}",
+        }.Connection("billing", _upstream.BaseUri)))
+        {
+            var key = await gateway.CreateApiKeyAsync("eager-agent");
+            var request = TestGateway.Get("/billing/v1/customers", key);
+            request.Headers.TryAddWithoutValidation("traceparent", $"00-{TraceId}-00f067aa0ba902b7-01");
+            (await gateway.Proxy.SendAsync(request)).EnsureSuccessStatusCode();
+        }
+
+        // The request went through, and nothing of its trace was exported.
+        Assert.Equal("/v1/customers", _upstream.Only().RawTarget);
+        Assert.Empty(_collector.Deliveries);
+    }
+
+    [Fact]
     public async Task Without_telemetry_configured_nothing_is_exported()
     {
         await using (var gateway = await TestGateway.StartAsync(new GatewayConfig().Connection("billing", _upstream.BaseUri)))
