@@ -30,9 +30,8 @@ public static class AirlockTracing
     {
         telemetry.ConfigureResource(resource => resource.AddService("airlock"));
         telemetry.WithTracing(tracing => tracing
-            // A kept request joins the agent's trace (its traceparent), but the ratio decides what
-            // is kept: an agent flagging every request "sampled" must not be able to make the
-            // gateway export all of them.
+            // The ratio decides what is kept, for any parent: an agent flagging every request
+            // "sampled" must not be able to make the gateway export all of them.
             .SetSampler(new ParentBasedSampler(
                 new TraceIdRatioBasedSampler(traces.SampleRatio),
                 remoteParentSampled: new TraceIdRatioBasedSampler(traces.SampleRatio),
