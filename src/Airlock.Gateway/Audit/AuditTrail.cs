@@ -22,7 +22,7 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider timeProvider)
             At = timeProvider.GetUtcNow(),
             Kind = kind,
             Actor = ActorOf(session.Identity),
-            Target = new AuditTarget(session.Connection?.Name, session.Method, Recording.StoredTarget.Path(session.Path)),
+            Target = new AuditTarget(session.Connection?.Name, session.Method, session.StoredPath),
             Rule = session.Decision?.Rule?.Name,
             PolicyVersion = session.Decision?.PolicyVersion,
             ReviewId = session.ReviewId,

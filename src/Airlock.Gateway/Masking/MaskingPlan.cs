@@ -26,6 +26,10 @@ public sealed class MaskingPlan
         }
     }
 
+    /// <summary>Every built-in detector redacting, nothing else: what masks when what was asked
+    /// for is no longer known.</summary>
+    public static MaskingPlan EveryDetector { get; } = new MaskingPlan([], [], null).ForText();
+
     public ImmutableArray<FieldRule> Fields { get; }
 
     public ImmutableArray<DetectorRule> Detectors { get; }

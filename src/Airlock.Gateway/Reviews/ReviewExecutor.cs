@@ -187,9 +187,6 @@ public sealed partial class ReviewExecutor(
         await sessions.EnqueueAsync(session.ToRecord(context, timeProvider), CancellationToken.None);
     }
 
-    private static readonly Masking.MaskingPlan EveryDetector =
-        new([], Detection.Detectors.All.Select(d => new Masking.DetectorRule(d, Masking.MaskAction.Redact)), hashKey: null);
-
     /// <summary>
     /// Stands in for the rule that held a request when a policy reload has removed or renamed it
     /// before the approved request runs: what that rule masked is no longer known, so every
@@ -202,7 +199,7 @@ public sealed partial class ReviewExecutor(
         Line = 0,
         Action = PolicyAction.Review,
         Conditions = [],
-        Mask = EveryDetector,
+        Mask = Masking.MaskingPlan.EveryDetector,
     };
 
     /// <summary>Pauses between attempts to record a result: a store that failed once (a lock, a

@@ -34,6 +34,25 @@ public sealed class SessionFeature
     /// <summary>The normalised path once normalisation has run; the raw path before.</summary>
     public string Path { get; set; }
 
+    private (string Source, string Stored)? _storedPath;
+
+    /// <summary>
+    /// <see cref="Path"/> as it is written down (session, audit trail): secret-format values
+    /// redacted. Worked out once, though both the audit event and the session record need it.
+    /// </summary>
+    public string StoredPath
+    {
+        get
+        {
+            if (_storedPath is not { } cached || !ReferenceEquals(cached.Source, Path))
+            {
+                _storedPath = cached = (Path, Recording.StoredTarget.Path(Path));
+            }
+
+            return cached.Stored;
+        }
+    }
+
     public string? Query { get; set; }
 
     public ConnectionRoute? Connection { get; set; }
@@ -98,7 +117,7 @@ public sealed class SessionFeature
             StartedAt = StartedAt,
             Duration = timeProvider.GetElapsedTime(StartTimestamp, now),
             Method = Method,
-            Path = Recording.StoredTarget.Path(Path),
+            Path = StoredPath,
             Status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode,
             Connection = Connection?.Name,
             Subject = identity?.Subject,
