@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
+using System.Text.Unicode;
 
 namespace Airlock.Gateway.Detection;
 
@@ -14,7 +16,7 @@ namespace Airlock.Gateway.Detection;
 /// heuristic: it may say "could" where the pattern then fails, never "cannot" where it matches.
 /// It reads UTF-8 (a JSON string before it is decoded) or UTF-16 alike.
 /// </summary>
-public static class Prescreen
+public static partial class Prescreen
 {
     // Everything but these is looked at; whatever is not ASCII is looked at too (a Unicode digit
     // is a \d to a regular expression).
@@ -27,11 +29,43 @@ public static class Prescreen
     private const int LongStretch = 32;
 
     /// <summary>The signals of a UTF-8 text; text that is not valid UTF-8 gets every signal.</summary>
-    public static DetectorSignals Scan(ReadOnlySpan<byte> utf8) => Scan<byte>(utf8);
+    public static DetectorSignals Scan(ReadOnlySpan<byte> utf8) => Scan(utf8, 0, utf8.Length);
 
-    public static DetectorSignals Scan(ReadOnlySpan<char> text) => Scan<char>(text);
+    /// <summary>
+    /// The signals of <c>around[start..(start + length)]</c>, a UTF-8 text inside a larger buffer
+    /// (a JSON string inside the body): the bytes around it may be read, sixteen at a time, though
+    /// they never count. Most JSON strings are shorter than sixteen bytes, and reading past their
+    /// end is what lets one vector comparison clear a whole string.
+    /// </summary>
+    public static DetectorSignals Scan(ReadOnlySpan<byte> around, int start, int length)
+    {
+        if (TryScanShort(around, start, length, out var shortSignals))
+        {
+            return shortSignals;
+        }
 
-    private static DetectorSignals Scan<T>(ReadOnlySpan<T> text)
+        var text = around.Slice(start, length);
+        var first = FirstInteresting(around, start, length, out var nonAscii);
+        // What the vector read as plain included any non-ASCII before the first interesting byte,
+        // which is plain only if it decodes; otherwise the whole text goes the slow way.
+        if (nonAscii && !Utf8.IsValid(first < 0 ? text : text[..first]))
+        {
+            return Scan<byte>(text, 0);
+        }
+
+        return first < 0 ? DetectorSignals.Always : Scan<byte>(text, first);
+    }
+
+    public static DetectorSignals Scan(ReadOnlySpan<char> text) => Scan<char>(text, 0);
+
+    /// <summary>The scan of each byte in turn, without the masks of short texts: what they are
+    /// checked against.</summary>
+    internal static DetectorSignals ScanEachByte(ReadOnlySpan<byte> utf8) => Scan<byte>(utf8, 0);
+
+    /// <param name="from">Where to start: nothing before it may be other than plain.</param>
+    /// <param name="interesting">For a text of at most 64 bytes, a bit per byte that is not plain
+    /// (then the scan jumps from one to the next), or 0.</param>
+    private static DetectorSignals Scan<T>(ReadOnlySpan<T> text, int from, ulong interesting = 0)
         where T : unmanaged, IBinaryInteger<T>
     {
         var signals = DetectorSignals.Always;
@@ -49,12 +83,25 @@ public static class Prescreen
         var cardDigits = 0;
 
         var plain = PlainTable;
-        var i = 0;
+        var i = from;
         while (i < text.Length)
         {
             var c = int.CreateTruncating(text[i]);
             if ((uint)c < (uint)plain.Length && plain[c])
             {
+                if (interesting != 0)
+                {
+                    var rest = interesting & (ulong.MaxValue << i);
+                    if (rest == 0)
+                    {
+                        break;
+                    }
+
+                    i = BitOperations.TrailingZeroCount(rest);
+                    c = int.CreateTruncating(text[i]);
+                    goto Look;
+                }
+
                 // Most values are short: a table lookup per character beats setting up a vector
                 // search, which only pays over a long stretch.
                 if (text.Length - i <= LongStretch)
@@ -73,6 +120,7 @@ public static class Prescreen
                 c = int.CreateTruncating(text[i]);
             }
 
+        Look:
             switch (c)
             {
                 case >= '0' and <= '9':
@@ -159,39 +207,8 @@ public static class Prescreen
                     colons++;
                     ipv6 = ipv6 || Ipv6CanStartBefore(text, i);
                     break;
-                case '-':
-                    if (At(text, i - 2) == 's' && At(text, i - 1) == 'k')
-                    {
-                        signals |= DetectorSignals.SecretKey;
-                    }
-
-                    if (At(text, i + 1) == '-' && StartsWith(text, i, "-----BEGIN "))
-                    {
-                        signals |= DetectorSignals.PrivateKey;
-                    }
-
-                    break;
-                case '_':
-                    if ((At(text, i - 3) == 'g' && At(text, i - 2) == 'h' && At(text, i - 1) is 'p' or 'o' or 'u' or 's' or 'r') ||
-                        (i >= 6 && StartsWith(text, i - 6, "github_pat_")))
-                    {
-                        signals |= DetectorSignals.GitHubToken;
-                    }
-
-                    break;
-                case 'J':
-                    if (At(text, i - 2) == 'e' && At(text, i - 1) == 'y')
-                    {
-                        signals |= DetectorSignals.Jwt;
-                    }
-
-                    break;
-                case 'A':
-                    if (At(text, i - 3) == 'A' && At(text, i - 2) is 'K' or 'S' && At(text, i - 1) == 'I')
-                    {
-                        signals |= DetectorSignals.AwsAccessKey;
-                    }
-
+                case '-' or '_' or 'J' or 'A':
+                    signals |= SecretAt(text, i, c);
                     break;
                 case >= 0x80:
                     if (!IsNonAsciiNonDigit(text[i..], out var consumed))
@@ -223,6 +240,111 @@ public static class Prescreen
         }
 
         return signals;
+    }
+
+    /// <summary>The secret formats a '-', '_', 'J' or 'A' at <paramref name="i"/> could be part of:
+    /// each format's literal, read around the one character every match of it holds.</summary>
+    private static DetectorSignals SecretAt<T>(ReadOnlySpan<T> text, int i, int c)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        var signals = DetectorSignals.None;
+        switch (c)
+        {
+            case '-':
+                if (At(text, i - 2) == 's' && At(text, i - 1) == 'k')
+                {
+                    signals |= DetectorSignals.SecretKey;
+                }
+
+                if (At(text, i + 1) == '-' && StartsWith(text, i, "-----BEGIN "))
+                {
+                    signals |= DetectorSignals.PrivateKey;
+                }
+
+                break;
+            case '_':
+                if ((At(text, i - 3) == 'g' && At(text, i - 2) == 'h' && At(text, i - 1) is 'p' or 'o' or 'u' or 's' or 'r') ||
+                    (i >= 6 && StartsWith(text, i - 6, "github_pat_")))
+                {
+                    signals |= DetectorSignals.GitHubToken;
+                }
+
+                break;
+            case 'J':
+                if (At(text, i - 2) == 'e' && At(text, i - 1) == 'y')
+                {
+                    signals |= DetectorSignals.Jwt;
+                }
+
+                break;
+            case 'A':
+                if (At(text, i - 3) == 'A' && At(text, i - 2) is 'K' or 'S' && At(text, i - 1) == 'I')
+                {
+                    signals |= DetectorSignals.AwsAccessKey;
+                }
+
+                break;
+        }
+
+        return signals;
+    }
+
+    /// <summary>
+    /// Where the first byte of <c>around[start..(start + length)]</c> that is not plain is (relative
+    /// to <paramref name="start"/>), or -1; and whether a non-ASCII byte came before it. A valid
+    /// UTF-8 sequence for a character below U+0660 (ARABIC-INDIC DIGIT ZERO, the first digit past
+    /// ASCII) counts as plain here: its lead byte is below 0xD9 and its other bytes are
+    /// continuation bytes. Whether it is valid is the caller's to check.
+    /// </summary>
+    private static int FirstInteresting(ReadOnlySpan<byte> around, int start, int length, out bool nonAscii)
+    {
+        nonAscii = false;
+        if (!Vector128.IsHardwareAccelerated || around.Length < ShortBytes)
+        {
+            // Without vectors every non-ASCII byte is looked at, so none comes before the first.
+            return around.Slice(start, length).IndexOfAnyExcept(PlainBytes);
+        }
+
+        ref var origin = ref MemoryMarshal.GetReference(around);
+        var end = start + length;
+        for (var at = start; at < end;)
+        {
+            // A window of 64 bytes that holds the next part of the text, sliding back from the end
+            // of the buffer when the text is near it.
+            var window = Math.Min(at, around.Length - ShortBytes);
+            var bytes = Vector512.LoadUnsafe(ref origin, (nuint)window);
+            var inside = Lanes(end - window) & ~Lanes(at - window);
+            var interesting = Interesting(bytes).ExtractMostSignificantBits() & inside;
+            var high = bytes.ExtractMostSignificantBits() & inside;
+            if (interesting != 0)
+            {
+                var first = BitOperations.TrailingZeroCount(interesting);
+                nonAscii |= (high & ((1UL << first) - 1)) != 0;
+                return window + first - start;
+            }
+
+            nonAscii |= high != 0;
+            at = window + ShortBytes;
+        }
+
+        return -1;
+    }
+
+    /// <summary>The lowest <paramref name="count"/> lanes of 64 (all of them past 64).</summary>
+    private static ulong Lanes(int count) => count >= ShortBytes ? ulong.MaxValue : (1UL << count) - 1;
+
+    /// <summary>The bytes the scan must look at: digits, <c>( + - . : @ _ A J</c>, and lead bytes
+    /// from 0xD9 up (which covers bytes that are never valid UTF-8 from 0xF5).</summary>
+    private static Vector512<byte> Interesting(Vector512<byte> bytes)
+    {
+        // '0'-'9' and ':' are adjacent, as are '-' '.' and '@' 'A'.
+        var digitOrColon = Vector512.LessThan(bytes - Vector512.Create((byte)'0'), Vector512.Create((byte)11));
+        var dashOrDot = Vector512.LessThan(bytes - Vector512.Create((byte)'-'), Vector512.Create((byte)2));
+        var atOrA = Vector512.LessThan(bytes - Vector512.Create((byte)'@'), Vector512.Create((byte)2));
+        var single = Vector512.Equals(bytes, Vector512.Create((byte)'(')) | Vector512.Equals(bytes, Vector512.Create((byte)'+')) |
+            Vector512.Equals(bytes, Vector512.Create((byte)'_')) | Vector512.Equals(bytes, Vector512.Create((byte)'J'));
+        var lead = Vector512.GreaterThanOrEqual(bytes, Vector512.Create((byte)0xD9));
+        return digitOrColon | dashOrDot | atOrA | single | lead;
     }
 
     /// <summary>ipv6: (?&lt;![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}. A match's first colon has before it

@@ -40,6 +40,8 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     private (bool IsArray, int NextIndex)[] _frames = new (bool, int)[16];
     private int _depth;
     private readonly FieldRule[] _fields;
+    // What each field rule's redaction writes, escaped.
+    private readonly JsonEncodedText[] _redacted;
     private ulong[] _states;
     private char[] _chars = new char[256];
     // What a field rule writes, built and copied out without a string per value.
@@ -63,6 +65,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         _lines = lines;
         _states = new ulong[Math.Max(1, plan.Fields.Length) * 16];
         _fields = [.. plan.Fields];
+        _redacted = [.. _fields.Select(f => JsonEncodedText.Encode($"[REDACTED:{f.Label}]", Encoder))];
         _names = new PropertyNameCache(Encoder, plan.Fields.Length);
         _state = new JsonReaderState(new JsonReaderOptions { AllowMultipleValues = lines, MaxDepth = 256 });
     }
@@ -302,7 +305,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 StringValue(ref reader, data);
                 return;
             case JsonTokenType.Number:
-                NumberValue(ref reader);
+                NumberValue(ref reader, data);
                 return;
             default:
                 WriteName();
@@ -367,7 +370,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     {
         // Most strings: nothing to unescape and no detector could find anything, so no decoding.
         var masked = "";
-        var outcome = !reader.ValueIsEscaped && !_values.MightFind(reader.ValueSpan)
+        var outcome = !reader.ValueIsEscaped && !_values.MightFind(data, (int)reader.TokenStartIndex + 1, reader.ValueSpan.Length)
             ? ValueMasker.Outcome.Unchanged
             : _values.Mask(Unescape(ref reader), out masked);
         switch (outcome)
@@ -389,11 +392,11 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         EndOfValue();
     }
 
-    private void NumberValue(ref Utf8JsonReader reader)
+    private void NumberValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> data)
     {
         var raw = reader.ValueSpan;
         // Only a long number can be a card or a phone number; short ones skip the detectors.
-        if (raw.Length >= 8 && _values.MightFind(raw))
+        if (raw.Length >= 8 && _values.MightFind(data, (int)reader.TokenStartIndex, raw.Length))
         {
             Span<char> digits = stackalloc char[Math.Min(raw.Length, 64)];
             var length = Encoding.ASCII.GetChars(raw[..digits.Length], digits);
@@ -424,9 +427,16 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             Counts.Add(field?.Label ?? "FIELD");
             DropValue();
         }
+        else if (field!.Action == MaskAction.Redact || (type is not (JsonTokenType.String or JsonTokenType.Number) && field.Action != MaskAction.Hash))
+        {
+            // Redacted, the value is not needed: the same few bytes, encoded once per rule.
+            Counts.Add(field.Label);
+            WriteName();
+            _writer.StringValue(_redacted[Array.IndexOf(_fields, field)]);
+        }
         else
         {
-            Counts.Add(field!.Label);
+            Counts.Add(field.Label);
             WriteName();
             var builder = _fieldOutput.Clear();
             ReadOnlySpan<char> value = type switch

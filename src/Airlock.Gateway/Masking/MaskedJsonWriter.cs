@@ -85,6 +85,25 @@ internal sealed class MaskedJsonWriter : IDisposable
         RawValue(_escaped.WrittenSpan);
     }
 
+    /// <summary>A string already escaped with this writer's encoder.</summary>
+    public void StringValue(JsonEncodedText text)
+    {
+        var encoded = text.EncodedUtf8Bytes;
+        var span = Reserve(encoded.Length + 3);
+        var at = 0;
+        if (_itemEnded)
+        {
+            span[at++] = (byte)',';
+        }
+
+        span[at++] = (byte)'"';
+        encoded.CopyTo(span[at..]);
+        at += encoded.Length;
+        span[at++] = (byte)'"';
+        _length += at;
+        _itemEnded = true;
+    }
+
     public void NullValue() => RawValue("null"u8);
 
     /// <summary>Ends a line of JSON lines: the next value starts afresh, with no comma.</summary>

@@ -54,7 +54,12 @@ public sealed class ValueMasker
 
     /// <summary>False when no detector rule can find anything in the UTF-8 text: it can be passed
     /// on as it is, without being decoded.</summary>
-    public bool MightFind(ReadOnlySpan<byte> utf8) => _anyNeeds != 0 && (Prescreen.Scan(utf8) & _anyNeeds) != 0;
+    public bool MightFind(ReadOnlySpan<byte> utf8) => MightFind(utf8, 0, utf8.Length);
+
+    /// <summary><see cref="MightFind(ReadOnlySpan{byte})"/> for <c>around[start..(start + length)]</c>,
+    /// reading the bytes around it as <see cref="Prescreen.Scan(ReadOnlySpan{byte}, int, int)"/> does.</summary>
+    public bool MightFind(ReadOnlySpan<byte> around, int start, int length) =>
+        _anyNeeds != 0 && (Prescreen.Scan(around, start, length) & _anyNeeds) != 0;
 
     /// <summary>Masks <paramref name="text"/> into <paramref name="masked"/>. <see cref="Outcome.Drop"/>
     /// asks for the field holding the text to go; <paramref name="masked"/> then holds the text

@@ -32,21 +32,10 @@ public class PrescreenTests
     [Fact]
     public void Every_find_in_generated_text_comes_with_its_detectors_signal()
     {
-        // A fixed seed: a failure names the text, and reruns see the same texts.
-        var random = new Random(1124);
-        var text = new StringBuilder();
         var texts = Detectors.All.ToDictionary(d => d.Name, _ => 0);
-        for (var n = 0; n < 40_000; n++)
+        foreach (var text in GeneratedTexts(seed: 1124))
         {
-            text.Clear();
-            for (var parts = random.Next(1, 7); parts > 0; parts--)
-            {
-                var fragment = Fragments[random.Next(Fragments.Length)];
-                // Sometimes cut a fragment, so near-misses at every position come up too.
-                text.Append(random.Next(4) == 0 ? fragment[random.Next(fragment.Length)..] : fragment);
-            }
-
-            foreach (var name in AssertSound(text.ToString()))
+            foreach (var name in AssertSound(text))
             {
                 texts[name]++;
             }
@@ -54,6 +43,49 @@ public class PrescreenTests
 
         // The texts exercise every detector, so the check above had finds to check.
         Assert.All(texts, pair => Assert.True(pair.Value >= 100, $"{pair.Key} found something in only {pair.Value} texts"));
+    }
+
+    [Fact]
+    public void A_string_inside_a_body_gets_at_least_the_signals_of_the_byte_by_byte_scan()
+    {
+        // Short texts inside a buffer are screened with masks over 64 bytes read around them; the
+        // bytes around are the kind that would change the outcome if they were counted.
+        var random = new Random(2411);
+        const string Around = "0123456789 -.:@+(_AJeyskgh\"\\é١";
+        var buffer = new byte[160];
+        foreach (var text in GeneratedTexts(seed: 2411))
+        {
+            var utf8 = Encoding.UTF8.GetBytes(text);
+            if (utf8.Length > buffer.Length)
+            {
+                continue;
+            }
+
+            var padding = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, buffer.Length).Select(_ => Around[random.Next(Around.Length)])));
+            padding.AsSpan(0, buffer.Length).CopyTo(buffer);
+            var start = random.Next(buffer.Length - utf8.Length + 1);
+            utf8.CopyTo(buffer, start);
+
+            var inside = Prescreen.Scan(buffer, start, utf8.Length);
+            var each = Prescreen.ScanEachByte(utf8);
+            Assert.True((inside & each) == each, $"inside a body the screen lost {each & ~inside} in \"{text}\"");
+            foreach (var detector in Detectors.All)
+            {
+                Assert.True((inside & detector.Needs) != 0 || !detector.Any(text), $"{detector.Name} finds something in \"{text}\" without its signal inside a body");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'a', 0xC3, (byte)'1' })]
+    [InlineData(new byte[] { 0x80, (byte)'1', (byte)'2' })]
+    [InlineData(new byte[] { (byte)'x', 0xC0, 0xB5 })]
+    public void Utf8_that_does_not_decode_gets_the_digit_signals_inside_a_body_too(byte[] text)
+    {
+        var buffer = new byte[100];
+        text.CopyTo(buffer, 40);
+        var signals = Prescreen.Scan(buffer, 40, text.Length);
+        Assert.True(signals.HasFlag(DetectorSignals.UsSsn | DetectorSignals.Phone | DetectorSignals.Iban | DetectorSignals.Ipv4));
     }
 
     [Theory]
@@ -93,6 +125,26 @@ public class PrescreenTests
         var detector = RegexDetector.Custom("employee-id", @"EMP-\d{6}");
         Assert.Equal(DetectorSignals.Always, detector.Needs);
         Assert.True(Prescreen.Scan("").HasFlag(DetectorSignals.Always));
+    }
+
+    /// <summary>Texts built from <see cref="Fragments"/>, from a fixed seed: a failure names the
+    /// text, and reruns see the same texts.</summary>
+    private static IEnumerable<string> GeneratedTexts(int seed)
+    {
+        var random = new Random(seed);
+        var text = new StringBuilder();
+        for (var n = 0; n < 40_000; n++)
+        {
+            text.Clear();
+            for (var parts = random.Next(1, 7); parts > 0; parts--)
+            {
+                var fragment = Fragments[random.Next(Fragments.Length)];
+                // Sometimes cut a fragment, so near-misses at every position come up too.
+                text.Append(random.Next(4) == 0 ? fragment[random.Next(fragment.Length)..] : fragment);
+            }
+
+            yield return text.ToString();
+        }
     }
 
     /// <summary>Checks the signals against every detector; returns the detectors that found something.</summary>
