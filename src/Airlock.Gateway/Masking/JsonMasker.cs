@@ -51,6 +51,8 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     private string? _name;
     // The name's escaped form when it came from the cache, so the writer need not escape it again.
     private PropertyNameCache.Entry? _cachedName;
+    // The last name found in the cache, whose Next predicts the name after it.
+    private PropertyNameCache.Entry? _previousName;
     private bool _dropNext;
     private int _skipDepth = -1;
     private TextMasker? _text;
@@ -330,7 +332,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             var path = _fields[r].Path;
             var child = depth == 0 ? Masking.JsonPathPattern.Start
                 : cached is not null ? cached.Child(r, path, _states[parent + r])
-                : path.Child(_states[parent + r], index < 0 ? _name : default, index);
+                : path.Child(_states[parent + r], index < 0 ? _name ?? _cachedName?.Name : default, index);
             _states[depth * rules + r] = child;
             if (field is null && path.IsMatch(child))
             {
@@ -352,17 +354,31 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     {
         _dropNext = false;
         var escaped = reader.ValueIsEscaped;
-        if (!escaped && _names.Find(reader.ValueSpan) is { } cached)
+        if (!escaped)
         {
-            _name = cached.Name;
-            _cachedName = cached;
-            return;
+            // Records in an array repeat their names in order: the name that followed this
+            // one's predecessor last time is usually the one, and comparing costs less than hashing.
+            var span = reader.ValueSpan;
+            var cached = _previousName?.Next is { } predicted && span.SequenceEqual(predicted.Utf8) ? predicted : _names.Find(span);
+            if (cached is not null)
+            {
+                _previousName?.Next = cached;
+                _previousName = cached;
+                _cachedName = cached;
+                return;
+            }
         }
 
         var name = Unescape(ref reader);
         var outcome = _values.Mask(name, out var masked);
         _name = outcome == ValueMasker.Outcome.Masked ? masked : name.ToString();
         _cachedName = outcome == ValueMasker.Outcome.Unchanged && !escaped ? _names.Add(reader.ValueSpan, _name) : null;
+        if (_cachedName is not null)
+        {
+            _previousName?.Next = _cachedName;
+            _previousName = _cachedName;
+            _name = null;
+        }
         _dropNext = outcome == ValueMasker.Outcome.Drop;
     }
 
@@ -370,9 +386,19 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     {
         // Most strings: nothing to unescape and no detector could find anything, so no decoding.
         var masked = "";
-        var outcome = !reader.ValueIsEscaped && !_values.MightFind(data, (int)reader.TokenStartIndex + 1, reader.ValueSpan.Length)
-            ? ValueMasker.Outcome.Unchanged
-            : _values.Mask(Unescape(ref reader), out masked);
+        ValueMasker.Outcome outcome;
+        if (reader.ValueIsEscaped)
+        {
+            outcome = _values.Mask(Unescape(ref reader), out masked);
+        }
+        else
+        {
+            // What the UTF-8 screen saw serves for the decoded text too.
+            outcome = _values.MightFind(data, (int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, out var signals)
+                ? _values.Mask(Unescape(ref reader), signals, out masked)
+                : ValueMasker.Outcome.Unchanged;
+        }
+
         switch (outcome)
         {
             case ValueMasker.Outcome.Unchanged:
@@ -483,7 +509,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     {
         if (_cachedName is not null)
         {
-            _writer.PropertyName(_cachedName.Encoded);
+            _writer.PropertyName(_cachedName);
         }
         else if (_name is not null)
         {

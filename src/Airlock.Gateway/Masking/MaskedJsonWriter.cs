@@ -59,6 +59,22 @@ internal sealed class MaskedJsonWriter : IDisposable
         _itemEnded = false;
     }
 
+    /// <summary>A kept name, written in one copy.</summary>
+    public void PropertyName(PropertyNameCache.Entry name)
+    {
+        var written = name.Written;
+        var span = Reserve(written.Length + 1);
+        var at = 0;
+        if (_itemEnded)
+        {
+            span[at++] = (byte)',';
+        }
+
+        written.CopyTo(span[at..]);
+        _length += at + written.Length;
+        _itemEnded = false;
+    }
+
     public void PropertyName(string name) => PropertyName(JsonEncodedText.Encode(name, _encoder));
 
     /// <summary>A value already in JSON form (a string with its quotes, a number, a literal).</summary>

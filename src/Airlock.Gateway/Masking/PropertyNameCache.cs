@@ -30,7 +30,11 @@ internal sealed class PropertyNameCache(JavaScriptEncoder encoder, int rules)
 
         public string Name { get; } = name;
 
-        public JsonEncodedText Encoded { get; } = encoded;
+        /// <summary>The name as the masked body writes it: quoted, with its colon.</summary>
+        public byte[] Written { get; } = [(byte)'"', .. encoded.EncodedUtf8Bytes, (byte)'"', (byte)':'];
+
+        /// <summary>The name that came after this one last time, if it was kept.</summary>
+        public Entry? Next { get; set; }
 
         /// <summary><see cref="JsonPathPattern.Child"/> for this name, remembered per rule.</summary>
         public ulong Child(int rule, JsonPathPattern path, ulong state)

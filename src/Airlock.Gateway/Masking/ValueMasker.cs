@@ -58,16 +58,27 @@ public sealed class ValueMasker
 
     /// <summary><see cref="MightFind(ReadOnlySpan{byte})"/> for <c>around[start..(start + length)]</c>,
     /// reading the bytes around it as <see cref="Prescreen.Scan(ReadOnlySpan{byte}, int, int)"/> does.</summary>
-    public bool MightFind(ReadOnlySpan<byte> around, int start, int length) =>
-        _anyNeeds != 0 && (Prescreen.Scan(around, start, length) & _anyNeeds) != 0;
+    public bool MightFind(ReadOnlySpan<byte> around, int start, int length) => MightFind(around, start, length, out _);
+
+    /// <summary><see cref="MightFind(ReadOnlySpan{byte}, int, int)"/>, with the signals it saw, for
+    /// <see cref="Mask(ReadOnlySpan{char}, DetectorSignals, out string)"/>.</summary>
+    public bool MightFind(ReadOnlySpan<byte> around, int start, int length, out DetectorSignals signals)
+    {
+        signals = _anyNeeds != 0 ? Prescreen.Scan(around, start, length) : DetectorSignals.None;
+        return (signals & _anyNeeds) != 0;
+    }
 
     /// <summary>Masks <paramref name="text"/> into <paramref name="masked"/>. <see cref="Outcome.Drop"/>
     /// asks for the field holding the text to go; <paramref name="masked"/> then holds the text
     /// without the dropped values (what text bodies use).</summary>
-    public Outcome Mask(ReadOnlySpan<char> text, out string masked)
+    public Outcome Mask(ReadOnlySpan<char> text, out string masked) => Mask(text, Prescreen.Scan(text), out masked);
+
+    /// <summary><see cref="Mask(ReadOnlySpan{char}, out string)"/> for text whose signals are known:
+    /// the prescreen's of its UTF-8 form (which never says less than that of the decoded text).</summary>
+    public Outcome Mask(ReadOnlySpan<char> text, DetectorSignals signals, out string masked)
     {
         masked = "";
-        if (!Find(text))
+        if (!Find(text, signals))
         {
             return Outcome.Unchanged;
         }
@@ -87,7 +98,7 @@ public sealed class ValueMasker
     public Outcome MaskHead(ReadOnlySpan<char> text, ref int cut, out string masked)
     {
         masked = "";
-        if (!Find(text))
+        if (!Find(text, Prescreen.Scan(text)))
         {
             return Outcome.Unchanged;
         }
@@ -121,7 +132,7 @@ public sealed class ValueMasker
 
     /// <summary>Runs the detectors whose signal the text holds; the finds, sorted by where the
     /// masking goes through them, are in <see cref="_finds"/>. False when there are none.</summary>
-    private bool Find(ReadOnlySpan<char> text)
+    private bool Find(ReadOnlySpan<char> text, DetectorSignals signals)
     {
         if (_anyNeeds == 0)
         {
@@ -129,7 +140,6 @@ public sealed class ValueMasker
         }
 
         _finds.Clear();
-        var signals = Prescreen.Scan(text);
         for (var i = 0; i < _collectors.Length; i++)
         {
             if ((signals & _needs[i]) != 0)
