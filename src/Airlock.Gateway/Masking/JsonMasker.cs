@@ -1,4 +1,5 @@
 using System.Buffers;
+using Airlock.Gateway.Detection;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -40,6 +41,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     private (bool IsArray, int NextIndex)[] _frames = new (bool, int)[16];
     private int _depth;
     private readonly FieldRule[] _fields;
+    private readonly (bool Known, ulong From, ulong To)[] _elementSteps;
     // What each field rule's redaction writes, escaped.
     private readonly JsonEncodedText[] _redacted;
     private ulong[] _states;
@@ -67,6 +69,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         _lines = lines;
         _states = new ulong[Math.Max(1, plan.Fields.Length) * 16];
         _fields = [.. plan.Fields];
+        _elementSteps = new (bool, ulong, ulong)[_fields.Length];
         _redacted = [.. _fields.Select(f => JsonEncodedText.Encode($"[REDACTED:{f.Label}]", Encoder))];
         _names = new PropertyNameCache(Encoder, plan.Fields.Length);
         _state = new JsonReaderState(new JsonReaderOptions { AllowMultipleValues = lines, MaxDepth = 256 });
@@ -332,6 +335,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             var path = _fields[r].Path;
             var child = depth == 0 ? Masking.JsonPathPattern.Start
                 : cached is not null ? cached.Child(r, path, _states[parent + r])
+                : index >= 0 && path.AnyIndexAlike ? ElementStep(r, path, _states[parent + r])
                 : path.Child(_states[parent + r], index < 0 ? _name ?? _cachedName?.Name : default, index);
             _states[depth * rules + r] = child;
             if (field is null && path.IsMatch(child))
@@ -341,6 +345,19 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         }
 
         return field;
+    }
+
+    /// <summary><see cref="JsonPathPattern.Child"/> into any array element, remembered per rule
+    /// for the last state it was taken from (the elements of one array share it).</summary>
+    private ulong ElementStep(int rule, JsonPathPattern path, ulong state)
+    {
+        ref var step = ref _elementSteps[rule];
+        if (!step.Known || step.From != state)
+        {
+            step = (true, state, path.Child(state, default, 0));
+        }
+
+        return step.To;
     }
 
     private static ReadOnlySpan<byte> Literal(JsonTokenType type) => type switch
@@ -421,8 +438,12 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     private void NumberValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> data)
     {
         var raw = reader.ValueSpan;
-        // Only a long number can be a card or a phone number; short ones skip the detectors.
-        if (raw.Length >= 8 && _values.MightFind(data, (int)reader.TokenStartIndex, raw.Length))
+        // Only a long number can be a card or a phone number; short ones skip the detectors. Of
+        // the built-in detectors only the card's can match a JSON number (the others need a '+',
+        // letters, or separators a number cannot hold), so below a card's length only a custom
+        // detector is asked.
+        var screened = raw.Length >= PaymentCardDetector.MinDigits || (raw.Length >= 8 && _values.HasCustomDetectors);
+        if (screened && _values.MightFind(data, (int)reader.TokenStartIndex, raw.Length))
         {
             Span<char> digits = stackalloc char[Math.Min(raw.Length, 64)];
             var length = Encoding.ASCII.GetChars(raw[..digits.Length], digits);

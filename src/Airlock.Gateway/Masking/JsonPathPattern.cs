@@ -28,7 +28,15 @@ public sealed class JsonPathPattern
     {
         Text = text;
         _steps = steps;
+        _match = 1UL << steps.Length;
+        AnyIndexAlike = !steps.Any(s => s.Kind == StepKind.Index);
     }
+
+    private readonly ulong _match;
+
+    /// <summary>True when no step names a position (<c>[3]</c>), so every element of an array
+    /// leads to the same state: the step into an array element can be remembered.</summary>
+    public bool AnyIndexAlike { get; }
 
     public string Text { get; }
 
@@ -39,7 +47,7 @@ public sealed class JsonPathPattern
     public const ulong Start = 1;
 
     /// <summary>True when the state says the current value is the one the path names.</summary>
-    public bool IsMatch(ulong state) => (state & (1UL << _steps.Length)) != 0;
+    public bool IsMatch(ulong state) => (state & _match) != 0;
 
     /// <summary>The state inside a child of a value in <paramref name="state"/>: reached by the
     /// property <paramref name="name"/> (objects) or the position <paramref name="index"/> (arrays).</summary>

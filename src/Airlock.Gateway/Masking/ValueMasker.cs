@@ -44,6 +44,9 @@ public sealed class ValueMasker
 
     public MaskCounts Counts { get; }
 
+    /// <summary>Whether a detector the prescreen cannot speak for (a custom one) is in the plan.</summary>
+    public bool HasCustomDetectors => (_anyNeeds & DetectorSignals.Always) != 0;
+
     /// <summary>The outcome for one value.</summary>
     public enum Outcome
     {

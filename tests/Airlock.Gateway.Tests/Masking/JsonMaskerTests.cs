@@ -33,6 +33,47 @@ public class JsonMaskerTests
     }
 
     [Fact]
+    public void A_number_shorter_than_a_card_is_skipped_because_no_built_in_detector_can_match_one()
+    {
+        // The masker asks the built-in detectors about a JSON number only from a card's length:
+        // every other built-in needs a '+' after a non-word character, letters, or separators a
+        // number cannot hold. Every short number form, with every detector, finds nothing.
+        var random = new Random(2412);
+        const string Digits = "0123456789";
+        for (var n = 0; n < 20_000; n++)
+        {
+            var length = random.Next(1, Airlock.Gateway.Detection.PaymentCardDetector.MinDigits);
+            var number = new char[length];
+            for (var i = 0; i < length; i++)
+            {
+                number[i] = Digits[random.Next(Digits.Length)];
+            }
+
+            // A sign, a fraction and an exponent, where the grammar allows them.
+            var text = new string(number);
+            if (length > 3 && random.Next(3) == 0)
+            {
+                var at = random.Next(1, length - 1);
+                text = text[..at] + (random.Next(2) == 0 ? "." : random.Next(2) == 0 ? "e+" : "E-") + text[at..];
+            }
+
+            text = (random.Next(2) == 0 ? "-" : "") + text;
+            text = text[..Math.Min(text.Length, Airlock.Gateway.Detection.PaymentCardDetector.MinDigits - 1)];
+            Assert.All(Airlock.Gateway.Detection.Detectors.All, detector => Assert.False(Airlock.Gateway.Detection.Detectors.Any(detector, text), $"{detector.Name} finds something in {text}"));
+        }
+    }
+
+    [Fact]
+    public void A_long_number_is_still_screened_and_a_card_in_it_masked()
+    {
+        var plan = Plan(null, Detect("payment-card"));
+
+        var output = Json(plan, """{"n":4111111111111111,"m":123456789012}""");
+
+        Assert.Equal("""{"n":"[REDACTED:CARD]","m":123456789012}""", output);
+    }
+
+    [Fact]
     public void A_lone_surrogate_escape_is_valid_json_and_the_rest_of_its_string_is_still_masked()
     {
         // Found by JsonMaskerProperties: .NET will not unescape "\uDBFF" without its low half,
