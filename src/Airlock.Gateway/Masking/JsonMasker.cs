@@ -1,17 +1,18 @@
 using System.Buffers;
-using Airlock.Gateway.Detection;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Airlock.Gateway.Detection;
 
 namespace Airlock.Gateway.Masking;
 
 /// <summary>
 /// Masks a JSON body (or JSON lines) as it streams, with <see cref="Utf8JsonReader"/> reading
 /// each piece where the last stopped. Field rules are matched by path as values go past;
-/// detector rules run on every string, property name and long number. Values nothing matched
-/// are copied byte for byte; masked ones are written as strings. Memory is bounded by the
-/// nesting depth and by the largest single token, which may not exceed the bound given.
+/// detector rules run on every string, property name and long number. The body is written as it
+/// came, byte for byte, with masked values spliced in (<see cref="JsonSplicer"/>); a dropped
+/// property goes with its name and one comma. Memory is bounded by the nesting depth and by the
+/// largest single token, which may not exceed the bound given.
 /// <para>
 /// When the body turns out not to be JSON (or a token is over the bound), what follows is
 /// masked as text with every detector, so nothing a detector knows passes because the body was
@@ -28,17 +29,23 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     private readonly ValueMasker _values;
     private readonly int _maxTokenBytes;
     private readonly bool _lines;
-    // The writer keeps its place (whether a comma is due) across pieces, so it writes to a
-    // buffer of its own that is handed on after each piece.
-    private readonly MaskedJsonWriter _writer = new(Encoder);
+    private readonly JsonSplicer _splicer = new(Encoder);
     private JsonReaderState _state;
     private byte[] _held = new byte[4096];
     private int _heldLength;
     private bool _any;
+    // The body offset of the first byte the reader reads next (the start of what is held).
+    private long _readStart;
+    // Every byte before this body offset is decided on: written as it came, replaced, or left out.
+    // What follows it up to the reader's position is the comma and name of a property whose
+    // value has not been read.
+    private long _decided;
 
-    // The open containers: whether each is an array, its next index, and the path states of
-    // every field rule inside it (a flat array, one row of _plan.Fields.Length per depth).
-    private (bool IsArray, int NextIndex)[] _frames = new (bool, int)[16];
+    // The open containers: whether each is an array, its next index, whether an object has kept
+    // a property, and whether the comma before its next property goes (its first one was
+    // dropped); and the path states of every field rule inside it (a flat array, one row of
+    // _plan.Fields.Length per depth).
+    private (bool IsArray, int NextIndex, bool Kept, bool DropComma)[] _frames = new (bool, int, bool, bool)[16];
     private int _depth;
     private readonly FieldRule[] _fields;
     private readonly (bool Known, ulong From, ulong To)[] _elementSteps;
@@ -50,12 +57,17 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     private readonly StringBuilder _fieldOutput = new();
     private char[] _fieldChars = new char[64];
     private readonly PropertyNameCache _names;
+    // The pending property name: decoded (for path matching) unless it came from the cache, where
+    // it is in the body, and what replaces it there when a detector masked it.
     private string? _name;
-    // The name's escaped form when it came from the cache, so the writer need not escape it again.
     private PropertyNameCache.Entry? _cachedName;
+    private string? _maskedName;
+    private long _nameStart;
+    private long _nameEnd;
     // The last name found in the cache, whose Next predicts the name after it.
     private PropertyNameCache.Entry? _previousName;
     private bool _dropNext;
+    // Inside a value a field rule masked or dropped whole: the depth it ends at.
     private int _skipDepth = -1;
     private TextMasker? _text;
 
@@ -71,7 +83,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         _fields = [.. plan.Fields];
         _elementSteps = new (bool, ulong, ulong)[_fields.Length];
         _redacted = [.. _fields.Select(f => JsonEncodedText.Encode($"[REDACTED:{f.Label}]", Encoder))];
-        _names = new PropertyNameCache(Encoder, plan.Fields.Length);
+        _names = new PropertyNameCache(plan.Fields.Length);
         _state = new JsonReaderState(new JsonReaderOptions { AllowMultipleValues = lines, MaxDepth = 256 });
     }
 
@@ -112,20 +124,17 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         _text?.Complete(output);
     }
 
-    public void Dispose() => _writer.Dispose();
-
-    private void Pass(IBufferWriter<byte> output)
-    {
-        output.Write(_writer.Written);
-        _writer.Clear();
-    }
+    public void Dispose() => _splicer.Dispose();
 
     private void Read(ReadOnlySpan<byte> data, bool final, IBufferWriter<byte> output)
     {
+        _splicer.Begin(_readStart, output);
         var reader = new Utf8JsonReader(data, final, _state);
+        // The end of the last token read: a reader that throws may have consumed part of what
+        // follows, which no masking has seen.
+        var before = reader.BytesConsumed;
         try
         {
-            var before = reader.BytesConsumed;
             while (reader.Read())
             {
                 // A value over the bound that arrived in one piece goes to text like one held
@@ -133,10 +142,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 // how the body was cut.
                 if (reader.BytesConsumed - before > _maxTokenBytes)
                 {
-                    var over = WritePendingName(data[(int)before..]);
-                    Pass(output);
-                    ToText(over, output, $"a single JSON value is over {_maxTokenBytes} bytes");
-                    _heldLength = 0;
+                    ToText(data, (int)before, output, $"a single JSON value is over {_maxTokenBytes} bytes");
                     return;
                 }
 
@@ -146,24 +152,28 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         }
         catch (JsonException)
         {
-            Pass(output);
-            ToText(data[(int)reader.BytesConsumed..], output, "the body is not valid JSON");
-            _heldLength = 0;
+            ToText(data, (int)before, output, "the body is not valid JSON");
             return;
         }
 
         _state = reader.CurrentState;
-        var rest = data[(int)reader.BytesConsumed..];
+        var consumed = (int)reader.BytesConsumed;
+        var rest = data[consumed..];
         if (rest.Length > _maxTokenBytes)
         {
-            rest = WritePendingName(rest);
-            Pass(output);
-            ToText(rest, output, $"a single JSON value is over {_maxTokenBytes} bytes");
-            _heldLength = 0;
+            ToText(data, consumed, output, $"a single JSON value is over {_maxTokenBytes} bytes");
             return;
         }
 
-        Pass(output);
+        if (_skipDepth >= 0)
+        {
+            // Inside a value masked or dropped whole: what was read of it is left out.
+            _splicer.SkipTo(_readStart + consumed);
+        }
+
+        // At the end of the body every byte is decided (what follows the last value is space).
+        _splicer.End(final ? _readStart + data.Length : _decided, data, consumed);
+        _readStart += consumed;
 
         // What the reader could not finish waits for the next piece (an overlapping move).
         if (_held.Length < rest.Length)
@@ -181,37 +191,30 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     }
 
     /// <summary>
-    /// Before a value over the bound goes to text: the text starts after the property name the
-    /// reader already took (with its comma), so that name is written here, and the colon that
-    /// followed it is left out of the text. Without it the output lost the name and stopped
-    /// being JSON.
+    /// Masks the body as text from <paramref name="from"/> in <paramref name="data"/> on: what came
+    /// before is written as decided, a pending property name masked as it would have been.
     /// </summary>
-    private ReadOnlySpan<byte> WritePendingName(ReadOnlySpan<byte> rest)
-    {
-        if (_name is null && _cachedName is null)
-        {
-            return rest;
-        }
-
-        WriteName();
-        var at = 0;
-        while (at < rest.Length && rest[at] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
-        {
-            at++;
-        }
-
-        return at < rest.Length && rest[at] == (byte)':' ? rest[(at + 1)..] : rest[at..];
-    }
-
-    private void ToText(ReadOnlySpan<byte> rest, IBufferWriter<byte> output, string why)
+    private void ToText(ReadOnlySpan<byte> data, int from, IBufferWriter<byte> output, string why)
     {
         if (!_plan.Fields.IsEmpty)
         {
             throw new MaskingFailedException($"{why}, so its field masking rules cannot be applied");
         }
 
+        if (_skipDepth >= 0)
+        {
+            // Inside a value masked or dropped whole: what was read of it stays out.
+            _splicer.SkipTo(_readStart + from);
+        }
+        else
+        {
+            KeepName(data);
+        }
+
+        _splicer.CopyTo(_readStart + from, data);
         _text = new TextMasker(_plan.ForText(), Counts);
-        _text.Write(rest, output);
+        _text.Write(data[from..], output);
+        _heldLength = 0;
     }
 
     private void Hold(ReadOnlySpan<byte> piece)
@@ -233,7 +236,8 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             if (type is JsonTokenType.EndObject or JsonTokenType.EndArray && reader.CurrentDepth == _skipDepth)
             {
                 _skipDepth = -1;
-                EndOfValue();
+                EndOfValue(_readStart + reader.TokenStartIndex + 1);
+                _splicer.SkipTo(_decided);
             }
 
             return;
@@ -247,16 +251,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             case JsonTokenType.EndObject:
             case JsonTokenType.EndArray:
                 _depth--;
-                if (type == JsonTokenType.EndObject)
-                {
-                    _writer.EndObject();
-                }
-                else
-                {
-                    _writer.EndArray();
-                }
-
-                EndOfValue();
+                EndOfValue(_readStart + reader.TokenStartIndex + 1);
                 return;
             case JsonTokenType.Comment:
             case JsonTokenType.None:
@@ -289,22 +284,14 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         {
             case JsonTokenType.StartObject:
             case JsonTokenType.StartArray:
-                WriteName();
+                KeepName(data);
                 if (_depth == _frames.Length)
                 {
                     Array.Resize(ref _frames, _frames.Length * 2);
                 }
 
-                _frames[_depth++] = (type == JsonTokenType.StartArray, 0);
-                if (type == JsonTokenType.StartObject)
-                {
-                    _writer.StartObject();
-                }
-                else
-                {
-                    _writer.StartArray();
-                }
-
+                _frames[_depth++] = (type == JsonTokenType.StartArray, 0, false, false);
+                _decided = _readStart + reader.TokenStartIndex + 1;
                 return;
             case JsonTokenType.String:
                 StringValue(ref reader, data);
@@ -313,9 +300,8 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 NumberValue(ref reader, data);
                 return;
             default:
-                WriteName();
-                _writer.RawValue(reader.ValueSpan.IsEmpty ? Literal(type) : reader.ValueSpan);
-                EndOfValue();
+                KeepName(data);
+                EndOfValue(_readStart + reader.TokenStartIndex + Literal(type).Length);
                 return;
         }
     }
@@ -336,7 +322,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             var child = depth == 0 ? Masking.JsonPathPattern.Start
                 : cached is not null ? cached.Child(r, path, _states[parent + r])
                 : index >= 0 && path.AnyIndexAlike ? ElementStep(r, path, _states[parent + r])
-                : path.Child(_states[parent + r], index < 0 ? _name ?? _cachedName?.Name : default, index);
+                : path.Child(_states[parent + r], index < 0 ? _name : default, index);
             _states[depth * rules + r] = child;
             if (field is null && path.IsMatch(child))
             {
@@ -370,6 +356,17 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     private void PropertyName(ref Utf8JsonReader reader)
     {
         _dropNext = false;
+        _maskedName = null;
+        _nameStart = _readStart + reader.TokenStartIndex;
+        _nameEnd = _nameStart + reader.ValueSpan.Length + 2;
+        ref var frame = ref _frames[_depth - 1];
+        if (frame.DropComma)
+        {
+            // The object's first property was dropped: the comma after it goes with it.
+            _splicer.SkipTo(_nameStart);
+            frame.DropComma = false;
+        }
+
         var escaped = reader.ValueIsEscaped;
         if (!escaped)
         {
@@ -382,20 +379,25 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 _previousName?.Next = cached;
                 _previousName = cached;
                 _cachedName = cached;
+                _name = cached.Name;
                 return;
             }
         }
 
         var name = Unescape(ref reader);
         var outcome = _values.Mask(name, out var masked);
+        // Field paths match the name as masked.
         _name = outcome == ValueMasker.Outcome.Masked ? masked : name.ToString();
+        // What replaces the name in the body; a dropped one goes with its value, or is written
+        // without what was dropped from it if the body turns to text.
+        _maskedName = outcome == ValueMasker.Outcome.Unchanged ? null : masked;
         _cachedName = outcome == ValueMasker.Outcome.Unchanged && !escaped ? _names.Add(reader.ValueSpan, _name) : null;
         if (_cachedName is not null)
         {
             _previousName?.Next = _cachedName;
             _previousName = _cachedName;
-            _name = null;
         }
+
         _dropNext = outcome == ValueMasker.Outcome.Drop;
     }
 
@@ -416,28 +418,31 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
                 : ValueMasker.Outcome.Unchanged;
         }
 
+        var start = _readStart + reader.TokenStartIndex;
+        var end = start + reader.ValueSpan.Length + 2;
         switch (outcome)
         {
             case ValueMasker.Outcome.Unchanged:
-                WriteName();
                 // Exactly the bytes that came, quotes and escapes included.
-                _writer.RawValue(data.Slice((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2));
+                KeepName(data);
                 break;
             case ValueMasker.Outcome.Masked:
-                WriteName();
-                _writer.StringValue(masked);
+                KeepName(data);
+                Replace(start, end, masked, data);
                 break;
             default:
-                DropValue();
+                LeaveOut(start, end, data);
                 break;
         }
 
-        EndOfValue();
+        EndOfValue(end);
     }
 
     private void NumberValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> data)
     {
         var raw = reader.ValueSpan;
+        var start = _readStart + reader.TokenStartIndex;
+        var end = start + raw.Length;
         // Only a long number can be a card or a phone number; short ones skip the detectors. Of
         // the built-in detectors only the card's can match a JSON number (the others need a '+',
         // letters, or separators a number cannot hold), so below a card's length only a custom
@@ -450,41 +455,51 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             switch (_values.Mask(digits[..length], out var masked))
             {
                 case ValueMasker.Outcome.Masked:
-                    WriteName();
-                    _writer.StringValue(masked);
-                    EndOfValue();
+                    KeepName(data);
+                    Replace(start, end, masked, data);
+                    EndOfValue(end);
                     return;
                 case ValueMasker.Outcome.Drop:
-                    DropValue();
-                    EndOfValue();
+                    LeaveOut(start, end, data);
+                    EndOfValue(end);
                     return;
             }
         }
 
-        WriteName();
-        _writer.RawValue(raw);
-        EndOfValue();
+        KeepName(data);
+        EndOfValue(end);
     }
 
     private void MaskedValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> data, FieldRule? field, bool drop)
     {
         var type = reader.TokenType;
+        var start = _readStart + reader.TokenStartIndex;
+        var whole = type is JsonTokenType.StartObject or JsonTokenType.StartArray;
+        var end = start + type switch
+        {
+            JsonTokenType.String => reader.ValueSpan.Length + 2,
+            JsonTokenType.Number => reader.ValueSpan.Length,
+            JsonTokenType.StartObject or JsonTokenType.StartArray => 1,
+            _ => Literal(type).Length,
+        };
         if (drop)
         {
             Counts.Add(field?.Label ?? "FIELD");
-            DropValue();
+            LeaveOut(start, end, data);
         }
         else if (field!.Action == MaskAction.Redact || (type is not (JsonTokenType.String or JsonTokenType.Number) && field.Action != MaskAction.Hash))
         {
             // Redacted, the value is not needed: the same few bytes, encoded once per rule.
             Counts.Add(field.Label);
-            WriteName();
-            _writer.StringValue(_redacted[Array.IndexOf(_fields, field)]);
+            KeepName(data);
+            _splicer.CopyTo(start, data);
+            _splicer.WriteString(_redacted[Array.IndexOf(_fields, field)]);
+            _splicer.SkipTo(end);
         }
         else
         {
             Counts.Add(field.Label);
-            WriteName();
+            KeepName(data);
             var builder = _fieldOutput.Clear();
             ReadOnlySpan<char> value = type switch
             {
@@ -500,57 +515,71 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             }
 
             builder.CopyTo(0, _fieldChars, builder.Length);
-            _writer.StringValue(_fieldChars.AsSpan(0, builder.Length));
+            Replace(start, end, _fieldChars.AsSpan(0, builder.Length), data);
         }
 
-        if (type is JsonTokenType.StartObject or JsonTokenType.StartArray)
+        if (whole)
         {
+            // The rest of the object or array is left out as it is read, up to its end.
             _skipDepth = reader.CurrentDepth;
             return;
         }
 
-        EndOfValue();
+        EndOfValue(end);
     }
 
-    /// <summary>Leaves a value out: a property goes with its name; an array element or a whole
-    /// document becomes null (removing it would shift the positions other rules name).</summary>
-    private void DropValue()
+    /// <summary>Writes <paramref name="text"/> as a string in place of the input from
+    /// <paramref name="start"/> to <paramref name="end"/>.</summary>
+    private void Replace(long start, long end, ReadOnlySpan<char> text, ReadOnlySpan<byte> data)
     {
+        _splicer.CopyTo(start, data);
+        _splicer.WriteString(text);
+        _splicer.SkipTo(end);
+    }
+
+    /// <summary>Leaves a value out: a property goes with its name and the comma before it (an
+    /// object's first property, with the comma after it); an array element or a whole document
+    /// becomes null (removing it would shift the positions other rules name).</summary>
+    private void LeaveOut(long start, long end, ReadOnlySpan<byte> data)
+    {
+        _maskedName = null;
         if (_depth > 0 && !_frames[_depth - 1].IsArray)
         {
-            _name = null;
-            _cachedName = null;
+            _splicer.CopyTo(_decided, data);
+            _splicer.SkipTo(end);
+            ref var frame = ref _frames[_depth - 1];
+            frame.DropComma = !frame.Kept;
             return;
         }
 
-        _writer.NullValue();
+        _splicer.CopyTo(start, data);
+        _splicer.Write("null"u8);
+        _splicer.SkipTo(end);
     }
 
-    private void WriteName()
+    /// <summary>A value is kept (as it came or masked): its property, if any, is kept, with its
+    /// name as a detector masked it.</summary>
+    private void KeepName(ReadOnlySpan<byte> data)
     {
-        if (_cachedName is not null)
+        if (_depth > 0 && !_frames[_depth - 1].IsArray)
         {
-            _writer.PropertyName(_cachedName);
-        }
-        else if (_name is not null)
-        {
-            _writer.PropertyName(_name);
+            _frames[_depth - 1].Kept = true;
         }
 
-        _name = null;
-        _cachedName = null;
+        if (_maskedName is not null)
+        {
+            Replace(_nameStart, _nameEnd, _maskedName, data);
+            _maskedName = null;
+        }
     }
 
-    /// <summary>After a whole value: JSON lines end each top-level value with a line break.</summary>
-    private void EndOfValue()
+    /// <summary>After a whole value, which ends at body offset <paramref name="end"/>.</summary>
+    private void EndOfValue(long end)
     {
+        _decided = end;
         _name = null;
         _cachedName = null;
-        if (_lines && _depth == 0)
-        {
-            // A fresh start for the next line, so the writer puts no comma before it.
-            _writer.EndLine();
-        }
+        _maskedName = null;
     }
 
     private ReadOnlySpan<char> Unescape(ref Utf8JsonReader reader)

@@ -1,18 +1,16 @@
 using System.Buffers.Binary;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 
 namespace Airlock.Gateway.Masking;
 
 /// <summary>
-/// The property names of one body that needed no masking, kept decoded and encoded: the same
-/// few names come back in every object of an array, and each would otherwise be decoded,
-/// screened, allocated and escaped again. An open-addressed table of bounded size: once full,
+/// The property names of one body that needed no masking, kept decoded: the same few names come
+/// back in every object of an array, and each would otherwise be decoded, screened and
+/// allocated again. An open-addressed table of bounded size: once full,
 /// further names are simply not kept. Only names that no detector changes go in, and a name's
 /// masking never depends on where it is. Each entry also remembers, per field rule, the last
 /// path step it took, since the same name is usually reached from the same state.
 /// </summary>
-internal sealed class PropertyNameCache(JavaScriptEncoder encoder, int rules)
+internal sealed class PropertyNameCache(int rules)
 {
     private const int SlotBits = 8;
     private const int Slots = 1 << SlotBits;
@@ -22,16 +20,13 @@ internal sealed class PropertyNameCache(JavaScriptEncoder encoder, int rules)
     private readonly Entry?[] _entries = new Entry?[Slots];
     private int _count;
 
-    public sealed class Entry(byte[] utf8, string name, JsonEncodedText encoded, int rules)
+    public sealed class Entry(byte[] utf8, string name, int rules)
     {
         private readonly (bool Known, ulong From, ulong To)[] _steps = new (bool, ulong, ulong)[rules];
 
         public byte[] Utf8 { get; } = utf8;
 
         public string Name { get; } = name;
-
-        /// <summary>The name as the masked body writes it: quoted, with its colon.</summary>
-        public byte[] Written { get; } = [(byte)'"', .. encoded.EncodedUtf8Bytes, (byte)'"', (byte)':'];
 
         /// <summary>The name that came after this one last time, if it was kept.</summary>
         public Entry? Next { get; set; }
@@ -78,7 +73,7 @@ internal sealed class PropertyNameCache(JavaScriptEncoder encoder, int rules)
         }
 
         _count++;
-        return _entries[slot] = new Entry(utf8.ToArray(), name, JsonEncodedText.Encode(name, encoder), rules);
+        return _entries[slot] = new Entry(utf8.ToArray(), name, rules);
     }
 
     /// <summary>The length and the first and last eight bytes (or all of a shorter name),

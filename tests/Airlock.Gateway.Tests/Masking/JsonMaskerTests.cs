@@ -32,6 +32,39 @@ public class JsonMaskerTests
         Assert.Equal(1, masker.Counts.ByLabel["CARD"]);
     }
 
+    [Theory]
+    // A dropped property takes the comma before it; the first one of an object, the comma after.
+    [InlineData("""{"a":1,"ssn":"x","b":2}""", """{"a":1,"b":2}""")]
+    [InlineData("""{"ssn":"x","a":1}""", """{"a":1}""")]
+    [InlineData("""{"ssn":"x","ssn":{"deep":[1,2]},"a":1,"ssn":3}""", """{"a":1}""")]
+    [InlineData("""{"ssn":"x"}""", """{}""")]
+    [InlineData("""[{"ssn":[1,{"x":2}]},{"a":{"ssn":null,"b":true}}]""", """[{},{"a":{"b":true}}]""")]
+    // Whitespace and escapes outside what is masked stay as they came.
+    [InlineData("{ \"a\" : \"caf\\u00e9\" ,\n  \"ssn\" : \"x\" ,\r\n \"b\":[ 1 , 2 ] }", "{ \"a\" : \"caf\\u00e9\" ,\r\n \"b\":[ 1 , 2 ] }")]
+    [InlineData("{\n  \"ssn\": \"x\",\n  \"b\": 2\n}\n", "{\"b\": 2\n}\n")]
+    public void The_body_is_written_as_it_came_with_dropped_properties_spliced_out(string body, string expected)
+    {
+        var plan = Plan([Field("$..ssn", MaskAction.Drop)]);
+
+        // Every piece size, so every byte is at some point the last of a piece.
+        for (var pieceSize = 1; pieceSize <= body.Length; pieceSize++)
+        {
+            Assert.Equal(expected, Json(plan, body, pieceSize));
+        }
+    }
+
+    [Fact]
+    public void A_masked_name_and_value_are_spliced_in_where_they_stood()
+    {
+        var plan = Plan([Field("$.card", label: "CARD")], Detect("email"));
+        const string Body = "{ \"ada@example.com\" : [ \"bob@example.org\" ] ,\n\"card\": { \"n\": 4111 } , \"z\":0 }";
+
+        for (var pieceSize = 1; pieceSize <= Body.Length; pieceSize++)
+        {
+            Assert.Equal("{ \"[REDACTED:EMAIL]\" : [ \"[REDACTED:EMAIL]\" ] ,\n\"card\": \"[REDACTED:CARD]\" , \"z\":0 }", Json(plan, Body, pieceSize));
+        }
+    }
+
     [Fact]
     public void A_number_shorter_than_a_card_is_skipped_because_no_built_in_detector_can_match_one()
     {

@@ -80,8 +80,7 @@ public class MaskingEquivalenceTests
         var output = Run(masker, body, 1000);
 
         var expected = body.Replace("\"s3cr3t-value-1234\"", "\"[REDACTED:SECRET]\"", StringComparison.Ordinal)
-            .Replace("ada@example.com", "[REDACTED:EMAIL]", StringComparison.Ordinal)
-            .Replace("a\\u0062c", "abc", StringComparison.Ordinal);
+            .Replace("ada@example.com", "[REDACTED:EMAIL]", StringComparison.Ordinal);
         Assert.Equal(expected, output);
         Assert.Equal(3, masker.Counts.ByLabel["EMAIL"]);
         Assert.Equal(3, masker.Counts.ByLabel["SECRET"]);

@@ -63,26 +63,19 @@ public class JsonMaskerProperties
     }
 
     [Fact]
-    public void Json_nothing_lists_passes_unchanged_less_its_whitespace()
+    public void Json_nothing_lists_passes_byte_for_byte()
     {
         Gen.Select(JsonModel.SafeDocument, DetectorRules, Gen.Int, Gen.Int).Sample((document, detectors, renderSeed, cutSeed) =>
         {
-            // Names written plainly: an escaped name is unescaped to match paths and written
-            // again, so only values keep their escapes byte for byte (JsonMasker's contract).
-            var minified = JsonModel.Render(document, new Random(renderSeed), 0.1, null, escapeNames: false);
-            var body = Encoding.UTF8.GetBytes(JsonModel.Render(document, new Random(renderSeed), 0.1, new Random(renderSeed + 1), escapeNames: false));
+            // Whitespace, escaped names and escaped values: the body is written as it came.
+            var text = JsonModel.Render(document, new Random(renderSeed), 0.1, new Random(renderSeed + 1), escapeNames: true);
+            var body = Encoding.UTF8.GetBytes(text);
             var plan = Plan(detectors, MaskAction.Redact);
 
             var (output, count) = Mask(plan, body, Pieces.Cuts(body.Length, cutSeed));
 
             Assert.Equal(0L, count);
-            using var expected = JsonDocument.Parse(minified);
-            using var actual = JsonDocument.Parse(output);
-            Assert.True(JsonElement.DeepEquals(expected.RootElement, actual.RootElement), $"not the same JSON: {output}");
-            if (JsonModel.HasPlainNames(document))
-            {
-                Assert.Equal(minified, output);
-            }
+            Assert.Equal(text, output);
         }, iter: Iterations, print: s => Print(s.Item1));
     }
 

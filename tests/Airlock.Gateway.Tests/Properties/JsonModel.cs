@@ -98,16 +98,6 @@ internal static class JsonModel
 
     public static JsonText Name(string name) => new(name, [], []);
 
-    /// <summary>Whether every property name is written the same by any JSON writer: no
-    /// character that needs an escape or that an encoder might choose to escape.</summary>
-    public static bool HasPlainNames(JsonNode node)
-    {
-        var plain = true;
-        Walk(node, n => plain &= n is not JsonMap map
-            || map.Members.All(m => m.Name.Value.All(c => char.IsLetter(c) || c is >= ' ' and <= '~' and not '"' and not '\\')));
-        return plain;
-    }
-
     private static bool HasLoneSurrogate(JsonNode node)
     {
         var lone = false;
