@@ -376,10 +376,13 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             var cached = _previousName?.Next is { } predicted && span.SequenceEqual(predicted.Utf8) ? predicted : _names.Find(span);
             if (cached is not null)
             {
-                _previousName?.Next = cached;
+                if (_previousName is not null && _previousName.Next != cached)
+                {
+                    _previousName.Next = cached;
+                }
+
                 _previousName = cached;
                 _cachedName = cached;
-                _name = cached.Name;
                 return;
             }
         }

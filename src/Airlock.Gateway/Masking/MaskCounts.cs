@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
 
 namespace Airlock.Gateway.Masking;
@@ -21,6 +22,7 @@ public sealed class MaskCounts
     public void Add(string label)
     {
         Total++;
-        _byLabel[label] = _byLabel.GetValueOrDefault(label) + 1;
+        // One lookup: this runs for every masked value.
+        CollectionsMarshal.GetValueRefOrAddDefault(_byLabel, label, out _)++;
     }
 }
