@@ -159,7 +159,9 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         _state = reader.CurrentState;
         var consumed = (int)reader.BytesConsumed;
         var rest = data[consumed..];
-        if (rest.Length > _maxTokenBytes)
+        // What is held back undecided (a property's comma and name, and the space the reader took
+        // with them) counts against the bound like a value: space is unbounded otherwise.
+        if (rest.Length > _maxTokenBytes || (_skipDepth < 0 && _readStart + consumed - _decided > _maxTokenBytes))
         {
             ToText(data, consumed, output, $"a single JSON value is over {_maxTokenBytes} bytes");
             return;
@@ -203,14 +205,12 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
 
         if (_skipDepth >= 0)
         {
-            // Inside a value masked or dropped whole: what was read of it stays out.
-            _splicer.SkipTo(_readStart + from);
-        }
-        else
-        {
-            KeepName(data);
+            // Inside a value a detector's drop was leaving out whole (its name held what was
+            // dropped): as text, the rest of that value would be sent.
+            throw new MaskingFailedException($"{why}, inside a value that was being left out");
         }
 
+        KeepName(data);
         _splicer.CopyTo(_readStart + from, data);
         _text = new TextMasker(_plan.ForText(), Counts);
         _text.Write(data[from..], output);
@@ -446,15 +446,15 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         var raw = reader.ValueSpan;
         var start = _readStart + reader.TokenStartIndex;
         var end = start + raw.Length;
-        // Only a long number can be a card or a phone number; short ones skip the detectors. Of
-        // the built-in detectors only the card's can match a JSON number (the others need a '+',
-        // letters, or separators a number cannot hold), so below a card's length only a custom
-        // detector is asked.
+        // Of the built-in detectors only the card's can match a JSON number (the others need a
+        // '+' after a non-word character, letters, or separators a number cannot hold), so they
+        // see numbers from a card's length; custom detectors see them from eight characters.
         var screened = raw.Length >= PaymentCardDetector.MinDigits || (raw.Length >= 8 && _values.HasCustomDetectors);
         if (screened && _values.MightFind(data, (int)reader.TokenStartIndex, raw.Length))
         {
-            Span<char> digits = stackalloc char[Math.Min(raw.Length, 64)];
-            var length = Encoding.ASCII.GetChars(raw[..digits.Length], digits);
+            // All of it: a number can be long (an exponent with a card's digits in it).
+            Span<char> digits = raw.Length <= 64 ? stackalloc char[raw.Length] : Chars(raw.Length);
+            var length = Encoding.ASCII.GetChars(raw, digits);
             switch (_values.Mask(digits[..length], out var masked))
             {
                 case ValueMasker.Outcome.Masked:
@@ -585,14 +585,20 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         _maskedName = null;
     }
 
-    private ReadOnlySpan<char> Unescape(ref Utf8JsonReader reader)
+    /// <summary>The masker's character buffer, at least <paramref name="needed"/> long.</summary>
+    private Span<char> Chars(int needed)
     {
-        var needed = reader.ValueSpan.Length;
         if (_chars.Length < needed)
         {
             _chars = new char[Math.Max(needed, _chars.Length * 2)];
         }
 
+        return _chars;
+    }
+
+    private ReadOnlySpan<char> Unescape(ref Utf8JsonReader reader)
+    {
+        Chars(reader.ValueSpan.Length);
         try
         {
             return _chars.AsSpan(0, reader.CopyString(_chars));

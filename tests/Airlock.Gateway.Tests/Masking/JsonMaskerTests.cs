@@ -66,6 +66,55 @@ public class JsonMaskerTests
     }
 
     [Fact]
+    public void Space_held_back_before_a_property_is_bounded_like_a_value()
+    {
+        // Found in review: the comma and name before a value are held until the value is read,
+        // and the space the reader takes with them was held too, without bound.
+        using var masker = new JsonMasker(Plan(null, Detect("email")), maxTokenBytes: 1024);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        masker.Write("""{"a":1,"b":"""u8, output);
+        var space = new byte[4096];
+        Array.Fill(space, (byte)' ');
+        for (var n = 0; n < 256; n++)
+        {
+            masker.Write(space, output);
+        }
+
+        // Written as it comes (from the bound on, as text, which holds at most 64K characters of
+        // a line), not held until the value arrives.
+        Assert.True(output.WrittenCount > (256 * 4096) - (128 * 1024), $"only {output.WrittenCount} bytes written of 1 MiB");
+        masker.Write("\"ada@example.com\"}"u8, output);
+        masker.Complete(output);
+        var text = System.Text.Encoding.UTF8.GetString(output.WrittenSpan);
+        Assert.StartsWith("""{"a":1,"b":""", text, StringComparison.Ordinal);
+        Assert.EndsWith("\"[REDACTED:EMAIL]\"}", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_value_left_out_for_its_name_is_not_sent_as_text_when_the_body_breaks_inside_it()
+    {
+        // Found in review: the rest of the value went out as text, with only what a detector
+        // knows masked; it is withheld instead.
+        var plan = Plan(null, Detect("email", MaskAction.Drop));
+        var body = "{\"x\":1,\"alice@example.com\":{\"k\":\"" + new string('z', 60) + "\",\"s\":\"secret\"}}";
+
+        var failure = Assert.Throws<MaskingFailedException>(() => Json(plan, body, pieceSize: 7, maxToken: 40));
+
+        Assert.Contains("left out", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_number_longer_than_64_characters_is_screened_whole()
+    {
+        // Found in review: only its first 64 characters were read.
+        var number = "0." + new string('0', 60) + "1e4111111111111111";
+
+        var output = Json(Plan(null, Detect("payment-card")), $$"""{"n":{{number}}}""");
+
+        Assert.Equal($$"""{"n":"0.{{new string('0', 60)}}1e[REDACTED:CARD]"}""", output);
+    }
+
+    [Fact]
     public void A_number_shorter_than_a_card_is_skipped_because_no_built_in_detector_can_match_one()
     {
         // The masker asks the built-in detectors about a JSON number only from a card's length:
