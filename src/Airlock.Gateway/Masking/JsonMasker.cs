@@ -49,8 +49,8 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
     private int _depth;
     private readonly FieldRule[] _fields;
     private readonly (bool Known, ulong From, ulong To)[] _elementSteps;
-    // What each field rule's redaction writes, escaped.
-    private readonly JsonEncodedText[] _redacted;
+    // What each field rule's redaction writes: a JSON string, quoted and escaped.
+    private readonly byte[][] _redacted;
     private ulong[] _states;
     private char[] _chars = new char[256];
     // What a field rule writes, built and copied out without a string per value.
@@ -82,7 +82,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
         _states = new ulong[Math.Max(1, plan.Fields.Length) * 16];
         _fields = [.. plan.Fields];
         _elementSteps = new (bool, ulong, ulong)[_fields.Length];
-        _redacted = [.. _fields.Select(f => JsonEncodedText.Encode($"[REDACTED:{f.Label}]", Encoder))];
+        _redacted = [.. _fields.Select(f => (byte[])[(byte)'"', .. JsonEncodedText.Encode($"[REDACTED:{f.Label}]", Encoder).EncodedUtf8Bytes, (byte)'"'])];
         _names = new PropertyNameCache(plan.Fields.Length);
         _state = new JsonReaderState(new JsonReaderOptions { AllowMultipleValues = lines, MaxDepth = 256 });
     }
@@ -496,7 +496,7 @@ public sealed class JsonMasker : IBodyMasker, IDisposable
             Counts.Add(field.Label);
             KeepName(data);
             _splicer.CopyTo(start, data);
-            _splicer.WriteString(_redacted[Array.IndexOf(_fields, field)]);
+            _splicer.Write(_redacted[Array.IndexOf(_fields, field)]);
             _splicer.SkipTo(end);
         }
         else

@@ -81,14 +81,6 @@ internal sealed class JsonSplicer : IDisposable
         _output.Write(_escaped.WrittenSpan);
     }
 
-    /// <summary>A string already escaped with this splicer's encoder, quoted.</summary>
-    public void WriteString(JsonEncodedText text)
-    {
-        _output.Write("\""u8);
-        _output.Write(text.EncodedUtf8Bytes);
-        _output.Write("\""u8);
-    }
-
     /// <summary>
     /// Ends a piece of which the reader consumed <paramref name="consumed"/> bytes: the input up to
     /// <paramref name="decided"/> is written, and what lies between that and the end of what was
