@@ -17,7 +17,8 @@ namespace Airlock.Gateway.Masking;
 /// When the body turns out not to be JSON (or a token is over the bound), what follows is
 /// masked as text with every detector, so nothing a detector knows passes because the body was
 /// malformed. Field rules cannot be honoured in text, so with field rules that case fails
-/// (<see cref="MaskingFailedException"/>) and the rest of the body is withheld.
+/// (<see cref="MaskingFailedException"/>) and the rest of the body is withheld; so does a body
+/// that breaks inside a value being dropped whole.
 /// </para>
 /// </summary>
 public sealed class JsonMasker : IBodyMasker, IDisposable
