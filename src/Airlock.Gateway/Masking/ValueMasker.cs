@@ -55,12 +55,9 @@ public sealed class ValueMasker
         Drop,
     }
 
-    /// <summary>False when no detector rule can find anything in the UTF-8 text: it can be passed
-    /// on as it is, without being decoded.</summary>
-    public bool MightFind(ReadOnlySpan<byte> utf8) => MightFind(utf8, 0, utf8.Length);
-
-    /// <summary><see cref="MightFind(ReadOnlySpan{byte})"/> for <c>around[start..(start + length)]</c>,
-    /// reading the bytes around it as <see cref="Prescreen.Scan(ReadOnlySpan{byte}, int, int)"/> does.</summary>
+    /// <summary>False when no detector rule can find anything in the UTF-8 text
+    /// <c>around[start..(start + length)]</c>: it can be passed on as it is, without being decoded.
+    /// The bytes around it are read as <see cref="Prescreen.Scan(ReadOnlySpan{byte}, int, int)"/> does.</summary>
     public bool MightFind(ReadOnlySpan<byte> around, int start, int length) => MightFind(around, start, length, out _);
 
     /// <summary><see cref="MightFind(ReadOnlySpan{byte}, int, int)"/>, with the signals it saw, for
