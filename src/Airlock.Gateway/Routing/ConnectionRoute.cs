@@ -17,6 +17,7 @@ public sealed class ConnectionRoute : IDisposable
     {
         Config = config;
         DestinationPrefix = config.Upstream.GetLeftPart(UriPartial.Path).TrimEnd('/');
+        Credential = Masking.InjectedCredential.For(config.Credential);
         Client = new HttpMessageInvoker(new SocketsHttpHandler
         {
             // Settings YARP recommends for a forwarder: no proxy, redirects, decompression or
@@ -38,6 +39,10 @@ public sealed class ConnectionRoute : IDisposable
 
     /// <summary>The upstream base URL without a trailing slash.</summary>
     public string DestinationPrefix { get; }
+
+    /// <summary>The credential the connection injects, as the values scrubbed from every
+    /// response; null when it injects none.</summary>
+    public Masking.InjectedCredential? Credential { get; }
 
     public HttpMessageInvoker Client { get; }
 
