@@ -26,7 +26,8 @@ namespace Airlock.Gateway.Forwarding;
 /// only injects a credential, ranges are not asked for either (a credential cut between two
 /// ranges could not be found) and the body is asked for unencoded;</item>
 /// <item>on the way back, <c>Airlock-*</c> headers from the upstream are dropped, so an
-/// upstream cannot speak for the gateway; then guardrails; then the connection's own credential is
+/// upstream cannot speak for the gateway; links to the upstream become the gateway's paths
+/// (<see cref="UpstreamLinks"/>); then guardrails; then the connection's own credential is
 /// scrubbed from every header (<see cref="InjectedCredential"/>), and the body is masked
 /// (<see cref="ResponseMasker"/>) or, without masking, scrubbed (<see cref="ResponseScrubber"/>).</item>
 /// </list>
@@ -131,6 +132,7 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
 
         var session = httpContext.Features.GetRequiredFeature<SessionFeature>();
         var route = session.Connection!;
+        UpstreamLinks.Rewrite(headers, route);
         if (proceed && proxyResponse is not null && !session.Guardrails.IsEmpty)
         {
             proceed = await _guardrails.InspectAsync(httpContext, session, proxyResponse, cancellationToken);

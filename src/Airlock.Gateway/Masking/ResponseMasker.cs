@@ -42,7 +42,7 @@ public sealed partial class ResponseMasker(ResponseScrubber scrubber, ILogger<Re
     {
         var counts = session.Masked ??= new MaskCounts();
         var headers = context.Response.Headers;
-        MaskHeaders(headers, masking.Plan, counts);
+        MaskHeaders(headers, masking.Plan, counts, "/" + session.Connection!.Name);
         // The body the agent gets is not the upstream's representation any more.
         WeakenETag(headers);
 
@@ -221,7 +221,10 @@ public sealed partial class ResponseMasker(ResponseScrubber scrubber, ILogger<Re
         response.Content = content;
     }
 
-    private static void MaskHeaders(IHeaderDictionary headers, MaskingPlan plan, MaskCounts counts)
+    /// <summary>Masks header values with the detectors. A link the gateway rewrote to its own
+    /// path (<see cref="Forwarding.UpstreamLinks"/>) keeps that path: only what follows it, the
+    /// upstream's part, is masked.</summary>
+    private static void MaskHeaders(IHeaderDictionary headers, MaskingPlan plan, MaskCounts counts, string gatewayPrefix)
     {
         if (plan.Detectors.IsEmpty)
         {
@@ -238,9 +241,10 @@ public sealed partial class ResponseMasker(ResponseScrubber scrubber, ILogger<Re
             }
 
             var text = value.ToString();
-            if (values.Mask(text, out var masked) != ValueMasker.Outcome.Unchanged)
+            var kept = Forwarding.UpstreamLinks.IsLinkHeader(name) && Forwarding.UpstreamLinks.IsGatewayPath(text, gatewayPrefix) ? gatewayPrefix.Length : 0;
+            if (values.Mask(text.AsSpan(kept), out var masked) != ValueMasker.Outcome.Unchanged)
             {
-                (changed ??= []).Add((name, masked));
+                (changed ??= []).Add((name, text[..kept] + masked));
             }
         }
 
