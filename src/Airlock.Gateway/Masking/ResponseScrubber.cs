@@ -30,7 +30,7 @@ public sealed partial class ResponseScrubber(ILogger<ResponseScrubber> logger)
     {
         var headers = context.Response.Headers;
         var status = (int)response.StatusCode;
-        if (HttpMethods.IsHead(context.Request.Method) || status is 204 or 304 || response.Content.Headers.ContentLength == 0)
+        if (HttpMethods.IsHead(context.Request.Method) || status is < 200 or 204 or 304 || response.Content.Headers.ContentLength == 0)
         {
             SetCount(headers, counts);
             return true;
