@@ -22,9 +22,14 @@ namespace Airlock.Gateway.Forwarding;
 /// <c>X-Forwarded-Host</c> is not sent: its only source would be the caller's own
 /// <c>Host</c> header, which upstreams then trust to build links;</item>
 /// <item>on a connection that masks, ranges are not asked for (a fragment of a document cannot
-/// be masked by its fields) and only encodings the masker can decode are offered;</item>
+/// be masked by its fields) and only encodings the masker can decode are offered; on one that
+/// only injects a credential, ranges are not asked for either (a credential cut between two
+/// ranges could not be found) and the body is asked for unencoded;</item>
 /// <item>on the way back, <c>Airlock-*</c> headers from the upstream are dropped, so an
-/// upstream cannot speak for the gateway; then guardrails, then masking.</item>
+/// upstream cannot speak for the gateway; links to the upstream become the gateway's paths
+/// (<see cref="UpstreamLinks"/>); then guardrails; then the connection's own credential is
+/// scrubbed from every header (<see cref="InjectedCredential"/>), and the body is masked
+/// (<see cref="ResponseMasker"/>) or, without masking, scrubbed (<see cref="ResponseScrubber"/>).</item>
 /// </list>
 /// </summary>
 public sealed class UpstreamRequestTransformer : HttpTransformer
@@ -32,12 +37,14 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
     private readonly TimeProvider _timeProvider;
     private readonly ResponseGuardrailInspector _guardrails;
     private readonly ResponseMasker _masker;
+    private readonly ResponseScrubber _scrubber;
 
-    public UpstreamRequestTransformer(TimeProvider timeProvider, ResponseGuardrailInspector guardrails, ResponseMasker masker)
+    public UpstreamRequestTransformer(TimeProvider timeProvider, ResponseGuardrailInspector guardrails, ResponseMasker masker, ResponseScrubber scrubber)
     {
         _timeProvider = timeProvider;
         _guardrails = guardrails;
         _masker = masker;
+        _scrubber = scrubber;
     }
 
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -82,6 +89,13 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
             headers.Remove(HeaderNames.AcceptEncoding);
             headers.TryAddWithoutValidation(HeaderNames.AcceptEncoding, "gzip, deflate, br");
         }
+        else if (route.Credential is not null)
+        {
+            headers.Remove(HeaderNames.Range);
+            headers.Remove(HeaderNames.IfRange);
+            headers.Remove(HeaderNames.AcceptEncoding);
+            headers.TryAddWithoutValidation(HeaderNames.AcceptEncoding, "identity");
+        }
 
         headers.TryAddWithoutValidation("X-Forwarded-Prefix", "/" + route.Name);
 
@@ -117,17 +131,43 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
         }
 
         var session = httpContext.Features.GetRequiredFeature<SessionFeature>();
+        var route = session.Connection!;
+        UpstreamLinks.Rewrite(headers, route);
         if (proceed && proxyResponse is not null && !session.Guardrails.IsEmpty)
         {
             proceed = await _guardrails.InspectAsync(httpContext, session, proxyResponse, cancellationToken);
         }
 
-        if (proceed && proxyResponse is not null && session.Masking is { } masking)
+        if (!proceed || proxyResponse is null)
         {
-            proceed = await _masker.ApplyAsync(httpContext, session, proxyResponse, masking, cancellationToken);
+            return proceed;
         }
 
-        return proceed;
+        var credential = route.Credential;
+        if (credential is not null && credential.ScrubHeaders(headers, session.Masked ??= new MaskCounts()) is var scrubbed and > 0)
+        {
+            _scrubber.HeadersScrubbed(session.Id, scrubbed);
+        }
+
+        if (session.Masking is { } masking)
+        {
+            return await _masker.ApplyAsync(httpContext, session, proxyResponse, masking, credential, cancellationToken);
+        }
+
+        return credential is null
+            || await _scrubber.ApplyAsync(httpContext, session, proxyResponse, credential, session.Masked!, cancellationToken);
+    }
+
+    /// <summary>Trailers can echo a request header as well as headers can (HTTP/2 and later).</summary>
+    public override async ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken)
+    {
+        await base.TransformResponseTrailersAsync(httpContext, proxyResponse, cancellationToken);
+        var session = httpContext.Features.GetRequiredFeature<SessionFeature>();
+        if (session.Connection?.Credential is { } credential
+            && httpContext.Features.Get<IHttpResponseTrailersFeature>()?.Trailers is { IsReadOnly: false } trailers)
+        {
+            credential.ScrubHeaders(trailers, session.Masked ??= new MaskCounts());
+        }
     }
 
     /// <summary>HttpClient keeps content headers apart and throws when one is removed from

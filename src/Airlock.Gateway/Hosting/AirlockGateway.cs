@@ -157,6 +157,7 @@ public static class AirlockGateway
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<ResponseGuardrailInspector>();
         services.AddSingleton<Masking.ResponseMasker>();
+        services.AddSingleton<Masking.ResponseScrubber>();
         services.AddMetrics();
         services.AddSingleton<Telemetry.AirlockMetrics>();
         services.AddSingleton<Admin.AuditVerificationGate>();

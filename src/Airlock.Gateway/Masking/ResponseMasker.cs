@@ -20,8 +20,10 @@ namespace Airlock.Gateway.Masking;
 /// in the session either way. What the
 /// engine cannot inspect (another type, another charset, an unknown encoding) is blocked unless
 /// the connection lets that type through by name. Header values are masked with the detectors.
+/// The connection's own credential is scrubbed from the decoded body before it is masked
+/// (<see cref="InjectedCredential"/>); a type let through is scrubbed by <see cref="ResponseScrubber"/>.
 /// </summary>
-public sealed partial class ResponseMasker(ILogger<ResponseMasker> logger)
+public sealed partial class ResponseMasker(ResponseScrubber scrubber, ILogger<ResponseMasker> logger)
 {
     public const string CountHeader = "Airlock-Masked";
 
@@ -36,17 +38,13 @@ public sealed partial class ResponseMasker(ILogger<ResponseMasker> logger)
 
     /// <summary>Returns false when the agent has been answered with a problem instead.</summary>
     public async ValueTask<bool> ApplyAsync(HttpContext context, SessionFeature session, HttpResponseMessage response, MaskingConfig masking,
-        CancellationToken cancellationToken)
+        InjectedCredential? credential, CancellationToken cancellationToken)
     {
-        var counts = new MaskCounts();
-        session.Masked = counts;
+        var counts = session.Masked ??= new MaskCounts();
         var headers = context.Response.Headers;
-        MaskHeaders(headers, masking.Plan, counts);
+        MaskHeaders(headers, masking.Plan, counts, "/" + session.Connection!.Name);
         // The body the agent gets is not the upstream's representation any more.
-        if (headers.ETag is { Count: > 0 } etag && !etag.ToString().StartsWith("W/", StringComparison.Ordinal))
-        {
-            headers.ETag = "W/" + etag.ToString();
-        }
+        WeakenETag(headers);
 
         var status = (int)response.StatusCode;
         if (HttpMethods.IsHead(context.Request.Method) || status is 204 or 304)
@@ -64,12 +62,12 @@ public sealed partial class ResponseMasker(ILogger<ResponseMasker> logger)
             if (mediaType is not null && masking.PassesThrough(mediaType))
             {
                 Log.PassedThrough(logger, session.Id, mediaType);
-                return true;
+                return credential is null || await scrubber.ApplyAsync(context, session, response, credential, counts, cancellationToken);
             }
 
             if (response.Content.Headers.ContentLength == 0)
             {
-                headers[CountHeader] = "0";
+                headers[CountHeader] = counts.Total.ToString(CultureInfo.InvariantCulture);
                 return true;
             }
 
@@ -81,6 +79,11 @@ public sealed partial class ResponseMasker(ILogger<ResponseMasker> logger)
         }
 
         var source = Decode(await response.Content.ReadAsStreamAsync(cancellationToken), encoding);
+        if (credential is not null)
+        {
+            source = new CredentialScrubbingStream(source, credential, counts);
+        }
+
         headers.Remove(HeaderNames.ContentLength);
         headers.Remove(HeaderNames.ContentEncoding);
         headers.Remove("Content-MD5");
@@ -180,7 +183,7 @@ public sealed partial class ResponseMasker(ILogger<ResponseMasker> logger)
         return media.ToLowerInvariant();
     }
 
-    private static Stream Decode(Stream body, string encoding) => encoding switch
+    internal static Stream Decode(Stream body, string encoding) => encoding switch
     {
         "gzip" or "x-gzip" => new GZipStream(body, CompressionMode.Decompress),
         // HTTP's "deflate" is the zlib format (RFC 9110, 8.4.1.2).
@@ -189,7 +192,17 @@ public sealed partial class ResponseMasker(ILogger<ResponseMasker> logger)
         _ => body,
     };
 
-    private static void Replace(HttpResponseMessage response, HttpContent content, bool disposeOld = true)
+    /// <summary>A strong <c>ETag</c> made weak: the body the agent gets is not (or may not be)
+    /// the upstream's representation byte for byte.</summary>
+    internal static void WeakenETag(IHeaderDictionary headers)
+    {
+        if (headers.ETag is { Count: > 0 } etag && !etag.ToString().StartsWith("W/", StringComparison.Ordinal))
+        {
+            headers.ETag = "W/" + etag.ToString();
+        }
+    }
+
+    internal static void Replace(HttpResponseMessage response, HttpContent content, bool disposeOld = true)
     {
         foreach (var header in response.Content.Headers)
         {
@@ -208,7 +221,10 @@ public sealed partial class ResponseMasker(ILogger<ResponseMasker> logger)
         response.Content = content;
     }
 
-    private static void MaskHeaders(IHeaderDictionary headers, MaskingPlan plan, MaskCounts counts)
+    /// <summary>Masks header values with the detectors. A link the gateway rewrote to its own
+    /// path (<see cref="Forwarding.UpstreamLinks"/>) keeps that path: only what follows it, the
+    /// upstream's part, is masked.</summary>
+    private static void MaskHeaders(IHeaderDictionary headers, MaskingPlan plan, MaskCounts counts, string gatewayPrefix)
     {
         if (plan.Detectors.IsEmpty)
         {
@@ -225,9 +241,10 @@ public sealed partial class ResponseMasker(ILogger<ResponseMasker> logger)
             }
 
             var text = value.ToString();
-            if (values.Mask(text, out var masked) != ValueMasker.Outcome.Unchanged)
+            var kept = Forwarding.UpstreamLinks.IsLinkHeader(name) && Forwarding.UpstreamLinks.IsGatewayPath(text, gatewayPrefix) ? gatewayPrefix.Length : 0;
+            if (values.Mask(text.AsSpan(kept), out var masked) != ValueMasker.Outcome.Unchanged)
             {
-                (changed ??= []).Add((name, masked));
+                (changed ??= []).Add((name, text[..kept] + masked));
             }
         }
 

@@ -24,7 +24,7 @@ public static class ExchangeRecorder
             return;
         }
 
-        session.RecordedRequestHeaders = RecordedHeaders.From(context.Request.Headers);
+        session.RecordedRequestHeaders = RecordedHeaders.From(context.Request.Headers, session.Connection.Config.Credential.HeaderName);
         session.RequestCapture = new BodyCapture(recording.MaxBodyBytes);
         session.ResponseCapture = new BodyCapture(recording.MaxBodyBytes);
     }
@@ -44,7 +44,7 @@ public static class ExchangeRecorder
             RequestHeaders = requestHeaders,
             RequestBody = masking is null ? request.Bytes.ToArray() : Mask(request.Bytes, context.Request.ContentType, masking.Plan, request.Truncated),
             RequestTruncated = request.Truncated,
-            ResponseHeaders = RecordedHeaders.From(context.Response.Headers),
+            ResponseHeaders = RecordedHeaders.From(context.Response.Headers, session.Connection?.Config.Credential.HeaderName),
             ResponseBody = response.Bytes.ToArray(),
             ResponseTruncated = response.Truncated,
         };

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Text;
 using Microsoft.AspNetCore.Http;
@@ -5,40 +6,89 @@ using Microsoft.AspNetCore.Http;
 namespace Airlock.Gateway.Recording;
 
 /// <summary>
-/// Headers and query strings as a recording keeps them: credentials never. A header that
-/// carries one by definition (<c>Authorization</c>, <c>Cookie</c>, <c>Set-Cookie</c>…) or whose
-/// name says it holds a secret (token, key, secret, password, session, auth) keeps its name
-/// and loses its value; so does a query parameter named that way. Any other value in a
-/// secret's format is redacted (<see cref="StoredTarget"/>).
+/// Headers and query strings as a recording keeps them: as the agent saw them, with credentials
+/// withheld (the name kept, the value <c>[WITHHELD]</c>). A header's value is withheld when the
+/// header carries a credential
+/// <list type="bullet">
+/// <item>by definition: <c>Authorization</c>, <c>Proxy-Authorization</c>, <c>Cookie</c>,
+/// <c>Set-Cookie</c>, and the header the connection injects its own credential in;</item>
+/// <item>or by its name (<see cref="IsSecretName"/>), unless it is one of the standard headers whose
+/// names say so but whose values are not secrets (<c>Access-Control-Allow-Credentials</c>,
+/// <c>Idempotency-Key</c>, <c>Sec-WebSocket-Key</c>, <c>WWW-Authenticate</c>,
+/// <c>Proxy-Authenticate</c>).</item>
+/// </list>
+/// A query parameter's value is withheld when its name is a secret's. Any other value in a
+/// secret's format is redacted (<see cref="StoredTarget"/>). The gateway's own <c>Airlock-*</c>
+/// headers are kept.
 /// </summary>
 public static class RecordedHeaders
 {
     public const string Withheld = "[WITHHELD]";
 
-    private static readonly string[] SecretWords = ["auth", "token", "secret", "password", "passwd", "key", "session", "cookie", "signature", "credential"];
+    private static readonly FrozenSet<string> Credentials = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
+        "Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie");
 
+    private static readonly FrozenSet<string> NotSecrets = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
+        "Access-Control-Allow-Credentials", "Idempotency-Key", "Sec-WebSocket-Key", "WWW-Authenticate", "Proxy-Authenticate");
+
+    /// <summary>Parts of a word that say it names a secret (<c>X-Access-Token</c>, <c>client_secret</c>, <c>X-ApiKey</c>).</summary>
+    private static readonly string[] SecretStems = ["token", "secret", "passw", "passphrase", "cookie", "session", "signature", "credential", "apikey", "bearer"];
+
+    /// <summary>Whole words that do (<c>pwd</c>, Azure's <c>sig</c>).</summary>
+    private static readonly string[] SecretWords = ["pwd", "pass", "sid", "sig", "jwt"];
+
+    /// <summary>
+    /// Whether a header or parameter name says its value is a secret: one of its words (split at
+    /// '-', '_' and '.') contains token, secret, passw, passphrase, cookie, session, signature,
+    /// credential, apikey or bearer; starts with auth (<c>X-Auth-Token</c>, <c>Authorization</c>);
+    /// ends in key (<c>X-Api-Key</c>, <c>Ocp-Apim-Subscription-Key</c>); or is pwd, pass, sid, sig or jwt.
+    /// </summary>
     public static bool IsSecretName(ReadOnlySpan<char> name)
     {
-        foreach (var word in SecretWords)
+        foreach (var range in name.SplitAny("-_."))
         {
-            if (name.Contains(word, StringComparison.OrdinalIgnoreCase))
+            var word = name[range];
+            if (word.StartsWith("auth", StringComparison.OrdinalIgnoreCase) || word.EndsWith("key", StringComparison.OrdinalIgnoreCase))
             {
                 return true;
+            }
+
+            foreach (var stem in SecretStems)
+            {
+                if (word.Contains(stem, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+
+            foreach (var secret in SecretWords)
+            {
+                if (word.Equals(secret, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
             }
         }
 
         return false;
     }
 
-    public static ImmutableArray<KeyValuePair<string, string>> From(IHeaderDictionary headers)
+    /// <summary>Whether a header's value is withheld from recordings.</summary>
+    /// <param name="injectedHeader">The header the connection injects its credential in, if any.</param>
+    public static bool IsCredential(string name, string? injectedHeader = null) =>
+        Credentials.Contains(name)
+        || (injectedHeader is not null && name.Equals(injectedHeader, StringComparison.OrdinalIgnoreCase))
+        || (!NotSecrets.Contains(name) && !name.StartsWith("Airlock-", StringComparison.OrdinalIgnoreCase) && IsSecretName(name));
+
+    public static ImmutableArray<KeyValuePair<string, string>> From(IHeaderDictionary headers, string? injectedHeader = null)
     {
         var kept = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>(headers.Count);
         foreach (var (name, values) in headers)
         {
-            // The gateway's own session header is about the exchange, not part of it.
+            var withheld = IsCredential(name, injectedHeader);
             foreach (var value in values)
             {
-                kept.Add(new(name, IsSecretName(name) && !name.StartsWith("Airlock-", StringComparison.OrdinalIgnoreCase) ? Withheld : StoredTarget.Redact(value) ?? ""));
+                kept.Add(new(name, withheld ? Withheld : StoredTarget.Redact(value) ?? ""));
             }
         }
 

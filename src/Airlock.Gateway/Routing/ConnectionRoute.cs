@@ -17,6 +17,9 @@ public sealed class ConnectionRoute : IDisposable
     {
         Config = config;
         DestinationPrefix = config.Upstream.GetLeftPart(UriPartial.Path).TrimEnd('/');
+        UpstreamBasePath = config.Upstream.AbsolutePath.TrimEnd('/');
+        GatewayPrefix = "/" + config.Name;
+        Credential = Masking.InjectedCredential.For(config.Credential);
         Client = new HttpMessageInvoker(new SocketsHttpHandler
         {
             // Settings YARP recommends for a forwarder: no proxy, redirects, decompression or
@@ -38,6 +41,16 @@ public sealed class ConnectionRoute : IDisposable
 
     /// <summary>The upstream base URL without a trailing slash.</summary>
     public string DestinationPrefix { get; }
+
+    /// <summary>The upstream base URL's path without a trailing slash: <c>""</c> or e.g. <c>/api</c>.</summary>
+    public string UpstreamBasePath { get; }
+
+    /// <summary>Where the connection starts on the proxy listener: <c>/{name}</c>.</summary>
+    public string GatewayPrefix { get; }
+
+    /// <summary>The credential the connection injects, as the values scrubbed from every
+    /// response; null when it injects none.</summary>
+    public Masking.InjectedCredential? Credential { get; }
 
     public HttpMessageInvoker Client { get; }
 

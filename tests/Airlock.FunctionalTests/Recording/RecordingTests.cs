@@ -92,6 +92,41 @@ public sealed class RecordingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Headers_are_recorded_as_the_agent_saw_them_and_only_credentials_are_withheld()
+    {
+        _upstream.Routes["/cors"] = async context =>
+        {
+            context.Response.Headers["Access-Control-Allow-Credentials"] = "true";
+            context.Response.Headers["Access-Control-Allow-Headers"] = "Authorization, X-Api-Key";
+            context.Response.Headers["Idempotency-Key"] = context.Request.Headers["Idempotency-Key"];
+            context.Response.Headers.SetCookie = "sid=upstream-session-value; HttpOnly";
+            context.Response.Headers["X-Upstream-Token"] = "opaque-upstream-value";
+            context.Response.Headers["X-Build"] = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJl";
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("{}");
+        };
+
+        var (id, response) = await PostAsync("/crm/v1/cors", "{}", ("X-Api-Key", "agent-key-value"), ("Idempotency-Key", "refund-42"),
+            ("Proxy-Authorization", "Basic cHJveHk6cGFzcw=="), ("X-Session-Id", "session-value"));
+        Assert.Equal("true", response.Headers.GetValues("Access-Control-Allow-Credentials").Single());
+
+        var exchange = await ExchangeAsync(id);
+        string Recorded(IEnumerable<KeyValuePair<string, string>> headers, string name) =>
+            headers.Single(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+
+        Assert.Equal("true", Recorded(exchange.ResponseHeaders, "Access-Control-Allow-Credentials"));
+        Assert.Equal("Authorization, X-Api-Key", Recorded(exchange.ResponseHeaders, "Access-Control-Allow-Headers"));
+        Assert.Equal("refund-42", Recorded(exchange.RequestHeaders, "Idempotency-Key"));
+        Assert.Equal("refund-42", Recorded(exchange.ResponseHeaders, "Idempotency-Key"));
+        Assert.Equal(RecordedHeaders.Withheld, Recorded(exchange.RequestHeaders, "X-Api-Key"));
+        Assert.Equal(RecordedHeaders.Withheld, Recorded(exchange.RequestHeaders, "Proxy-Authorization"));
+        Assert.Equal(RecordedHeaders.Withheld, Recorded(exchange.RequestHeaders, "X-Session-Id"));
+        Assert.Equal(RecordedHeaders.Withheld, Recorded(exchange.ResponseHeaders, "Set-Cookie"));
+        Assert.Equal(RecordedHeaders.Withheld, Recorded(exchange.ResponseHeaders, "X-Upstream-Token"));
+        Assert.Equal("[REDACTED:JWT]", Recorded(exchange.ResponseHeaders, "X-Build"));
+    }
+
+    [Fact]
     public async Task A_secret_in_the_url_or_a_plainly_named_header_reaches_the_upstream_but_no_record()
     {
         // A GitHub token an agent put in the path, in an innocently named query parameter and
