@@ -1,7 +1,10 @@
 using System.Collections.Immutable;
+using System.Globalization;
+using Airlock.Gateway.Errors;
 using Airlock.Gateway.Identity;
 using Airlock.Gateway.Reviews;
 using Airlock.Gateway.Sessions;
+using Microsoft.Extensions.Logging;
 
 namespace Airlock.Gateway.Audit;
 
@@ -10,14 +13,40 @@ namespace Airlock.Gateway.Audit;
 /// gateway's own records (sessions, reviews, grants) so every event carries its time, actor,
 /// target, rule, policy version, review and session, and outcome the same way.
 /// </summary>
-public sealed class AuditTrail(AuditWriter writer, TimeProvider timeProvider)
+public sealed partial class AuditTrail(AuditWriter writer, TimeProvider timeProvider, ILogger<AuditTrail> logger)
 {
     public static AuditActor? ActorOf(CallerIdentity? identity) =>
         identity is null ? null : new AuditActor(identity.Subject, identity.Groups, identity.AuthMethod);
 
     /// <summary>Records the decision on a request and waits until it is durable.</summary>
     public Task RecordRequestAsync(SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail, CancellationToken cancellationToken) =>
-        writer.AppendAsync(new AuditEvent
+        writer.AppendAsync(RequestEvent(session, kind, outcome, detail), cancellationToken);
+
+    /// <summary>
+    /// Records that a known caller's request was refused before policy (an unknown connection, a
+    /// review that is not theirs) and waits until it is durable, as a denial does. A refusal acts
+    /// on nothing, so a trail that cannot take the event does not change the answer: the loss is
+    /// logged with the session id instead.
+    /// </summary>
+    public async Task RecordRefusalAsync(SessionFeature session, ProblemType problem)
+    {
+        try
+        {
+            // Not the caller's token: a caller that hangs up still leaves its refusal on record.
+            await writer.AppendAsync(RequestEvent(session, AuditKinds.RequestRefused, "refused", new Dictionary<string, string>
+            {
+                ["problem"] = problem.Name,
+                ["status"] = problem.Status.ToString(CultureInfo.InvariantCulture),
+            }), CancellationToken.None);
+        }
+        catch (AuditUnavailableException ex)
+        {
+            Log.RefusalNotRecorded(logger, session.Id, problem.Name, ex.Message);
+        }
+    }
+
+    private AuditEvent RequestEvent(SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail) =>
+        new()
         {
             At = timeProvider.GetUtcNow(),
             Kind = kind,
@@ -29,7 +58,7 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider timeProvider)
             SessionId = session.Id,
             Outcome = outcome,
             Detail = Detail(detail),
-        }, cancellationToken);
+        };
 
     /// <summary>An event about a review; <paramref name="actor"/> is who acted (null: the gateway).</summary>
     public AuditEvent ReviewEvent(Review review, string kind, string outcome, CallerIdentity? actor, IReadOnlyDictionary<string, string>? detail = null) => new()
@@ -72,4 +101,10 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider timeProvider)
     private static ImmutableSortedDictionary<string, string> Detail(IReadOnlyDictionary<string, string>? detail) =>
         detail is null ? ImmutableSortedDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal)
             : detail.ToImmutableSortedDictionary(StringComparer.Ordinal);
+
+    private static partial class Log
+    {
+        [LoggerMessage(6010, LogLevel.Error, "Session {SessionId}: refused ({Problem}), but the refusal could not be recorded in the audit trail: {Reason}")]
+        public static partial void RefusalNotRecorded(ILogger logger, Guid sessionId, string problem, string reason);
+    }
 }
