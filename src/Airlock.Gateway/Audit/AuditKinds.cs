@@ -8,6 +8,7 @@ public static class AuditKinds
     public const string RequestGranted = "request.granted";
     public const string RequestRefused = "request.refused";
     public const string RequestsRefused = "requests.refused";
+    public const string ResponseBlocked = "response.blocked";
     public const string ReviewOpened = "review.opened";
     public const string ReviewApproval = "review.approval";
     public const string ReviewApproved = "review.approved";

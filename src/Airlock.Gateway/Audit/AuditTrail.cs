@@ -45,6 +45,43 @@ public sealed partial class AuditTrail(AuditWriter writer, TimeProvider timeProv
         }
     }
 
+    /// <summary>
+    /// Records that the upstream's response to an allowed request was withheld from the agent (a
+    /// guardrail matched, or it could not be inspected or masked), before the agent is told. The
+    /// upstream has acted already and withholding is the safe side, so a trail that cannot take
+    /// the event now does not change the answer: it is queued and retried, like the events of
+    /// other things already done.
+    /// </summary>
+    public async Task RecordResponseBlockedAsync(SessionFeature session, ProblemType problem, string? guardrail, int upstreamStatus, bool partial = false)
+    {
+        var detail = new Dictionary<string, string>
+        {
+            ["problem"] = problem.Name,
+            ["upstreamStatus"] = upstreamStatus.ToString(CultureInfo.InvariantCulture),
+        };
+        if (guardrail is not null)
+        {
+            detail["guardrail"] = guardrail;
+        }
+
+        if (partial)
+        {
+            detail["partial"] = "true";
+        }
+
+        var auditEvent = RequestEvent(session, AuditKinds.ResponseBlocked, "blocked", detail);
+        session.ResponseBlockRecorded = true;
+        try
+        {
+            await writer.AppendAsync(auditEvent, CancellationToken.None);
+        }
+        catch (AuditUnavailableException ex)
+        {
+            Log.BlockQueued(logger, session.Id, ex.Message);
+            await writer.EnqueueAsync(auditEvent);
+        }
+    }
+
     private AuditEvent RequestEvent(SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail) =>
         new()
         {
@@ -106,5 +143,8 @@ public sealed partial class AuditTrail(AuditWriter writer, TimeProvider timeProv
     {
         [LoggerMessage(6010, LogLevel.Error, "Session {SessionId}: refused ({Problem}), but the refusal could not be recorded in the audit trail: {Reason}")]
         public static partial void RefusalNotRecorded(ILogger logger, Guid sessionId, string problem, string reason);
+
+        [LoggerMessage(6011, LogLevel.Warning, "Session {SessionId}: the response.blocked event could not be written now ({Reason}); it is queued and retried")]
+        public static partial void BlockQueued(ILogger logger, Guid sessionId, string reason);
     }
 }

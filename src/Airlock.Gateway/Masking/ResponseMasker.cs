@@ -21,7 +21,7 @@ namespace Airlock.Gateway.Masking;
 /// engine cannot inspect (another type, another charset, an unknown encoding) is blocked unless
 /// the connection lets that type through by name. Header values are masked with the detectors.
 /// </summary>
-public sealed partial class ResponseMasker(ILogger<ResponseMasker> logger)
+public sealed partial class ResponseMasker(Audit.AuditTrail audit, ILogger<ResponseMasker> logger)
 {
     public const string CountHeader = "Airlock-Masked";
 
@@ -73,7 +73,7 @@ public sealed partial class ResponseMasker(ILogger<ResponseMasker> logger)
                 return true;
             }
 
-            return await BlockAsync(context, session, mediaType is null
+            return await BlockAsync(context, session, response, mediaType is null
                 ? "the upstream's response has no usable content type"
                 : !utf8 ? $"the upstream's {mediaType} response is not in UTF-8"
                 : encoding.Length > 0 && encoding is not ("gzip" or "x-gzip" or "deflate" or "br" or "identity") ? $"the upstream's response is encoded with '{encoding}'"
@@ -115,12 +115,12 @@ public sealed partial class ResponseMasker(ILogger<ResponseMasker> logger)
             catch (MaskingFailedException ex)
             {
                 await source.DisposeAsync();
-                return await BlockAsync(context, session, ex.Message);
+                return await BlockAsync(context, session, response, ex.Message);
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException)
             {
                 await source.DisposeAsync();
-                return await BlockAsync(context, session, $"the upstream's body could not be decoded ({ex.GetType().Name})");
+                return await BlockAsync(context, session, response, $"the upstream's body could not be decoded ({ex.GetType().Name})");
             }
 
             // It is bigger than that: stream the rest after what is masked already.
@@ -237,10 +237,11 @@ public sealed partial class ResponseMasker(ILogger<ResponseMasker> logger)
         }
     }
 
-    private async Task<bool> BlockAsync(HttpContext context, SessionFeature session, string why)
+    private async Task<bool> BlockAsync(HttpContext context, SessionFeature session, HttpResponseMessage response, string why)
     {
         Log.Blocked(logger, session.Id, why);
         session.Error = ProblemType.ResponseNotMaskable.Name;
+        await audit.RecordResponseBlockedAsync(session, ProblemType.ResponseNotMaskable, null, (int)response.StatusCode);
         context.Response.Headers.Remove(CountHeader);
         await ProblemWriter.WriteAsync(context, ProblemType.ResponseNotMaskable,
             $"this connection masks responses, and {why}; nothing of it was sent", session.Id);

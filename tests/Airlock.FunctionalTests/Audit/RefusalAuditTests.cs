@@ -12,7 +12,8 @@ namespace Airlock.FunctionalTests.Audit;
 /// <summary>
 /// Every refusal is on the audit trail: refusals before anyone is known (and rate-limited ones)
 /// as counts written once a minute, so a flood cannot fill the disk; a known caller's refusal as
-/// its own event. On a clock the test moves, so a minute passes when the test says so.
+/// its own event; a response withheld after the request was allowed as <c>response.blocked</c>.
+/// On a clock the test moves, so a minute passes when the test says so.
 /// </summary>
 public sealed class RefusalAuditTests : IAsyncLifetime
 {
@@ -202,6 +203,33 @@ public sealed class RefusalAuditTests : IAsyncLifetime
         var denied = Assert.Single(await EventsAsync(), e => e.SessionId == Guid.Parse(SessionOf(refused)));
         Assert.Equal(("request.denied", "refunds", "body-too-large"), (denied.Kind, denied.Rule, denied.Detail["reason"]));
         Assert.Empty(_upstream.Received);
+    }
+
+    [Fact]
+    public async Task A_response_a_guardrail_blocks_is_recorded_after_the_request_was_allowed()
+    {
+        using var blocked = await _gateway.Proxy.SendAsync(TestGateway.Get("/billing/v1/card", _key));
+
+        Assert.Equal(HttpStatusCode.Forbidden, blocked.StatusCode);
+        var story = (await EventsAsync()).Where(e => e.SessionId == Guid.Parse(SessionOf(blocked))).ToList();
+        Assert.Equal(["request.allowed", "response.blocked"], story.Select(e => e.Kind));
+        var block = story[1];
+        Assert.Equal(("blocked", "allow-all", "/billing/v1/card"), (block.Outcome, block.Rule, block.Target!.Path));
+        Assert.Equal(("response-blocked", "no-card-numbers", "200"), (block.Detail["problem"], block.Detail["guardrail"], block.Detail["upstreamStatus"]));
+        Assert.Equal("key:agent", block.Actor!.Subject);
+        await AssertChainVerifiesAsync();
+    }
+
+    [Fact]
+    public async Task A_response_that_cannot_be_masked_is_recorded_as_withheld()
+    {
+        using var withheld = await _gateway.Proxy.SendAsync(TestGateway.Get("/masked/v1/document?content-type=application/pdf", _key));
+
+        Assert.Equal(HttpStatusCode.BadGateway, withheld.StatusCode);
+        var story = (await EventsAsync()).Where(e => e.SessionId == Guid.Parse(SessionOf(withheld))).ToList();
+        Assert.Equal(["request.allowed", "response.blocked"], story.Select(e => e.Kind));
+        Assert.Equal(("response-not-maskable", "200"), (story[1].Detail["problem"], story[1].Detail["upstreamStatus"]));
+        Assert.False(story[1].Detail.ContainsKey("guardrail"));
     }
 
     [Fact]
