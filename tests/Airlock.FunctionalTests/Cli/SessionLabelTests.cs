@@ -93,13 +93,13 @@ public sealed class SessionLabelTests : IAsyncLifetime
         var rows = list.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToDictionary(line => line[..36]);
         // The DECISION column: 32 wide, after SESSION, STARTED, STATUS, MS and CALLER.
         string Label(Guid session) => rows[session.ToString()][107..139].TrimEnd();
-        Assert.Equal("DECISION".PadRight(32) + "  MASKED", rows["SESSION".PadRight(36)][107..147]);
         Assert.Equal($"held for review {Tail(first)}", Label(SessionOf(held)));
         Assert.Contains("   202 ", rows[SessionOf(held).ToString()], StringComparison.Ordinal);
         Assert.Equal($"approved in review {Tail(first)}", Label(background.Id));
         Assert.Equal($"grant {Tail(grant)} (refunds)", Label(SessionOf(granted)));
         Assert.Equal($"approved in review {Tail(second)}", Label(SessionOf(approved)));
         Assert.Equal($"denied in review {Tail(third)}", Label(SessionOf(denied)));
+        Assert.Equal("DECISION".PadRight(32) + "  MASKED", rows["SESSION".PadRight(36)][107..147]);
 
         // `sessions show` says the same with the whole ids and the rule.
         Assert.Contains($" · approved in review {first} (refunds) · ", (await CliAsync("sessions", "show", background.Id.ToString())).Out, StringComparison.Ordinal);
