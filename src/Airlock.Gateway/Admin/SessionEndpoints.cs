@@ -161,6 +161,7 @@ public static class SessionEndpoints
         json.WriteString("subject", s.Subject);
         json.WriteString("authMethod", s.AuthMethod);
         json.WriteString("decision", s.Decision);
+        json.WriteString("outcome", SessionOutcome.Of(s));
         json.WriteString("rule", s.Rule);
         json.WriteString("policyVersion", s.PolicyVersion);
         json.WriteString("reviewId", s.ReviewId?.ToString());

@@ -6,6 +6,9 @@ public static class AuditKinds
     public const string RequestAllowed = "request.allowed";
     public const string RequestDenied = "request.denied";
     public const string RequestGranted = "request.granted";
+    public const string RequestRefused = "request.refused";
+    public const string RequestsRefused = "requests.refused";
+    public const string ResponseBlocked = "response.blocked";
     public const string ReviewOpened = "review.opened";
     public const string ReviewApproval = "review.approval";
     public const string ReviewApproved = "review.approved";

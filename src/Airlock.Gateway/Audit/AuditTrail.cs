@@ -1,7 +1,10 @@
 using System.Collections.Immutable;
+using System.Globalization;
+using Airlock.Gateway.Errors;
 using Airlock.Gateway.Identity;
 using Airlock.Gateway.Reviews;
 using Airlock.Gateway.Sessions;
+using Microsoft.Extensions.Logging;
 
 namespace Airlock.Gateway.Audit;
 
@@ -10,14 +13,77 @@ namespace Airlock.Gateway.Audit;
 /// gateway's own records (sessions, reviews, grants) so every event carries its time, actor,
 /// target, rule, policy version, review and session, and outcome the same way.
 /// </summary>
-public sealed class AuditTrail(AuditWriter writer, TimeProvider timeProvider)
+public sealed partial class AuditTrail(AuditWriter writer, TimeProvider timeProvider, ILogger<AuditTrail> logger)
 {
     public static AuditActor? ActorOf(CallerIdentity? identity) =>
         identity is null ? null : new AuditActor(identity.Subject, identity.Groups, identity.AuthMethod);
 
     /// <summary>Records the decision on a request and waits until it is durable.</summary>
     public Task RecordRequestAsync(SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail, CancellationToken cancellationToken) =>
-        writer.AppendAsync(new AuditEvent
+        writer.AppendAsync(RequestEvent(session, kind, outcome, detail), cancellationToken);
+
+    /// <summary>
+    /// Records that a known caller's request was refused before policy (an unknown connection, a
+    /// review that is not theirs) and waits until it is durable, as a denial does. A refusal acts
+    /// on nothing, so a trail that cannot take the event does not change the answer: the loss is
+    /// logged with the session id instead.
+    /// </summary>
+    public async Task RecordRefusalAsync(SessionFeature session, ProblemType problem)
+    {
+        try
+        {
+            // Not the caller's token: a caller that hangs up still leaves its refusal on record.
+            await writer.AppendAsync(RequestEvent(session, AuditKinds.RequestRefused, "refused", new Dictionary<string, string>
+            {
+                ["problem"] = problem.Name,
+                ["status"] = problem.Status.ToString(CultureInfo.InvariantCulture),
+            }), CancellationToken.None);
+        }
+        catch (AuditUnavailableException ex)
+        {
+            Log.RefusalNotRecorded(logger, session.Id, problem.Name, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Records that the upstream's response to an allowed request was withheld from the agent (a
+    /// guardrail matched, or it could not be inspected or masked), before the agent is told. The
+    /// upstream has acted already and withholding is the safe side, so a trail that cannot take
+    /// the event now does not change the answer: it is queued and retried, like the events of
+    /// other things already done.
+    /// </summary>
+    public async Task RecordResponseBlockedAsync(SessionFeature session, ProblemType problem, string? guardrail, int upstreamStatus, bool partial = false)
+    {
+        var detail = new Dictionary<string, string>
+        {
+            ["problem"] = problem.Name,
+            ["upstreamStatus"] = upstreamStatus.ToString(CultureInfo.InvariantCulture),
+        };
+        if (guardrail is not null)
+        {
+            detail["guardrail"] = guardrail;
+        }
+
+        if (partial)
+        {
+            detail["partial"] = "true";
+        }
+
+        var auditEvent = RequestEvent(session, AuditKinds.ResponseBlocked, "blocked", detail);
+        session.ResponseBlockRecorded = true;
+        try
+        {
+            await writer.AppendAsync(auditEvent, CancellationToken.None);
+        }
+        catch (AuditUnavailableException ex)
+        {
+            Log.BlockQueued(logger, session.Id, ex.Message);
+            await writer.EnqueueAsync(auditEvent);
+        }
+    }
+
+    private AuditEvent RequestEvent(SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail) =>
+        new()
         {
             At = timeProvider.GetUtcNow(),
             Kind = kind,
@@ -29,7 +95,7 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider timeProvider)
             SessionId = session.Id,
             Outcome = outcome,
             Detail = Detail(detail),
-        }, cancellationToken);
+        };
 
     /// <summary>An event about a review; <paramref name="actor"/> is who acted (null: the gateway).</summary>
     public AuditEvent ReviewEvent(Review review, string kind, string outcome, CallerIdentity? actor, IReadOnlyDictionary<string, string>? detail = null) => new()
@@ -72,4 +138,13 @@ public sealed class AuditTrail(AuditWriter writer, TimeProvider timeProvider)
     private static ImmutableSortedDictionary<string, string> Detail(IReadOnlyDictionary<string, string>? detail) =>
         detail is null ? ImmutableSortedDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal)
             : detail.ToImmutableSortedDictionary(StringComparer.Ordinal);
+
+    private static partial class Log
+    {
+        [LoggerMessage(6010, LogLevel.Error, "Session {SessionId}: refused ({Problem}), but the refusal could not be recorded in the audit trail: {Reason}")]
+        public static partial void RefusalNotRecorded(ILogger logger, Guid sessionId, string problem, string reason);
+
+        [LoggerMessage(6011, LogLevel.Warning, "Session {SessionId}: the response.blocked event could not be written now ({Reason}); it is queued and retried")]
+        public static partial void BlockQueued(ILogger logger, Guid sessionId, string reason);
+    }
 }

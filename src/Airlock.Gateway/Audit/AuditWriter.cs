@@ -78,6 +78,20 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
         }
     }
 
+    /// <summary>Like <see cref="Enqueue"/>, for a request's path: waits for room without
+    /// holding a thread.</summary>
+    public async ValueTask EnqueueAsync(AuditEvent auditEvent)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync(new Pending(auditEvent, null));
+        }
+        catch (ChannelClosedException)
+        {
+            Log.AfterShutdown(logger, auditEvent.Kind, auditEvent.ReviewId);
+        }
+    }
+
     /// <summary>Starts writing; safe to call more than once.</summary>
     public void Start()
     {

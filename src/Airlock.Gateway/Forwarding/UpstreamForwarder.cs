@@ -15,6 +15,7 @@ namespace Airlock.Gateway.Forwarding;
 public sealed partial class UpstreamForwarder(
     IHttpForwarder forwarder,
     UpstreamRequestTransformer transformer,
+    Audit.AuditTrail audit,
     TimeProvider timeProvider,
     ILogger<UpstreamForwarder> logger)
 {
@@ -57,6 +58,12 @@ public sealed partial class UpstreamForwarder(
 
         // A stage that failed the body on purpose (masking) has said why already.
         session.Error ??= type.Name;
+        if (session.Error == ProblemType.ResponseNotMaskable.Name && !session.ResponseBlockRecorded)
+        {
+            // Masking failed mid-stream: the agent got the start, the rest was withheld.
+            await audit.RecordResponseBlockedAsync(session, ProblemType.ResponseNotMaskable, null, context.Response.StatusCode, partial: true);
+        }
+
         if (context.RequestAborted.IsCancellationRequested)
         {
             return outcome;

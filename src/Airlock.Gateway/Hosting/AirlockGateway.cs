@@ -149,6 +149,9 @@ public static class AirlockGateway
         services.AddSingleton(config.Audit);
         services.AddSingleton<AuditCheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointService>());
+        // After the checkpoint service: it stops (and writes its counts) before that signs.
+        services.AddSingleton<RefusalTally>();
+        services.AddHostedService(sp => sp.GetRequiredService<RefusalTally>());
         services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<IAirlockStore>());
         services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<IAirlockStore>());
         services.AddSingleton<ApiKeyService>();

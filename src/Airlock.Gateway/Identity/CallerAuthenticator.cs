@@ -12,7 +12,15 @@ namespace Airlock.Gateway.Identity;
 /// <param name="InvalidToken">True when a credential was presented and refused (RFC 6750 <c>invalid_token</c>).</param>
 public readonly record struct Authentication(CallerIdentity? Identity, string? Failure, bool InvalidToken)
 {
-    public static Authentication Fail(string failure, bool invalidToken = true) => new(null, failure, invalidToken);
+    /// <summary>Why it failed, as a stable short name for the audit trail (docs/audit.md lists
+    /// them): <c>no-credential</c>, <c>unknown-key</c>, <c>revoked-key</c>, <c>expired-token</c>, …</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>The key's subject (<c>key:&lt;name&gt;</c>) when a revoked key was presented with
+    /// its right secret: the holder proved who they were, so the trail can name the key.</summary>
+    public string? RevokedSubject { get; init; }
+
+    public static Authentication Fail(string reason, string failure, bool invalidToken = true) => new(null, failure, invalidToken) { Reason = reason };
 }
 
 /// <summary>
@@ -32,9 +40,9 @@ public sealed class CallerAuthenticator(IdentityConfig config, OidcIssuers issue
         {
             return context.Request.Headers.Authorization.Count switch
             {
-                0 => Authentication.Fail("this gateway needs a credential: send Authorization: Bearer <API key or access token>", invalidToken: false),
-                1 => Authentication.Fail("only Bearer credentials are accepted"),
-                _ => Authentication.Fail("send exactly one Authorization header"),
+                0 => Authentication.Fail("no-credential", "this gateway needs a credential: send Authorization: Bearer <API key or access token>", invalidToken: false),
+                1 => Authentication.Fail("not-bearer", "only Bearer credentials are accepted"),
+                _ => Authentication.Fail("several-credentials", "send exactly one Authorization header"),
             };
         }
 
@@ -45,13 +53,13 @@ public sealed class CallerAuthenticator(IdentityConfig config, OidcIssuers issue
         {
             if (!config.ApiKeys || !allowApiKeys)
             {
-                return Authentication.Fail(allowApiKeys ? "API keys are not accepted by this gateway" : "API keys are for agents; sign in with an access token");
+                return Authentication.Fail("api-key-not-accepted", allowApiKeys ? "API keys are not accepted by this gateway" : "API keys are for agents; sign in with an access token");
             }
 
             scheme = ApiKeyAuthenticationHandler.SchemeName;
             issuerName = "airlock";
         }
-        else if (issuers.Find(token, out var failure) is { } issuer)
+        else if (issuers.Find(token, out var reason, out var failure) is { } issuer)
         {
             scheme = OidcIssuers.SchemeFor(issuer);
             issuerName = issuer.Name;
@@ -59,20 +67,21 @@ public sealed class CallerAuthenticator(IdentityConfig config, OidcIssuers issue
         }
         else
         {
-            return Authentication.Fail(failure!);
+            return Authentication.Fail(reason!, failure!);
         }
 
         var result = await context.AuthenticateAsync(scheme);
         if (!result.Succeeded)
         {
-            return Authentication.Fail(Describe(result.Failure));
+            var (code, sentence) = Describe(result.Failure);
+            return Authentication.Fail(code, sentence) with { RevokedSubject = (result.Failure as CredentialRejectedException)?.RevokedSubject };
         }
 
         var principal = result.Principal;
         var sub = principal.FindFirst("sub")?.Value;
         if (string.IsNullOrEmpty(sub))
         {
-            return Authentication.Fail("the token has no sub claim");
+            return Authentication.Fail("no-subject", "the token has no sub claim");
         }
 
         var groups = ImmutableArray.CreateBuilder<string>();
@@ -107,21 +116,21 @@ public sealed class CallerAuthenticator(IdentityConfig config, OidcIssuers issue
         return ProblemWriter.WriteAsync(context, ProblemType.Unauthenticated, detail, sessionId, headers: h => h.WWWAuthenticate = challenge);
     }
 
-    /// <summary>Turns a validation failure into a sentence safe to show: it names what was
-    /// wrong, never the token or what was expected of it.</summary>
-    private static string Describe(Exception? failure) => failure switch
+    /// <summary>Turns a validation failure into a reason code and a sentence safe to show: they
+    /// name what was wrong, never the token or what was expected of it.</summary>
+    private static (string Reason, string Sentence) Describe(Exception? failure) => failure switch
     {
-        CredentialRejectedException rejected => rejected.Message,
-        SecurityTokenExpiredException => "the token has expired",
-        SecurityTokenNotYetValidException => "the token is not valid yet",
-        SecurityTokenInvalidAudienceException => "the token was issued for another audience",
-        SecurityTokenInvalidIssuerException => "the token's issuer is not trusted",
-        SecurityTokenInvalidAlgorithmException => "the token's signing algorithm is not accepted",
-        SecurityTokenInvalidTypeException => "the token's type is not accepted; an OAuth access token is required",
-        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "the token's signature is not valid",
-        SecurityTokenNoExpirationException => "the token has no expiry",
-        SecurityTokenMalformedException => "the token is malformed",
-        InvalidOperationException => "the token's issuer could not be reached to fetch its keys",
-        _ => "the token is not valid",
+        CredentialRejectedException rejected => (rejected.Reason, rejected.Message),
+        SecurityTokenExpiredException => ("expired-token", "the token has expired"),
+        SecurityTokenNotYetValidException => ("token-not-yet-valid", "the token is not valid yet"),
+        SecurityTokenInvalidAudienceException => ("wrong-audience", "the token was issued for another audience"),
+        SecurityTokenInvalidIssuerException => ("untrusted-issuer", "the token's issuer is not trusted"),
+        SecurityTokenInvalidAlgorithmException => ("algorithm-not-accepted", "the token's signing algorithm is not accepted"),
+        SecurityTokenInvalidTypeException => ("wrong-token-type", "the token's type is not accepted; an OAuth access token is required"),
+        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => ("bad-signature", "the token's signature is not valid"),
+        SecurityTokenNoExpirationException => ("no-expiry", "the token has no expiry"),
+        SecurityTokenMalformedException => ("malformed-token", "the token is malformed"),
+        InvalidOperationException => ("issuer-unreachable", "the token's issuer could not be reached to fetch its keys"),
+        _ => ("invalid-token", "the token is not valid"),
     };
 }

@@ -7,6 +7,12 @@ namespace Airlock.Gateway.Identity;
 /// </summary>
 public sealed class CredentialRejectedException : Exception
 {
+    /// <summary>The reason as a stable short name (docs/audit.md), e.g. <c>revoked-key</c>.</summary>
+    public string Reason { get; init; } = "invalid-credential";
+
+    /// <summary>For a revoked key presented with its right secret: the key's subject.</summary>
+    public string? RevokedSubject { get; init; }
+
     public CredentialRejectedException()
     {
     }

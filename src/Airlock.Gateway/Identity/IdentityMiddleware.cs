@@ -1,3 +1,4 @@
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
@@ -9,9 +10,10 @@ namespace Airlock.Gateway.Identity;
 /// <summary>
 /// Establishes who is calling, from an Airlock API key or an OIDC access token, and answers
 /// 401 with <c>WWW-Authenticate</c> (RFC 6750 §3) when that fails. Nothing the caller sends
-/// besides the credential itself is trusted for identity.
+/// besides the credential itself is trusted for identity. Refusals are counted for the audit
+/// trail (<see cref="RefusalTally"/>): whoever sends them is unknown, and may send millions.
 /// </summary>
-public sealed partial class IdentityMiddleware(RequestDelegate next, CallerAuthenticator authenticator, ILogger<IdentityMiddleware> logger)
+public sealed partial class IdentityMiddleware(RequestDelegate next, CallerAuthenticator authenticator, RefusalTally refusals, ILogger<IdentityMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -21,6 +23,7 @@ public sealed partial class IdentityMiddleware(RequestDelegate next, CallerAuthe
         {
             Log.Rejected(logger, session.Id, authentication.Failure!);
             session.Error = ProblemType.Unauthenticated.Name;
+            refusals.Count(context, session, ProblemType.Unauthenticated, authentication.Reason!, subject: authentication.RevokedSubject);
             await CallerAuthenticator.ChallengeAsync(context, authentication, session.Id);
             return;
         }

@@ -22,11 +22,13 @@ public sealed class OidcIssuers
     public static string SchemeFor(OidcIssuerConfig issuer) => "oidc:" + issuer.Name;
 
     /// <summary>Finds the issuer a JWT claims to come from, or explains why it cannot.</summary>
-    public OidcIssuerConfig? Find(string token, out string? failure)
+    public OidcIssuerConfig? Find(string token, out string? reason, out string? failure)
     {
+        reason = null;
         failure = null;
         if (token.AsSpan().Count('.') == 4)
         {
+            reason = "encrypted-token";
             failure = "encrypted tokens (JWE) are not accepted; send a signed access token";
             return null;
         }
@@ -38,12 +40,14 @@ public sealed class OidcIssuers
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or System.Text.Json.JsonException or SecurityTokenException)
         {
+            reason = "not-a-token";
             failure = "the bearer token is neither an Airlock API key nor a JWT";
             return null;
         }
 
         if (string.IsNullOrEmpty(jwt.Issuer) || !_byIssuer.TryGetValue(jwt.Issuer, out var issuer))
         {
+            reason = "untrusted-issuer";
             failure = "the token's issuer is not trusted";
             return null;
         }
@@ -52,6 +56,7 @@ public sealed class OidcIssuers
         // signature; checking the header first gives the caller the true reason.
         if (!issuer.Algorithms.Contains(jwt.Alg))
         {
+            reason = "algorithm-not-accepted";
             failure = "the token's signing algorithm is not accepted";
             return null;
         }

@@ -23,7 +23,7 @@ namespace Airlock.Gateway.Masking;
 /// The connection's own credential is scrubbed from the decoded body before it is masked
 /// (<see cref="InjectedCredential"/>); a type let through is scrubbed by <see cref="ResponseScrubber"/>.
 /// </summary>
-public sealed partial class ResponseMasker(ResponseScrubber scrubber, ILogger<ResponseMasker> logger)
+public sealed partial class ResponseMasker(ResponseScrubber scrubber, Audit.AuditTrail audit, ILogger<ResponseMasker> logger)
 {
     public const string CountHeader = "Airlock-Masked";
 
@@ -71,7 +71,7 @@ public sealed partial class ResponseMasker(ResponseScrubber scrubber, ILogger<Re
                 return true;
             }
 
-            return await BlockAsync(context, session, mediaType is null
+            return await BlockAsync(context, session, response, mediaType is null
                 ? "the upstream's response has no usable content type"
                 : !utf8 ? $"the upstream's {mediaType} response is not in UTF-8"
                 : encoding.Length > 0 && encoding is not ("gzip" or "x-gzip" or "deflate" or "br" or "identity") ? $"the upstream's response is encoded with '{encoding}'"
@@ -118,12 +118,12 @@ public sealed partial class ResponseMasker(ResponseScrubber scrubber, ILogger<Re
             catch (MaskingFailedException ex)
             {
                 await source.DisposeAsync();
-                return await BlockAsync(context, session, ex.Message);
+                return await BlockAsync(context, session, response, ex.Message);
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException)
             {
                 await source.DisposeAsync();
-                return await BlockAsync(context, session, $"the upstream's body could not be decoded ({ex.GetType().Name})");
+                return await BlockAsync(context, session, response, $"the upstream's body could not be decoded ({ex.GetType().Name})");
             }
 
             // It is bigger than that: stream the rest after what is masked already.
@@ -254,10 +254,11 @@ public sealed partial class ResponseMasker(ResponseScrubber scrubber, ILogger<Re
         }
     }
 
-    private async Task<bool> BlockAsync(HttpContext context, SessionFeature session, string why)
+    private async Task<bool> BlockAsync(HttpContext context, SessionFeature session, HttpResponseMessage response, string why)
     {
         Log.Blocked(logger, session.Id, why);
         session.Error = ProblemType.ResponseNotMaskable.Name;
+        await audit.RecordResponseBlockedAsync(session, ProblemType.ResponseNotMaskable, null, (int)response.StatusCode);
         context.Response.Headers.Remove(CountHeader);
         await ProblemWriter.WriteAsync(context, ProblemType.ResponseNotMaskable,
             $"this connection masks responses, and {why}; nothing of it was sent", session.Id);

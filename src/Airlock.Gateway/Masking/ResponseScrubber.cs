@@ -19,7 +19,7 @@ namespace Airlock.Gateway.Masking;
 /// in another encoding cannot be read and is blocked (the gateway asks upstreams for
 /// <c>identity</c> on these connections, so only an upstream that ignores it gets there).
 /// </summary>
-public sealed partial class ResponseScrubber(ILogger<ResponseScrubber> logger)
+public sealed partial class ResponseScrubber(Audit.AuditTrail audit, ILogger<ResponseScrubber> logger)
 {
     /// <summary>Bodies that declare up to this are scrubbed whole (the default of masking's <c>bufferBytes</c>).</summary>
     public const int WholeBytes = 256 * 1024;
@@ -42,6 +42,7 @@ public sealed partial class ResponseScrubber(ILogger<ResponseScrubber> logger)
         {
             Log.Blocked(logger, session.Id, encoding);
             session.Error = ProblemType.ResponseNotMaskable.Name;
+            await audit.RecordResponseBlockedAsync(session, ProblemType.ResponseNotMaskable, null, status);
             headers.Remove(ResponseMasker.CountHeader);
             await ProblemWriter.WriteAsync(context, ProblemType.ResponseNotMaskable,
                 $"the gateway reads every response on this connection for the credential it injects, and the upstream's response is encoded with '{encoding}', which it cannot decode; nothing of it was sent",
@@ -66,7 +67,7 @@ public sealed partial class ResponseScrubber(ILogger<ResponseScrubber> logger)
             catch (InvalidDataException ex)
             {
                 await source.DisposeAsync();
-                return await BlockUndecodableAsync(context, session, ex);
+                return await BlockUndecodableAsync(context, session, (int)response.StatusCode, ex);
             }
 
             if (read.WrittenCount <= WholeBytes)
@@ -133,10 +134,11 @@ public sealed partial class ResponseScrubber(ILogger<ResponseScrubber> logger)
         }
     }
 
-    private async Task<bool> BlockUndecodableAsync(HttpContext context, SessionFeature session, Exception ex)
+    private async Task<bool> BlockUndecodableAsync(HttpContext context, SessionFeature session, int upstreamStatus, Exception ex)
     {
         Log.Blocked(logger, session.Id, ex.GetType().Name);
         session.Error = ProblemType.ResponseNotMaskable.Name;
+        await audit.RecordResponseBlockedAsync(session, ProblemType.ResponseNotMaskable, null, upstreamStatus);
         context.Response.Headers.Remove(ResponseMasker.CountHeader);
         await ProblemWriter.WriteAsync(context, ProblemType.ResponseNotMaskable,
             $"the gateway reads every response on this connection for the credential it injects, and the upstream's body could not be decoded ({ex.GetType().Name}); nothing of it was sent",

@@ -1,3 +1,4 @@
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
@@ -9,15 +10,17 @@ namespace Airlock.Gateway.Normalization;
 /// <summary>
 /// Puts the request target in its canonical form before anything else looks at it, or
 /// refuses it with 400. Reads the raw target the client sent, not Kestrel's decoded path.
+/// Nobody is known yet, so refusals are counted for the audit trail, not recorded one by one.
 /// </summary>
-public sealed class NormalizationMiddleware(RequestDelegate next)
+public sealed class NormalizationMiddleware(RequestDelegate next, RefusalTally refusals)
 {
     public Task InvokeAsync(HttpContext context)
     {
         var session = context.Features.GetRequiredFeature<SessionFeature>();
-        if (MethodProblem(context) is { } methodProblem)
+        if (MethodProblem(context) is ({ } reason, { } methodProblem))
         {
             session.Error = ProblemType.InvalidMethod.Name;
+            refusals.Count(context, session, ProblemType.InvalidMethod, reason);
             return ProblemWriter.WriteAsync(context, ProblemType.InvalidMethod, methodProblem, session.Id);
         }
 
@@ -26,6 +29,7 @@ public sealed class NormalizationMiddleware(RequestDelegate next)
         if (error != NormalizationError.None)
         {
             session.Error = ProblemType.InvalidRequestTarget.Name;
+            refusals.Count(context, session, ProblemType.InvalidRequestTarget, ReasonName(error));
             return ProblemWriter.WriteAsync(context, ProblemType.InvalidRequestTarget, Describe(error), session.Id,
                 json => json.WriteString("reason", ReasonName(error)));
         }
@@ -40,27 +44,27 @@ public sealed class NormalizationMiddleware(RequestDelegate next)
     /// Methods are case-sensitive (RFC 9110 §9.1) but many upstreams compare them without case,
     /// so <c>delete</c> could pass a rule about <c>DELETE</c> there and not here: only upper-case
     /// methods are accepted. CONNECT and protocol upgrades (WebSocket) are refused: what flows
-    /// after them is not HTTP requests that policy could see.
+    /// after them is not HTTP requests that policy could see. The reason is the audit trail's.
     /// </summary>
-    private static string? MethodProblem(HttpContext context)
+    private static (string? Reason, string? Detail) MethodProblem(HttpContext context)
     {
         var method = context.Request.Method;
         foreach (var c in method)
         {
             if (!char.IsAsciiLetterUpper(c) && c is not '-' and not '_')
             {
-                return $"the method '{method}' must be written in upper case letters";
+                return ("not-upper-case", $"the method '{method}' must be written in upper case letters");
             }
         }
 
         if (HttpMethods.IsConnect(method))
         {
-            return "CONNECT is not supported: the gateway forwards HTTP requests, not tunnels";
+            return ("connect", "CONNECT is not supported: the gateway forwards HTTP requests, not tunnels");
         }
 
         return context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
-            ? "protocol upgrades (such as WebSocket) are not supported: policy could not see what flows after them"
-            : null;
+            ? ("upgrade", "protocol upgrades (such as WebSocket) are not supported: policy could not see what flows after them")
+            : (null, null);
     }
 
     /// <summary>

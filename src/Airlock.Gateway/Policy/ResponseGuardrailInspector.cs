@@ -14,7 +14,7 @@ namespace Airlock.Gateway.Policy;
 /// response that cannot be inspected (too large, an unknown encoding) is blocked: a gateway
 /// that cannot decide denies.
 /// </summary>
-public sealed partial class ResponseGuardrailInspector(AirlockConfig config, ILogger<ResponseGuardrailInspector> logger)
+public sealed partial class ResponseGuardrailInspector(AirlockConfig config, Audit.AuditTrail audit, ILogger<ResponseGuardrailInspector> logger)
 {
     private readonly long _limit = config.Policy.MaxResponseBodyBytes;
 
@@ -35,7 +35,7 @@ public sealed partial class ResponseGuardrailInspector(AirlockConfig config, ILo
 
             if (!guardrail.NeedsBody)
             {
-                await BlockAsync(context, session, guardrail);
+                await BlockAsync(context, session, guardrail, status);
                 return false;
             }
 
@@ -52,7 +52,7 @@ public sealed partial class ResponseGuardrailInspector(AirlockConfig config, ILo
         {
             if (guardrail.HeadersTrip(headerText))
             {
-                await BlockAsync(context, session, guardrail);
+                await BlockAsync(context, session, guardrail, status);
                 return false;
             }
         }
@@ -79,6 +79,7 @@ public sealed partial class ResponseGuardrailInspector(AirlockConfig config, ILo
         {
             Log.NotInspectable(logger, session.Id, body.Detail!);
             session.Error = ProblemType.ResponseNotInspectable.Name;
+            await audit.RecordResponseBlockedAsync(session, ProblemType.ResponseNotInspectable, onBody[0].Name, status);
             await ProblemWriter.WriteAsync(context, ProblemType.ResponseNotInspectable,
                 $"a guardrail must inspect this response and cannot: {body.Detail}", session.Id,
                 json => json.WriteString("guardrail", onBody[0].Name));
@@ -90,7 +91,7 @@ public sealed partial class ResponseGuardrailInspector(AirlockConfig config, ILo
         {
             if (guardrail.BodyMatchesText(text))
             {
-                await BlockAsync(context, session, guardrail);
+                await BlockAsync(context, session, guardrail, status);
                 return false;
             }
         }
@@ -123,10 +124,13 @@ public sealed partial class ResponseGuardrailInspector(AirlockConfig config, ILo
         return text.ToString();
     }
 
-    private async Task BlockAsync(HttpContext context, SessionFeature session, ResponseGuardrail guardrail)
+    /// <summary>Withholds the response: on the audit trail first (<c>response.blocked</c>, after
+    /// the request's <c>request.allowed</c>), then the agent is told.</summary>
+    private async Task BlockAsync(HttpContext context, SessionFeature session, ResponseGuardrail guardrail, int upstreamStatus)
     {
         Log.Blocked(logger, session.Id, guardrail.Name);
         session.Error = ProblemType.ResponseBlocked.Name;
+        await audit.RecordResponseBlockedAsync(session, ProblemType.ResponseBlocked, guardrail.Name, upstreamStatus);
         await ProblemWriter.WriteAsync(context, ProblemType.ResponseBlocked,
             guardrail.Message ?? $"the upstream's response was blocked by guardrail '{guardrail.Name}'", session.Id,
             json => json.WriteString("guardrail", guardrail.Name));

@@ -16,7 +16,7 @@ public static class Transcript
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture,
-            $"# session {session.Id} · {session.StartedAt:yyyy-MM-ddTHH:mm:ss.fffZ} · {session.Subject ?? "unauthenticated"} · {Decision(session)} · {session.Duration.TotalMilliseconds:0.0} ms");
+            $"# session {session.Id} · {session.StartedAt:yyyy-MM-ddTHH:mm:ss.fffZ} · {session.Subject ?? "unauthenticated"} · {SessionOutcome.Describe(session, full: true)} · {session.Duration.TotalMilliseconds:0.0} ms");
         if (session.Masked > 0)
         {
             text.Append(CultureInfo.InvariantCulture, $" · masked {session.Masked} {session.MaskedTypes}");
@@ -44,9 +44,6 @@ public static class Transcript
         Body(text, exchange.ResponseBody, exchange.ResponseTruncated, session.ResponseBytes, Header(exchange.ResponseHeaders, "Content-Type"), raw);
         return text.ToString();
     }
-
-    private static string Decision(SessionRecord s) =>
-        s.Decision is null ? s.Error ?? "-" : s.Error is { } error ? $"{s.Decision} by {s.Rule}, then {error}" : $"{s.Decision} by {s.Rule}";
 
     private static string? Header(IEnumerable<KeyValuePair<string, string>> headers, string name) =>
         headers.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;

@@ -1,3 +1,4 @@
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Sessions;
 using Airlock.Gateway.Storage;
@@ -13,9 +14,10 @@ namespace Airlock.Gateway.Reviews;
 /// GET /api/reviews/{id}          the review's status
 /// GET /api/reviews/{id}/result   the upstream's answer, replayed as it was (202 while undecided)
 /// </code>
-/// Only the requester sees a review here; for anyone else it does not exist.
+/// Only the requester sees a review here; for anyone else it does not exist. Each refusal is on
+/// the audit trail (<c>request.refused</c>) before it is answered.
 /// </summary>
-public sealed class RequesterReviewsMiddleware(RequestDelegate next, IAirlockStore store)
+public sealed class RequesterReviewsMiddleware(RequestDelegate next, IAirlockStore store, AuditTrail audit)
 {
     private const string Prefix = "/api/reviews/";
 
@@ -34,6 +36,7 @@ public sealed class RequesterReviewsMiddleware(RequestDelegate next, IAirlockSto
         if (!Guid.TryParse(idText, out var id) || idText.Contains('/', StringComparison.Ordinal))
         {
             session.Error = ProblemType.NotFound.Name;
+            await audit.RecordRefusalAsync(session, ProblemType.NotFound);
             await ProblemWriter.WriteAsync(context, ProblemType.NotFound, "the proxy listener serves GET /api/reviews/{id} and /api/reviews/{id}/result", session.Id);
             return;
         }
@@ -41,6 +44,7 @@ public sealed class RequesterReviewsMiddleware(RequestDelegate next, IAirlockSto
         if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
         {
             session.Error = ProblemType.InvalidMethod.Name;
+            await audit.RecordRefusalAsync(session, ProblemType.InvalidMethod);
             await ProblemWriter.WriteAsync(context, ProblemType.InvalidMethod, "reviews are read with GET; people decide them on the admin API", session.Id);
             return;
         }
@@ -51,6 +55,7 @@ public sealed class RequesterReviewsMiddleware(RequestDelegate next, IAirlockSto
         if (review is null || !review.Requester.IsSameCaller(session.Identity!))
         {
             session.Error = ProblemType.ReviewNotFound.Name;
+            await audit.RecordRefusalAsync(session, ProblemType.ReviewNotFound);
             await ProblemWriter.WriteAsync(context, ProblemType.ReviewNotFound, "no such review among your requests", session.Id);
             return;
         }

@@ -68,6 +68,8 @@ public sealed partial class ReviewExecutor(
     public async Task ExecuteHeldAsync(HttpContext context, SessionFeature session, Review review)
     {
         Log.Executing(logger, review.Id, "held connection");
+        // Sent now because it was approved: the session says so, as a background execution's does.
+        session.Decision = session.Decision!.Value with { Action = PolicyAction.Allow };
         Apply(context.Request, review.Request);
         var callerAborted = context.RequestAborted;
         var body = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();

@@ -69,7 +69,16 @@ public sealed partial class ReviewMiddleware(
         var body = await BodyReader.ReadAsync(context.Request.Body, context.Request.ContentLength, default, config.Policy.MaxBodyBytes, "request body", context.RequestAborted);
         if (!body.Succeeded)
         {
+            // What cannot be stored whole cannot be held: denied, on record as such, like a body
+            // policy could not read.
+            session.Decision = decision with { Action = PolicyAction.Deny };
             session.Error = body.Problem!.Name;
+            if (!await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.RequestDenied, "denied",
+                new Dictionary<string, string> { ["reason"] = body.Problem!.Name }))
+            {
+                return;
+            }
+
             await ProblemWriter.WriteAsync(context, body.Problem, body.Detail + "; a request held for review is stored whole", session.Id,
                 json => json.WriteString("rule", rule.Name));
             return;

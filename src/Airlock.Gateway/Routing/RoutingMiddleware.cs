@@ -1,3 +1,4 @@
+using Airlock.Gateway.Audit;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
@@ -7,9 +8,10 @@ namespace Airlock.Gateway.Routing;
 
 /// <summary>
 /// Routes <c>/{connection}/{**path}</c>: the first segment of the normalised path names the
-/// connection, the rest is the path sent upstream. An unknown connection is answered 404.
+/// connection, the rest is the path sent upstream. An unknown connection is answered 404, once
+/// the refusal is on the audit trail (the caller is known by now).
 /// </summary>
-public sealed class RoutingMiddleware(RequestDelegate next, ConnectionCatalog connections)
+public sealed class RoutingMiddleware(RequestDelegate next, ConnectionCatalog connections, AuditTrail audit)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -20,16 +22,20 @@ public sealed class RoutingMiddleware(RequestDelegate next, ConnectionCatalog co
         ConnectionRoute? route = null;
         if (name.IsEmpty || !connections.TryGet(name, out route))
         {
-            session.Error = ProblemType.UnknownConnection.Name;
-            return ProblemWriter.WriteAsync(context, ProblemType.UnknownConnection,
-                name.IsEmpty
-                    ? "call /{connection}/{path}; the path names no connection"
-                    : "no connection with that name is configured",
-                session.Id);
+            return RefuseAsync(context, session, name.IsEmpty);
         }
 
         session.Connection = route;
         session.UpstreamPath = slash < 0 ? "" : session.Path[(slash + 1)..];
         return next(context);
+    }
+
+    private async Task RefuseAsync(HttpContext context, SessionFeature session, bool noName)
+    {
+        session.Error = ProblemType.UnknownConnection.Name;
+        await audit.RecordRefusalAsync(session, ProblemType.UnknownConnection);
+        await ProblemWriter.WriteAsync(context, ProblemType.UnknownConnection,
+            noName ? "call /{connection}/{path}; the path names no connection" : "no connection with that name is configured",
+            session.Id);
     }
 }

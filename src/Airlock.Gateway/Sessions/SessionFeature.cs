@@ -74,6 +74,10 @@ public sealed class SessionFeature
     /// <summary>The response guardrails that apply to this request (empty when none).</summary>
     public ImmutableArray<ResponseGuardrail> Guardrails { get; set; } = [];
 
+    /// <summary>Set once a <c>response.blocked</c> event is on its way for this request, so a
+    /// failure noticed later (masking cut short mid-stream) does not record a second one.</summary>
+    public bool ResponseBlockRecorded { get; set; }
+
     /// <summary>The short name of the problem the gateway answered with, if any.</summary>
     public string? Error { get; set; }
 

@@ -15,6 +15,7 @@ namespace Airlock.Gateway.Sessions;
 public sealed partial class SessionMiddleware(
     RequestDelegate next,
     SessionWriter writer,
+    Audit.RefusalTally refusals,
     Configuration.RecordingQueueConfig queue,
     Telemetry.AirlockMetrics metrics,
     TimeProvider timeProvider,
@@ -54,6 +55,7 @@ public sealed partial class SessionMiddleware(
         {
             // Configured to refuse rather than wait: nothing is done that could not be recorded.
             session.Error = ProblemType.RecordingUnavailable.Name;
+            refusals.Count(context, session, ProblemType.RecordingUnavailable, "queue-full");
             await ProblemWriter.WriteAsync(context, ProblemType.RecordingUnavailable,
                 "the gateway's recording queue is full, so it takes no new requests until the store catches up; try again shortly", session.Id,
                 headers: h => h.RetryAfter = "1");

@@ -46,8 +46,10 @@ public sealed record SessionRecord
     /// <summary>Time from sending the request upstream to the end of the response, when forwarded.</summary>
     public TimeSpan? UpstreamDuration { get; init; }
 
-    /// <summary>The policy's decision: <c>allow</c>, <c>deny</c> or <c>review</c>; null when the
-    /// request was refused before policy ran (unauthenticated, unknown connection).</summary>
+    /// <summary>The action the request got: the policy's <c>allow</c>, <c>deny</c> or <c>review</c>
+    /// (held, not sent), or <c>allow</c> for one released by an approval (with <see cref="ReviewId"/>)
+    /// or passed under a grant (with <see cref="GrantId"/>); null when the request was refused
+    /// before policy ran (unauthenticated, unknown connection). <see cref="SessionOutcome"/> reads it.</summary>
     public string? Decision { get; init; }
 
     /// <summary>The rule that decided, or <c>(default)</c> when none matched.</summary>

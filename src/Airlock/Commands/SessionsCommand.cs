@@ -37,11 +37,11 @@ internal static class SessionsCommand
                 new SessionQuery(parse.GetValue(limit), parse.GetValue(connection), parse.GetValue(subject), parse.GetValue(since), parse.GetValue(status)),
                 cancellationToken);
             var output = parse.InvocationConfiguration.Output;
-            output.WriteLine($"{"SESSION",-36}  {"STARTED",-24}  {"STATUS",6}  {"MS",7}  {"CALLER",-24}  {"DECISION",-30}  {"MASKED",6}  {"METHOD",-7}  PATH");
+            output.WriteLine($"{"SESSION",-36}  {"STARTED",-24}  {"STATUS",6}  {"MS",7}  {"CALLER",-24}  {"DECISION",-32}  {"MASKED",6}  {"METHOD",-7}  PATH");
             foreach (var s in rows)
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{s.Id,-36}  {s.StartedAt:yyyy-MM-ddTHH:mm:ss.fffZ}  {s.Status,6}  {s.Duration.TotalMilliseconds,7:0.0}  {Printable.Text(s.Subject),-24}  {Decision(s),-30}  {s.Masked,6}  {Printable.Text(s.Method),-7}  {Printable.Text(s.Path)}"));
+                    $"{s.Id,-36}  {s.StartedAt:yyyy-MM-ddTHH:mm:ss.fffZ}  {s.Status,6}  {s.Duration.TotalMilliseconds,7:0.0}  {Printable.Text(s.Subject),-24}  {Printable.Text(SessionOutcome.Describe(s, full: false)),-32}  {s.Masked,6}  {Printable.Text(s.Method),-7}  {Printable.Text(s.Path)}"));
             }
 
             return 0;
@@ -91,10 +91,4 @@ internal static class SessionsCommand
         });
         return show;
     }
-
-    /// <summary>"allow by read-billing", or the error when the gateway answered itself.</summary>
-    private static string Decision(SessionRecord s) =>
-        s.Decision is null ? Printable.Text(s.Error)
-        : s.Error is { } error && s.Decision == "allow" ? $"allow, then {error}"
-        : $"{s.Decision} by {Printable.Text(s.Rule)}";
 }

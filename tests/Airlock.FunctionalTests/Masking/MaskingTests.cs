@@ -246,5 +246,10 @@ public sealed class MaskingTests : IAsyncLifetime
             (await _gateway.Store.ListSessionsAsync(new Airlock.Gateway.Sessions.SessionQuery(), CancellationToken.None))
                 .FirstOrDefault(s => s.Path == "/crm/v1/broken"));
         Assert.Equal("response-not-maskable", session.Error);
+        // The trail says the rest was withheld, after the request was allowed.
+        var story = (await _gateway.Store.QueryAuditEventsAsync(new Airlock.Gateway.Storage.AuditQuery(Limit: 1000), CancellationToken.None))
+            .Where(e => e.SessionId == session.Id).ToList();
+        Assert.Equal(["request.allowed", "response.blocked"], story.Select(e => e.Kind));
+        Assert.Equal(("response-not-maskable", "true", "200"), (story[1].Detail["problem"], story[1].Detail["partial"], story[1].Detail["upstreamStatus"]));
     }
 }

@@ -38,7 +38,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
         if (!ApiKeyFormat.TryParse(token, out var id, out var secret))
         {
-            return AuthenticateResult.Fail(new CredentialRejectedException("the API key is malformed"));
+            return AuthenticateResult.Fail(new CredentialRejectedException("the API key is malformed") { Reason = "malformed-key" });
         }
 
         var secretText = secret.ToString();
@@ -46,12 +46,12 @@ public sealed class ApiKeyAuthenticationHandler(
         var matches = ApiKeyFormat.Matches(secretText, key is null ? DecoyHash : key.SecretHash.Span);
         if (key is null || !matches)
         {
-            return AuthenticateResult.Fail(new CredentialRejectedException("the API key is not known"));
+            return AuthenticateResult.Fail(new CredentialRejectedException("the API key is not known") { Reason = "unknown-key" });
         }
 
         if (key.IsRevoked)
         {
-            return AuthenticateResult.Fail(new CredentialRejectedException("the API key has been revoked"));
+            return AuthenticateResult.Fail(new CredentialRejectedException("the API key has been revoked") { Reason = "revoked-key", RevokedSubject = "key:" + key.Name });
         }
 
         var claims = new List<Claim>(3 + key.Groups.Length)
