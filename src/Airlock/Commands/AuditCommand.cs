@@ -71,7 +71,8 @@ internal static partial class AuditCommand
             using var signer = AuditSigner.FromPrivatePem(privatePem, out _)!;
             parse.InvocationConfiguration.Output.WriteLine($"Wrote the private key to {privatePath} and the public key to {publicPath}.");
             parse.InvocationConfiguration.Output.WriteLine($"Key id: {signer.KeyId}");
-            parse.InvocationConfiguration.Output.WriteLine($"Configure it with:  audit: {{ signingKey: \"file:{privatePath}\" }}");
+            // The form the configuration loader takes: a secret by reference, { file: path }.
+            parse.InvocationConfiguration.Output.WriteLine($"Configure it with:  audit: {{ signingKey: {{ file: {YamlQuoted(privatePath)} }} }}");
             return 0;
         });
         return command;
@@ -127,6 +128,9 @@ internal static partial class AuditCommand
         });
         return command;
     }
+
+    /// <summary>A path as a YAML double-quoted scalar, so a space, '#' or ':' in it stays part of it.</summary>
+    private static string YamlQuoted(string path) => "\"" + path.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     internal static string PublicKeyPath(string privatePath)
     {
