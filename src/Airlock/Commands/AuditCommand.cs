@@ -141,7 +141,9 @@ internal static partial class AuditCommand
     }
 
     /// <summary>Opens the store and reads the audit section; null after printing why not.</summary>
-    private static async Task<(IAirlockStore Store, AuditConfig Audit)?> OpenAsync(ParseResult parse, Option<string?> option, CancellationToken cancellationToken)
+    /// <param name="readOnly">Open the store as it is, for reading: nothing created, no migration.</param>
+    private static async Task<(IAirlockStore Store, StoreConfig StoreConfig, AuditConfig Audit)?> OpenAsync(ParseResult parse, Option<string?> option,
+        CancellationToken cancellationToken, bool readOnly = false)
     {
         var path = ConfigOption.Resolve(parse, option);
         if (path is null)
@@ -160,8 +162,13 @@ internal static partial class AuditCommand
             return null;
         }
 
+        if (readOnly)
+        {
+            return (StoreFactory.CreateReadOnly(storeConfig, TimeProvider.System), storeConfig, auditConfig);
+        }
+
         var store = await ConfigOption.OpenStoreAsync(parse, storeConfig, cancellationToken);
-        return store is null ? null : (store, auditConfig);
+        return store is null ? null : (store, storeConfig, auditConfig);
     }
 
     /// <summary>A time given as ISO 8601 (a date, or a date and time); UTC unless it says otherwise.</summary>
