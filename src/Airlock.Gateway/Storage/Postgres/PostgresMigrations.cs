@@ -172,5 +172,8 @@ internal static class PostgresMigrations
             );
             CREATE INDEX sessions_connection_started ON sessions (connection, started_at);
             """),
+        new(8, "each attempt to send a request upstream", """
+            ALTER TABLE sessions ADD COLUMN upstream_attempts text;
+            """),
     ];
 }
