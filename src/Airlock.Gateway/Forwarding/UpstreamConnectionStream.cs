@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Airlock.Gateway.Forwarding;
 
 /// <summary>
@@ -49,19 +51,37 @@ internal sealed class UpstreamConnectionStream(Stream inner) : Stream
         set => throw new NotSupportedException();
     }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        int read;
+        // Every byte of every upstream response passes here: no state machine when the read is
+        // done already, and a pooled one when it is not.
+        ValueTask<int> pending;
         try
         {
-            read = await inner.ReadAsync(buffer, cancellationToken);
+            pending = inner.ReadAsync(buffer, cancellationToken);
         }
         catch (IOException ex) when (_awaitingAnswer)
         {
             throw new UpstreamClosedException(ex);
         }
 
-        return Seen(read, buffer.Length);
+        return pending.IsCompletedSuccessfully ? ValueTask.FromResult(Seen(pending.Result, buffer.Length)) : AwaitReadAsync(pending, buffer.Length);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> AwaitReadAsync(ValueTask<int> pending, int asked)
+    {
+        int read;
+        try
+        {
+            read = await pending;
+        }
+        catch (IOException ex) when (_awaitingAnswer)
+        {
+            throw new UpstreamClosedException(ex);
+        }
+
+        return Seen(read, asked);
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
