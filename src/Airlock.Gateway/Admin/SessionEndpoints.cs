@@ -167,6 +167,7 @@ public static class SessionEndpoints
         json.WriteString("reviewId", s.ReviewId?.ToString());
         json.WriteString("grantId", s.GrantId?.ToString());
         json.WriteString("error", s.Error);
+        json.WriteString("upstreamAttempts", s.UpstreamAttempts);
         json.WriteNumber("requestBytes", s.RequestBytes);
         json.WriteNumber("responseBytes", s.ResponseBytes);
         json.WriteNumber("masked", s.Masked);

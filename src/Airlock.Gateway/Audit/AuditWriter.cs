@@ -21,7 +21,8 @@ namespace Airlock.Gateway.Audit;
 /// other service has stopped, so requests that finish during shutdown are still recorded.
 /// </para>
 /// </summary>
-public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProvider, ILogger<AuditWriter> logger) : IHostedLifecycleService, IDisposable
+public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProvider, ILogger<AuditWriter> logger, StoreWriteHealth? health = null)
+    : IHostedLifecycleService, IDisposable
 {
     public const int Capacity = 16_384;
 
@@ -156,6 +157,7 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
                 try
                 {
                     var sealedEvents = await store.AppendAuditEventsAsync([.. batch.Select(p => p.Event)], _abandon.Token);
+                    health?.Succeeded();
                     if (sealedEvents.Count > 0)
                     {
                         Volatile.Write(ref _lastAppended, new AppendedHead(sealedEvents[^1].Seq, sealedEvents[^1].Hash));
@@ -170,6 +172,7 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !_abandon.IsCancellationRequested)
                 {
+                    health?.Failed(ex);
                     if (StoreErrors.IsFull(ex))
                     {
                         Log.StoreFull(logger, batch.Count, ex.Message);

@@ -59,7 +59,7 @@ public static partial class ConfigLoader
             return null;
         }
 
-        reader.OnlyKeys(map, path, "upstream", "timeouts", "credential", "masking", "recording", "rateLimit");
+        reader.OnlyKeys(map, path, "upstream", "timeouts", "retries", "credential", "masking", "recording", "rateLimit");
         var errorsBefore = reader.Errors.Count;
         var upstream = ReadUpstream(reader, map, path);
 
@@ -72,6 +72,7 @@ public static partial class ConfigLoader
             response = reader.Duration(timeouts, "response", path + ".timeouts", response, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
         }
 
+        var retries = ReadRetries(reader, map, path);
         var credentialNode = YamlConfigReader.Child(map, "credential");
         UpstreamCredential? credential = null;
         if (credentialNode is null)
@@ -103,11 +104,29 @@ public static partial class ConfigLoader
             Upstream = upstream,
             ConnectTimeout = connect,
             ResponseTimeout = response,
+            Retries = retries,
             Credential = credential,
             Masking = masking,
             Recording = recording,
             RateLimit = rateLimit,
         };
+    }
+
+    /// <summary><c>retries</c>: 0 (the default) to 5 further attempts.</summary>
+    private static int ReadRetries(YamlConfigReader reader, YamlMappingNode map, string path)
+    {
+        if (YamlConfigReader.Child(map, "retries") is not { } node || reader.Scalar(node, path + ".retries") is not { } text)
+        {
+            return 0;
+        }
+
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var retries) || retries > 5)
+        {
+            reader.Error(node, path + ".retries", "must be a whole number from 0 to 5");
+            return 0;
+        }
+
+        return retries;
     }
 
     private static Uri? ReadUpstream(YamlConfigReader reader, YamlMappingNode map, string path)

@@ -22,6 +22,10 @@ public sealed record ConnectionConfig
 
     public required UpstreamCredential Credential { get; init; }
 
+    /// <summary>How many more times an idempotent request without a body is sent when nothing of
+    /// an answer came back (unreachable, or closed before answering); 0, the default: never.</summary>
+    public int Retries { get; init; }
+
     /// <summary>How many requests the connection takes from all callers together; null: no limit.</summary>
     public RateLimit? RateLimit { get; init; }
 

@@ -30,17 +30,26 @@ public sealed partial class UpstreamForwarder(
         }
 
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        var outcome = error == ForwarderError.Request && NeverConnected(exception) ? UpstreamOutcome.NotSent : UpstreamOutcome.Unknown;
-        Log.ForwardingFailed(logger, session.Id, route.Name, error, exception?.GetType().Name, (exception as HttpRequestException)?.HttpRequestError);
+        // Not sent only when no attempt got past connecting: after a retry, the last attempt's
+        // refused connection says nothing of the earlier one that may have reached the upstream.
+        var notSent = error == ForwarderError.Request && UpstreamFailure.NeverConnected(exception) && !session.UpstreamMayHaveReceived;
+        var outcome = notSent ? UpstreamOutcome.NotSent : UpstreamOutcome.Unknown;
+        Log.ForwardingFailed(logger, session.Id, route.Name, error, exception?.GetType().Name, (exception as HttpRequestException)?.HttpRequestError,
+            session.UpstreamAttempts);
         var (type, detail) = error switch
         {
             ForwarderError.RequestTimedOut => (ProblemType.UpstreamTimeout,
                 $"the upstream did not answer within the connection's response timeout ({Configuration.Duration.Format(route.Config.ResponseTimeout)})"),
             // Both reach YARP as a failed request: tell "never connected" from "connected, then
             // reset, closed or answered with something that is not HTTP" (docs/errors.md).
-            ForwarderError.Request when Unreachable(exception) => (ProblemType.UpstreamUnreachable, "the upstream could not be reached"),
+            ForwarderError.Request when notSent => (ProblemType.UpstreamUnreachable,
+                "the upstream could not be reached (name resolution, connection or TLS failed); nothing was sent"),
+            ForwarderError.Request when session.UpstreamMayHaveReceived && UpstreamFailure.NeverConnected(exception) => (ProblemType.UpstreamError,
+                "the upstream closed the connection without answering, then could not be reached again; the request was sent and may have reached it"),
+            ForwarderError.Request when UpstreamFailure.ClosedWithoutAnswer(exception) => (ProblemType.UpstreamError,
+                "the upstream closed the connection without answering; the request was sent and may have reached it"),
             ForwarderError.Request => (ProblemType.UpstreamError,
-                "the upstream reset or closed the connection, or answered with something that is not valid HTTP"),
+                "the upstream reset the connection or answered with something that is not valid HTTP; the request was sent and may have reached it"),
             // A read from the upstream cancelled: YARP's activity timeout fired, the upstream went
             // silent mid-response (the session must say so). YARP may already have aborted the
             // agent's connection by now, so RequestAborted cannot tell; "Destination" can: an
@@ -75,29 +84,8 @@ public sealed partial class UpstreamForwarder(
         return outcome;
     }
 
-    /// <summary>
-    /// Whether the failure came before any byte could reach the upstream (name resolution, the
-    /// TCP or TLS connection). Anything later (a reset after sending, no answer in time) may have
-    /// left the upstream having acted.
-    /// </summary>
-    private static bool NeverConnected(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError
-                or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError })
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     private static string SilentMidResponse(Routing.ConnectionRoute route) =>
         $"the upstream went silent mid-response for longer than the connection's response timeout ({Configuration.Duration.Format(route.Config.ResponseTimeout)})";
-
-    private static bool Unreachable(Exception? exception) => exception is not HttpRequestException || NeverConnected(exception);
 
     private static bool TooLarge(Exception? exception)
     {
@@ -114,7 +102,8 @@ public sealed partial class UpstreamForwarder(
 
     private static partial class Log
     {
-        [LoggerMessage(3001, LogLevel.Warning, "Session {SessionId}: forwarding to connection {Connection} failed: {Error} ({Exception} {HttpRequestError})")]
-        public static partial void ForwardingFailed(ILogger logger, Guid sessionId, string connection, ForwarderError error, string? exception, HttpRequestError? httpRequestError);
+        [LoggerMessage(3001, LogLevel.Warning, "Session {SessionId}: forwarding to connection {Connection} failed: {Error} ({Exception} {HttpRequestError}); attempts: {Attempts}")]
+        public static partial void ForwardingFailed(ILogger logger, Guid sessionId, string connection, ForwarderError error, string? exception, HttpRequestError? httpRequestError,
+            string? attempts);
     }
 }

@@ -74,6 +74,7 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
         proxyRequest.Headers.Host = null;
         proxyRequest.RequestUri = route.UpstreamUri(session.UpstreamPath!, session.Query);
         proxyRequest.Options.Set(Telemetry.AirlockTracing.UpstreamCall, true);
+        proxyRequest.Options.Set(UpstreamAttemptHandler.Session, session);
 
         var headers = proxyRequest.Headers;
         if (httpContext.Connection.RemoteIpAddress is { } client)

@@ -143,6 +143,7 @@ public static class AirlockGateway
         // The audit writer is the first hosted service: it must run before anything records an
         // event and drain after everything else has stopped (it is a lifecycle service).
         services.AddSingleton<IAuditStore>(sp => sp.GetRequiredService<IAirlockStore>());
+        services.AddSingleton<StoreWriteHealth>();
         services.AddSingleton<AuditWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
         services.AddSingleton<AuditTrail>();

@@ -22,6 +22,12 @@ public static class Transcript
             text.Append(CultureInfo.InvariantCulture, $" · masked {session.Masked} {session.MaskedTypes}");
         }
 
+        // Anything but one answered attempt is worth a look: the upstream may have seen it more than once.
+        if (session.UpstreamAttempts is { } attempts && attempts != "answered")
+        {
+            text.Append(CultureInfo.InvariantCulture, $" · upstream attempts: {attempts}");
+        }
+
         text.Append('\n');
         if (exchange is null)
         {

@@ -108,8 +108,7 @@ public sealed class RequesterReviewsMiddleware(RequestDelegate next, IAirlockSto
                     return;
                 case ReviewStatus.ExecutionUnknown:
                     session.Error = ProblemType.ExecutionUnknown.Name;
-                    await ProblemWriter.WriteAsync(context, ProblemType.ExecutionUnknown,
-                        "the gateway stopped while sending the approved request; it will not be sent again by itself", session.Id,
+                    await ProblemWriter.WriteAsync(context, ProblemType.ExecutionUnknown, ExecutionUnknownReason.Describe(review.UnknownReason), session.Id,
                         json => json.WriteString("reviewId", review.Id));
                     return;
             }

@@ -45,5 +45,8 @@ public sealed record Review
 
     public Guid? GrantId { get; init; }
 
+    /// <summary>Why the execution is unknown (<see cref="ExecutionUnknownReason"/>), once it is.</summary>
+    public string? UnknownReason { get; init; }
+
     public int Approvals => Decisions.Count(d => d.Verdict == ReviewDecision.Approve);
 }

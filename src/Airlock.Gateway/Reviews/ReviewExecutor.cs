@@ -101,7 +101,7 @@ public sealed partial class ReviewExecutor(
             else
             {
                 // Cancelled, or failed in a way that tells nothing of what the upstream did.
-                await MarkUnknownAsync(review);
+                await MarkUnknownAsync(review, UnknownReason(session));
             }
         }
 
@@ -109,8 +109,7 @@ public sealed partial class ReviewExecutor(
         if (!completed && !callerAborted.IsCancellationRequested && !context.Response.HasStarted)
         {
             session.Error = ProblemType.ExecutionUnknown.Name;
-            await ProblemWriter.WriteAsync(context, ProblemType.ExecutionUnknown,
-                "the gateway stopped while sending the approved request; it will not be sent again by itself", session.Id,
+            await ProblemWriter.WriteAsync(context, ProblemType.ExecutionUnknown, ExecutionUnknownReason.Describe(UnknownReason(session)), session.Id,
                 json => json.WriteString("reviewId", review.Id));
         }
     }
@@ -182,7 +181,7 @@ public sealed partial class ReviewExecutor(
             }
             else
             {
-                await MarkUnknownAsync(review);
+                await MarkUnknownAsync(review, UnknownReason(session));
             }
         }
 
@@ -267,18 +266,26 @@ public sealed partial class ReviewExecutor(
         }
     }
 
+    /// <summary>What cut an execution short, from what the forwarding saw: the gateway stopping
+    /// (its cancellation), or the upstream's side (the session's attempts and error).</summary>
+    private string UnknownReason(SessionFeature session) =>
+        _abandoned.IsCancellationRequested ? ExecutionUnknownReason.GatewayStopped
+        : session.UpstreamAttempts?.EndsWith(UpstreamFailure.Closed, StringComparison.Ordinal) == true ? ExecutionUnknownReason.UpstreamClosed
+        : session.Error == ProblemType.UpstreamTimeout.Name ? ExecutionUnknownReason.UpstreamTimeout
+        : ExecutionUnknownReason.UpstreamError;
+
     /// <summary>The execution was cut short after it may have reached the upstream: nobody knows
     /// whether the upstream acted, so it is never sent again by itself.</summary>
-    private async Task MarkUnknownAsync(Review review)
+    private async Task MarkUnknownAsync(Review review, string reason)
     {
-        if (!await store.MarkExecutionUnknownAsync(review.Id, instance.Id, CancellationToken.None))
+        if (!await store.MarkExecutionUnknownAsync(review.Id, instance.Id, reason, CancellationToken.None))
         {
             return;
         }
 
-        Log.ExecutionCancelled(logger, review.Id);
+        Log.ExecutionUnknown(logger, review.Id, reason);
         audit.Record(audit.ReviewEvent(review, AuditKinds.ReviewExecutionUnknown, "execution-unknown", null,
-            new Dictionary<string, string> { ["reason"] = "cancelled" }));
+            new Dictionary<string, string> { ["reason"] = reason }));
     }
 
     /// <summary>Puts the approved request (headers and body exactly as stored) on the request
@@ -321,7 +328,7 @@ public sealed partial class ReviewExecutor(
         [LoggerMessage(5307, LogLevel.Warning, "Review {ReviewId}: the upstream answered {Status} after the review was given up as execution-unknown; the result is not recorded")]
         public static partial void ResultTooLate(ILogger logger, Guid reviewId, int status);
 
-        [LoggerMessage(5304, LogLevel.Error, "Review {ReviewId}: execution cancelled while the gateway stopped; marked execution-unknown and not run again")]
-        public static partial void ExecutionCancelled(ILogger logger, Guid reviewId);
+        [LoggerMessage(5304, LogLevel.Error, "Review {ReviewId}: execution cut short ({Reason}); marked execution-unknown and not run again")]
+        public static partial void ExecutionUnknown(ILogger logger, Guid reviewId, string reason);
     }
 }

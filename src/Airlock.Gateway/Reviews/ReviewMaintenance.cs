@@ -135,7 +135,8 @@ public sealed partial class ReviewMaintenance(
             {
                 if (await store.GetReviewAsync(id, cancellationToken) is { } unknown)
                 {
-                    audit.Record(audit.ReviewEvent(unknown, AuditKinds.ReviewExecutionUnknown, "execution-unknown", null));
+                    audit.Record(audit.ReviewEvent(unknown, AuditKinds.ReviewExecutionUnknown, "execution-unknown", null,
+                        unknown.UnknownReason is { } reason ? new Dictionary<string, string> { ["reason"] = reason } : null));
                 }
             }, cancellationToken);
             signals.Signal(id);

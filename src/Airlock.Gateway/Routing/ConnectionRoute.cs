@@ -20,7 +20,7 @@ public sealed class ConnectionRoute : IDisposable
         UpstreamBasePath = config.Upstream.AbsolutePath.TrimEnd('/');
         GatewayPrefix = "/" + config.Name;
         Credential = Masking.InjectedCredential.For(config.Credential);
-        Client = new HttpMessageInvoker(new SocketsHttpHandler
+        var sockets = new SocketsHttpHandler
         {
             // Settings YARP recommends for a forwarder: no proxy, redirects, decompression or
             // cookies of its own; the caller and the upstream see each other's messages as sent.
@@ -31,7 +31,13 @@ public sealed class ConnectionRoute : IDisposable
             EnableMultipleHttp2Connections = true,
             ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
             ConnectTimeout = config.ConnectTimeout,
-        });
+            // HTTP/1.x connections report "closed without answering" instead of an end of
+            // stream, so the handler never sends a request again by itself (the stream's summary
+            // says why); HTTP/2 resends only streams the upstream declared unprocessed.
+            PlaintextStreamFilter = static (context, _) => ValueTask.FromResult(
+                context.NegotiatedHttpVersion.Major == 1 ? new Forwarding.UpstreamConnectionStream(context.PlaintextStream) : context.PlaintextStream),
+        };
+        Client = new HttpMessageInvoker(new Forwarding.UpstreamAttemptHandler(sockets, config.Retries));
         RequestConfig = new ForwarderRequestConfig { ActivityTimeout = config.ResponseTimeout };
     }
 

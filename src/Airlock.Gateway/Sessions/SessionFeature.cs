@@ -104,6 +104,23 @@ public sealed class SessionFeature
 
     public long? UpstreamStartTimestamp { get; set; }
 
+    /// <summary>
+    /// What became of each attempt to send the request upstream, in order and comma-separated
+    /// (<c>answered</c>, <c>closed</c>, <c>unreachable</c>, <c>cancelled</c>, <c>failed</c>);
+    /// null when it was never sent. One attempt unless the connection allows retries.
+    /// </summary>
+    public string? UpstreamAttempts { get; private set; }
+
+    /// <summary>Whether an attempt got past connecting, so the upstream may have the request.</summary>
+    public bool UpstreamMayHaveReceived { get; private set; }
+
+    public void AddUpstreamAttempt(string outcome)
+    {
+        // One attempt, the usual case, stores the constant as it is.
+        UpstreamAttempts = UpstreamAttempts is null ? outcome : string.Concat(UpstreamAttempts, ",", outcome);
+        UpstreamMayHaveReceived |= outcome != Forwarding.UpstreamFailure.Unreachable;
+    }
+
     public long? UpstreamEndTimestamp { get; set; }
 
     public long RequestBytes { get; set; }
@@ -134,6 +151,7 @@ public sealed class SessionFeature
             RequestBytes = RequestBytes,
             ResponseBytes = ResponseBytes,
             UpstreamDuration = UpstreamStartTimestamp is { } start ? timeProvider.GetElapsedTime(start, UpstreamEndTimestamp ?? now) : null,
+            UpstreamAttempts = UpstreamAttempts,
             Error = Error,
             Decision = Decision is { } d ? d.Action.ToString().ToLowerInvariant() : null,
             Rule = Decision?.RuleName,

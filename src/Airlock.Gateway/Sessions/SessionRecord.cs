@@ -46,6 +46,11 @@ public sealed record SessionRecord
     /// <summary>Time from sending the request upstream to the end of the response, when forwarded.</summary>
     public TimeSpan? UpstreamDuration { get; init; }
 
+    /// <summary>Each attempt to send the request upstream, in order, comma-separated:
+    /// <c>answered</c>, <c>closed</c>, <c>unreachable</c>, <c>cancelled</c> or <c>failed</c>;
+    /// null when it was not sent.</summary>
+    public string? UpstreamAttempts { get; init; }
+
     /// <summary>The action the request got: the policy's <c>allow</c>, <c>deny</c> or <c>review</c>
     /// (held, not sent), or <c>allow</c> for one released by an approval (with <see cref="ReviewId"/>)
     /// or passed under a grant (with <see cref="GrantId"/>); null when the request was refused

@@ -29,8 +29,9 @@ public sealed partial class SessionWriter : BackgroundService
     private readonly Telemetry.AirlockMetrics? _metrics;
 
     public SessionWriter(IAirlockStore store, TimeProvider timeProvider, ILogger<SessionWriter> logger, Telemetry.AirlockMetrics? metrics = null,
-        Configuration.RecordingQueueConfig? queue = null)
+        Configuration.RecordingQueueConfig? queue = null, StoreWriteHealth? health = null)
     {
+        _health = health;
         _capacity = (queue ?? Configuration.RecordingQueueConfig.Default).Capacity;
         _queue = Channel.CreateBounded<(SessionRecord, RateLimitLease?)>(
             new BoundedChannelOptions(_capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
@@ -51,6 +52,7 @@ public sealed partial class SessionWriter : BackgroundService
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
+    private readonly StoreWriteHealth? _health;
     private readonly int _capacity;
     private readonly Channel<(SessionRecord Record, RateLimitLease? Lease)> _queue;
 
@@ -170,6 +172,7 @@ public sealed partial class SessionWriter : BackgroundService
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 await store.AppendSessionsAsync(batch, _abandon.Token);
                 _metrics?.StoreWrote("sessions", started);
+                _health?.Succeeded();
                 return;
             }
             catch (Exception ex) when (StoreErrors.IsDataRejection(ex))
@@ -190,10 +193,12 @@ public sealed partial class SessionWriter : BackgroundService
             }
             catch (Exception ex) when (StoreErrors.IsFull(ex))
             {
+                _health?.Failed(ex);
                 Log.StoreFull(logger, batch.Count, attempt, delay, ex.Message);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !_abandon.IsCancellationRequested)
             {
+                _health?.Failed(ex);
                 Log.WriteFailed(logger, ex, batch.Count, attempt, delay);
             }
 

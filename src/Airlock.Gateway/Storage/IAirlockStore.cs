@@ -17,4 +17,8 @@ public interface IAirlockStore : IApiKeyStore, ISessionStore, IPolicyEventStore,
 
     /// <summary>Proves the store answers; throws when it does not.</summary>
     Task PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>The schema version the store is at (0 when it holds no Airlock schema: an empty
+    /// database, or not Airlock's) and the latest this build knows. Reads only.</summary>
+    Task<(int Current, int Latest)> GetSchemaVersionAsync(CancellationToken cancellationToken);
 }

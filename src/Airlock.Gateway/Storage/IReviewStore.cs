@@ -60,8 +60,9 @@ public interface IReviewStore
     Task<bool> TryClaimExecutionAsync(Guid id, string instance, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Marks an execution this instance claimed, and cannot tell the outcome of, as
-    /// execution-unknown; false when it is no longer executing.</summary>
-    Task<bool> MarkExecutionUnknownAsync(Guid id, string instance, CancellationToken cancellationToken);
+    /// execution-unknown, with why (<see cref="Reviews.ExecutionUnknownReason"/>); false when it
+    /// is no longer executing.</summary>
+    Task<bool> MarkExecutionUnknownAsync(Guid id, string instance, string reason, CancellationToken cancellationToken);
 
     /// <summary>Records an execution's result; false when the review is no longer executing (the
     /// sweep already gave it up as execution-unknown).</summary>
@@ -76,7 +77,8 @@ public interface IReviewStore
 
     /// <summary>Marks as execution-unknown the executions whose executor stopped beating
     /// (last seen before <paramref name="staleBefore"/>), and those executing since before
-    /// <paramref name="stuckBefore"/> whoever runs them (their result could not be recorded).</summary>
+    /// <paramref name="stuckBefore"/> whoever runs them (their result could not be recorded),
+    /// recording which of the two as the reason.</summary>
     Task<IReadOnlyList<Guid>> MarkAbandonedExecutionsAsync(DateTimeOffset staleBefore, DateTimeOffset stuckBefore, CancellationToken cancellationToken);
 
     /// <summary>Records that this gateway instance is alive.</summary>

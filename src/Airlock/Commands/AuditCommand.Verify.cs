@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using Airlock.Gateway.Audit;
 using Airlock.Gateway.Audit.Evidence;
+using Airlock.Gateway.Configuration;
+using Airlock.Gateway.Storage;
 
 namespace Airlock.Cli.Commands;
 
@@ -78,13 +80,18 @@ internal static partial class AuditCommand
             }
             else
             {
-                var opened = await OpenAsync(parse, config, cancellationToken);
+                var opened = await OpenAsync(parse, config, cancellationToken, readOnly: true);
                 if (opened is null)
                 {
                     return AirlockCli.InvalidInput;
                 }
 
                 await using var store = opened.Value.Store;
+                if (await UnverifiableAsync(store, opened.Value.StoreConfig, cancellationToken) is { } why)
+                {
+                    output.WriteLine($"FAILED: {Printable.Text(why)}");
+                    return AirlockCli.Failure;
+                }
                 if (publicPem is null && opened.Value.Audit.SigningKey is { IsResolved: true } key)
                 {
                     using var signer = AuditSigner.FromPrivatePem(key.Reveal(), out _);
@@ -99,6 +106,48 @@ internal static partial class AuditCommand
             return Report(output, result, publicPem is not null);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Why the configured store cannot be verified as it is, or null. Verification reads a store;
+    /// it never creates or migrates one. So a misspelt path, an empty file, a database without
+    /// Airlock's schema, or a SQLite copy made without its <c>-wal</c> file (where recent events
+    /// live until SQLite checkpoints them) fails here, rather than passing as an empty trail.
+    /// </summary>
+    private static async Task<string?> UnverifiableAsync(IAirlockStore store, StoreConfig config, CancellationToken cancellationToken)
+    {
+        var sqlite = config as SqliteStoreConfig;
+        var where = sqlite is null ? "the PostgreSQL database" : sqlite.Path;
+        const string CopyHint = " (a copy of a SQLite store must include its -wal file, or be checkpointed before it is copied)";
+        if (sqlite is not null && !File.Exists(sqlite.Path))
+        {
+            return $"there is no store at {sqlite.Path}; check store.sqlite in the configuration (nothing was created)";
+        }
+
+        try
+        {
+            var (current, latest) = await store.GetSchemaVersionAsync(cancellationToken);
+            if (current == 0)
+            {
+                return $"{where} holds no Airlock store: it is empty, or not Airlock's{(sqlite is null ? "" : CopyHint)}";
+            }
+
+            if (current > latest)
+            {
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"{where} has schema version {current}, newer than this build of Airlock knows ({latest}); verify with the Airlock that wrote it");
+            }
+
+            // Any gateway that ran on a store recorded its start there: none at all means the
+            // events are elsewhere (another store, a -wal file left behind), not that none happened.
+            var (count, _) = await store.GetAuditHeadAsync(cancellationToken);
+            return count == 0 ? $"{where} holds no audit events; is it the store the gateway writes to?{(sqlite is null ? "" : CopyHint)}" : null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The type and the driver's message, as when a store cannot be opened.
+            return $"the {store.Engine} store could not be read ({ex.GetType().Name}): {ex.Message}";
+        }
     }
 
     private static int Report(TextWriter output, AuditVerification result, bool signaturesChecked)

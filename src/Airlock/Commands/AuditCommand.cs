@@ -71,7 +71,8 @@ internal static partial class AuditCommand
             using var signer = AuditSigner.FromPrivatePem(privatePem, out _)!;
             parse.InvocationConfiguration.Output.WriteLine($"Wrote the private key to {privatePath} and the public key to {publicPath}.");
             parse.InvocationConfiguration.Output.WriteLine($"Key id: {signer.KeyId}");
-            parse.InvocationConfiguration.Output.WriteLine($"Configure it with:  audit: {{ signingKey: \"file:{privatePath}\" }}");
+            // The form the configuration loader takes: a secret by reference, { file: path }.
+            parse.InvocationConfiguration.Output.WriteLine($"Configure it with:  audit: {{ signingKey: {{ file: {YamlQuoted(privatePath)} }} }}");
             return 0;
         });
         return command;
@@ -128,6 +129,9 @@ internal static partial class AuditCommand
         return command;
     }
 
+    /// <summary>A path as a YAML double-quoted scalar, so a space, '#' or ':' in it stays part of it.</summary>
+    private static string YamlQuoted(string path) => "\"" + path.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
     internal static string PublicKeyPath(string privatePath)
     {
         var directory = Path.GetDirectoryName(privatePath)!;
@@ -137,7 +141,9 @@ internal static partial class AuditCommand
     }
 
     /// <summary>Opens the store and reads the audit section; null after printing why not.</summary>
-    private static async Task<(IAirlockStore Store, AuditConfig Audit)?> OpenAsync(ParseResult parse, Option<string?> option, CancellationToken cancellationToken)
+    /// <param name="readOnly">Open the store as it is, for reading: nothing created, no migration.</param>
+    private static async Task<(IAirlockStore Store, StoreConfig StoreConfig, AuditConfig Audit)?> OpenAsync(ParseResult parse, Option<string?> option,
+        CancellationToken cancellationToken, bool readOnly = false)
     {
         var path = ConfigOption.Resolve(parse, option);
         if (path is null)
@@ -156,8 +162,13 @@ internal static partial class AuditCommand
             return null;
         }
 
+        if (readOnly)
+        {
+            return (StoreFactory.CreateReadOnly(storeConfig, TimeProvider.System), storeConfig, auditConfig);
+        }
+
         var store = await ConfigOption.OpenStoreAsync(parse, storeConfig, cancellationToken);
-        return store is null ? null : (store, auditConfig);
+        return store is null ? null : (store, storeConfig, auditConfig);
     }
 
     /// <summary>A time given as ISO 8601 (a date, or a date and time); UTC unless it says otherwise.</summary>

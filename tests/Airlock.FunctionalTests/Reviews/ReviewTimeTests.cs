@@ -185,7 +185,9 @@ public sealed class ReviewTimeTests : IAsyncLifetime
             .FirstOrDefault(e => e.Kind == AuditKinds.ReviewExecutionUnknown && e.ReviewId == id), what: "the execution-unknown audit event");
         using var result = await _gateway.Proxy.SendAsync(TestGateway.Get($"/api/reviews/{id}/result", _key));
         Assert.Equal(HttpStatusCode.BadGateway, result.StatusCode);
-        Assert.Contains("urn:airlock:problem:execution-unknown", await result.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var body = await result.Content.ReadAsStringAsync();
+        Assert.Contains("urn:airlock:problem:execution-unknown", body, StringComparison.Ordinal);
+        Assert.Contains("its result could not be recorded", body, StringComparison.Ordinal);
         Assert.Single(_upstream.Received);
     }
 
@@ -208,6 +210,8 @@ public sealed class ReviewTimeTests : IAsyncLifetime
         Assert.Empty(_upstream.Received);
         using var result = await _gateway.Proxy.SendAsync(TestGateway.Get($"/api/reviews/{id}/result", _key));
         Assert.Equal(HttpStatusCode.BadGateway, result.StatusCode);
-        Assert.Contains("urn:airlock:problem:execution-unknown", await result.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var body = await result.Content.ReadAsStringAsync();
+        Assert.Contains("urn:airlock:problem:execution-unknown", body, StringComparison.Ordinal);
+        Assert.Contains("the gateway executing the approved request stopped before recording its result", body, StringComparison.Ordinal);
     }
 }

@@ -80,6 +80,7 @@ public abstract class StoreContractTests : IAsyncLifetime
             ResponseBytes = 1000 + i,
             UpstreamDuration = i % 2 == 0 ? TimeSpan.FromMilliseconds(1) : null,
             Error = i % 2 == 0 ? null : "unauthenticated",
+            UpstreamAttempts = i % 2 == 0 ? "closed,answered" : null,
         }).ToList();
 
         await Store.AppendSessionsAsync(sessions, CancellationToken.None);

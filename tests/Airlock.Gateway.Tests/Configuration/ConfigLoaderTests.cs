@@ -309,4 +309,17 @@ public class ConfigLoaderTests
         Assert.True(result.Succeeded);
         Assert.Contains(result.Warnings, w => w.Path == "listeners.proxy");
     }
+
+    [Fact]
+    public void Retries_default_to_none_and_are_bounded()
+    {
+        var retrying = Load(Valid.Replace("timeouts: { connect: 2s, response: 45s }", "timeouts: { connect: 2s, response: 45s }\n    retries: 2", StringComparison.Ordinal));
+        var tooMany = Load(Valid.Replace("timeouts: { connect: 2s, response: 45s }", "timeouts: { connect: 2s, response: 45s }\n    retries: 9", StringComparison.Ordinal));
+
+        Assert.Equal(0, Load(Valid).Config!.Connections[0].Retries);
+        Assert.Equal(2, retrying.Config!.Connections[0].Retries);
+        Assert.Equal(0, retrying.Config.Connections[1].Retries);
+        Assert.False(tooMany.Succeeded);
+        Assert.Contains(tooMany.Errors, e => e.Path == "connections.billing.retries" && e.Message == "must be a whole number from 0 to 5");
+    }
 }

@@ -172,5 +172,9 @@ internal static class PostgresMigrations
             );
             CREATE INDEX sessions_connection_started ON sessions (connection, started_at);
             """),
+        new(8, "each attempt to send a request upstream; why an execution is unknown", """
+            ALTER TABLE sessions ADD COLUMN upstream_attempts text;
+            ALTER TABLE reviews ADD COLUMN unknown_reason text;
+            """),
     ];
 }

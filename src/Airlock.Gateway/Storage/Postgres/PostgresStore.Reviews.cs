@@ -12,7 +12,7 @@ public sealed partial class PostgresStore
         id, created_at, status, session_id, requester_subject, requester_auth, requester_issuer, requester_key_name,
         requester_key_id, requester_owner, requester_groups::text, client_address, connection, method, path, query, headers::text, body,
         rule, policy_version, approvers::text, approvals_needed, max_grant_us, expires_at, decided_at, executed_at,
-        result_status, result_headers::text, result_body, result_truncated, result_session_id, grant_id
+        result_status, result_headers::text, result_body, result_truncated, result_session_id, grant_id, unknown_reason
         """;
 
     public async Task CreateReviewAsync(Review review, CancellationToken cancellationToken)
@@ -171,9 +171,9 @@ public sealed partial class PostgresStore
         await ExecuteAsync("UPDATE reviews SET status = 'executing', executor = $1, executing_since = $2 WHERE id = $3 AND status = 'approved'",
             cancellationToken, instance, now, id) == 1;
 
-    public async Task<bool> MarkExecutionUnknownAsync(Guid id, string instance, CancellationToken cancellationToken) =>
-        await ExecuteAsync("UPDATE reviews SET status = 'execution-unknown' WHERE id = $1 AND status = 'executing' AND executor = $2",
-            cancellationToken, id, instance) == 1;
+    public async Task<bool> MarkExecutionUnknownAsync(Guid id, string instance, string reason, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE reviews SET status = 'execution-unknown', unknown_reason = $3 WHERE id = $1 AND status = 'executing' AND executor = $2",
+            cancellationToken, id, instance, reason) == 1;
 
     public async Task<bool> CompleteExecutionAsync(Guid id, ReviewResult result, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -203,7 +203,9 @@ public sealed partial class PostgresStore
 
     public Task<IReadOnlyList<Guid>> MarkAbandonedExecutionsAsync(DateTimeOffset staleBefore, DateTimeOffset stuckBefore, CancellationToken cancellationToken) =>
         QueryIdsAsync("""
-            UPDATE reviews SET status = 'execution-unknown'
+            UPDATE reviews SET status = 'execution-unknown',
+                unknown_reason = CASE WHEN EXISTS (SELECT 1 FROM instances i WHERE i.id = reviews.executor AND i.seen_at >= $1)
+                                      THEN 'result-unrecorded' ELSE 'executor-lost' END
             WHERE status = 'executing'
               AND (executing_since < $2
                    OR NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = reviews.executor AND i.seen_at >= $1))
@@ -336,6 +338,7 @@ public sealed partial class PostgresStore
             Result = r.IsDBNull(26) ? null : new ReviewResult(r.GetInt32(26), HeaderList.Deserialize(Text(27)),
                 r.IsDBNull(28) ? [] : r.GetFieldValue<byte[]>(28), r.GetBoolean(29), r.GetGuid(30)),
             GrantId = r.IsDBNull(31) ? null : r.GetGuid(31),
+            UnknownReason = r.IsDBNull(32) ? null : r.GetString(32),
         };
     }
 }

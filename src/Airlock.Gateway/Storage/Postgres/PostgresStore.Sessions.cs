@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Storage.Postgres;
 public sealed partial class PostgresStore
 {
     private const string SessionColumns =
-        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups::text, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id, masked, masked_types";
+        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups::text, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id, masked, masked_types, upstream_attempts";
 
     public async Task AppendSessionsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
     {
@@ -92,7 +92,7 @@ public sealed partial class PostgresStore
     {
         // Binary COPY writes a batch in one round trip.
         await using var writer = await connection.BeginBinaryImportAsync(
-            "COPY sessions (id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id, masked, masked_types) FROM STDIN (FORMAT BINARY)",
+            "COPY sessions (id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id, masked, masked_types, upstream_attempts) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
         foreach (var s in sessions)
         {
@@ -130,6 +130,7 @@ public sealed partial class PostgresStore
             await WriteNullableAsync(writer, s.GrantId, cancellationToken);
             await writer.WriteAsync(s.Masked, NpgsqlDbType.Bigint, cancellationToken);
             await WriteNullableAsync(writer, s.MaskedTypes, cancellationToken);
+            await WriteNullableAsync(writer, s.UpstreamAttempts, cancellationToken);
         }
 
         await writer.CompleteAsync(cancellationToken);
@@ -235,5 +236,6 @@ public sealed partial class PostgresStore
         GrantId = r.IsDBNull(22) ? null : r.GetGuid(22),
         Masked = r.GetInt64(23),
         MaskedTypes = r.IsDBNull(24) ? null : r.GetString(24),
+        UpstreamAttempts = r.IsDBNull(25) ? null : r.GetString(25),
     };
 }

@@ -17,11 +17,18 @@ public sealed partial class PostgresStore : IAirlockStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _timeProvider;
 
-    public PostgresStore(string connectionString, TimeProvider timeProvider)
+    /// <param name="readOnly">Every transaction is read-only (the server's
+    /// <c>default_transaction_read_only</c>): whatever runs, nothing is written.</param>
+    public PostgresStore(string connectionString, TimeProvider timeProvider, bool readOnly = false)
     {
         _timeProvider = timeProvider;
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.ConnectionStringBuilder.ApplicationName ??= "airlock";
+        if (readOnly)
+        {
+            builder.ConnectionStringBuilder.Options = $"{builder.ConnectionStringBuilder.Options} -c default_transaction_read_only=on".TrimStart();
+        }
+
         _dataSource = builder.Build();
     }
 
@@ -33,6 +40,22 @@ public sealed partial class PostgresStore : IAirlockStore
     {
         await using var command = _dataSource.CreateCommand("SELECT count(*) FROM airlock_schema");
         await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    public async Task<(int Current, int Latest)> GetSchemaVersionAsync(CancellationToken cancellationToken)
+    {
+        var latest = PostgresMigrations.All[^1].Version;
+        // to_regclass: the table as the connection's search_path finds it, or null.
+        await using (var exists = _dataSource.CreateCommand("SELECT to_regclass('airlock_schema') IS NOT NULL"))
+        {
+            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return (0, latest);
+            }
+        }
+
+        await using var select = _dataSource.CreateCommand("SELECT coalesce(max(version), 0) FROM airlock_schema");
+        return ((int)(await select.ExecuteScalarAsync(cancellationToken))!, latest);
     }
 
     public async Task MigrateAsync(CancellationToken cancellationToken)

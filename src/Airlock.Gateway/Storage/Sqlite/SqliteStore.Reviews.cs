@@ -11,7 +11,7 @@ public sealed partial class SqliteStore
         id, created_at, status, session_id, requester_subject, requester_auth, requester_issuer, requester_key_name,
         requester_key_id, requester_owner, requester_groups, client_address, connection, method, path, query, headers, body,
         rule, policy_version, approvers, approvals_needed, max_grant_us, expires_at, decided_at, executed_at,
-        result_status, result_headers, result_body, result_truncated, result_session_id, grant_id
+        result_status, result_headers, result_body, result_truncated, result_session_id, grant_id, unknown_reason
         """;
 
     public async Task CreateReviewAsync(Review review, CancellationToken cancellationToken)
@@ -185,9 +185,9 @@ public sealed partial class SqliteStore
             WHERE id = $id AND status = 'approved'
             """, cancellationToken, ("$instance", instance), ("$now", SqliteTime.ToMicroseconds(now)), ("$id", id.ToString())) == 1;
 
-    public async Task<bool> MarkExecutionUnknownAsync(Guid id, string instance, CancellationToken cancellationToken) =>
-        await ExecuteAsync("UPDATE reviews SET status = 'execution-unknown' WHERE id = $id AND status = 'executing' AND executor = $instance",
-            cancellationToken, ("$id", id.ToString()), ("$instance", instance)) == 1;
+    public async Task<bool> MarkExecutionUnknownAsync(Guid id, string instance, string reason, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE reviews SET status = 'execution-unknown', unknown_reason = $reason WHERE id = $id AND status = 'executing' AND executor = $instance",
+            cancellationToken, ("$id", id.ToString()), ("$instance", instance), ("$reason", reason)) == 1;
 
     public async Task<bool> CompleteExecutionAsync(Guid id, ReviewResult result, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync("""
@@ -211,7 +211,9 @@ public sealed partial class SqliteStore
 
     public async Task<IReadOnlyList<Guid>> MarkAbandonedExecutionsAsync(DateTimeOffset staleBefore, DateTimeOffset stuckBefore, CancellationToken cancellationToken) =>
         await QueryIdsAsync("""
-            UPDATE reviews SET status = 'execution-unknown'
+            UPDATE reviews SET status = 'execution-unknown',
+                unknown_reason = CASE WHEN EXISTS (SELECT 1 FROM instances i WHERE i.id = reviews.executor AND i.seen_at >= $stale)
+                                      THEN 'result-unrecorded' ELSE 'executor-lost' END
             WHERE status = 'executing'
               AND (executing_since < $stuck
                    OR NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = reviews.executor AND i.seen_at >= $stale))
@@ -322,6 +324,7 @@ public sealed partial class SqliteStore
             Result = r.IsDBNull(26) ? null : new ReviewResult(r.GetInt32(26), HeaderList.Deserialize(Text(27)),
                 r.IsDBNull(28) ? [] : (byte[])r.GetValue(28), r.GetInt64(29) != 0, Guid.Parse(r.GetString(30))),
             GrantId = r.IsDBNull(31) ? null : Guid.Parse(r.GetString(31)),
+            UnknownReason = Text(32),
         };
     }
 }

@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Storage.Sqlite;
 public sealed partial class SqliteStore
 {
     private const string SessionColumns =
-        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id, masked, masked_types";
+        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id, masked, masked_types, upstream_attempts";
 
     public async Task AppendSessionsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
     {
@@ -22,7 +22,7 @@ public sealed partial class SqliteStore
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             INSERT INTO sessions ({SessionColumns})
-            VALUES ($id, $started, $duration, $method, $path, $status, $connection, $subject, $auth, $issuer, $key, $keyId, $groups, $client, $reqBytes, $resBytes, $upstream, $error, $decision, $rule, $policyVersion, $reviewId, $grantId, $masked, $maskedTypes)
+            VALUES ($id, $started, $duration, $method, $path, $status, $connection, $subject, $auth, $issuer, $key, $keyId, $groups, $client, $reqBytes, $resBytes, $upstream, $error, $decision, $rule, $policyVersion, $reviewId, $grantId, $masked, $maskedTypes, $attempts)
             """;
         var p = command.Parameters;
         var id = p.Add("$id", SqliteType.Text);
@@ -50,6 +50,7 @@ public sealed partial class SqliteStore
         var grantId = p.Add("$grantId", SqliteType.Text);
         var masked = p.Add("$masked", SqliteType.Integer);
         var maskedTypes = p.Add("$maskedTypes", SqliteType.Text);
+        var attempts = p.Add("$attempts", SqliteType.Text);
         command.Prepare();
         using var exchange = connection.CreateCommand();
         exchange.CommandText = """
@@ -84,6 +85,7 @@ public sealed partial class SqliteStore
             grantId.Value = (object?)s.GrantId?.ToString() ?? DBNull.Value;
             masked.Value = s.Masked;
             maskedTypes.Value = (object?)s.MaskedTypes ?? DBNull.Value;
+            attempts.Value = (object?)s.UpstreamAttempts ?? DBNull.Value;
             await command.ExecuteNonQueryAsync(cancellationToken);
             if (s.Exchange is { } x)
             {
@@ -222,5 +224,6 @@ public sealed partial class SqliteStore
         GrantId = r.IsDBNull(22) ? null : Guid.Parse(r.GetString(22)),
         Masked = r.GetInt64(23),
         MaskedTypes = r.IsDBNull(24) ? null : r.GetString(24),
+        UpstreamAttempts = r.IsDBNull(25) ? null : r.GetString(25),
     };
 }

@@ -17,7 +17,9 @@ public sealed partial class SqliteStore : IAirlockStore
     private string _pragmas;
     private bool _capped;
 
-    public SqliteStore(string path, TimeProvider timeProvider, TimeSpan? busyTimeout = null, long? maxSize = null)
+    /// <param name="readOnly">Opens the file read-only (SQLite's <c>mode=ro</c>): a missing file
+    /// is an error, not a new database, and nothing can be written.</param>
+    public SqliteStore(string path, TimeProvider timeProvider, TimeSpan? busyTimeout = null, long? maxSize = null, bool readOnly = false)
     {
         Path = path;
         _timeProvider = timeProvider;
@@ -32,7 +34,7 @@ public sealed partial class SqliteStore : IAirlockStore
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
             // Microsoft.Data.Sqlite retries a busy database until this many seconds pass.
             DefaultTimeout = (int)Math.Ceiling(busy.TotalSeconds),
@@ -146,6 +148,21 @@ public sealed partial class SqliteStore : IAirlockStore
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT count(*) FROM airlock_schema";
         await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    public async Task<(int Current, int Latest)> GetSchemaVersionAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'airlock_schema'";
+        var current = 0L;
+        if ((long)(await command.ExecuteScalarAsync(cancellationToken))! > 0)
+        {
+            command.CommandText = "SELECT coalesce(max(version), 0) FROM airlock_schema";
+            current = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        return ((int)current, SqliteMigrations.All[^1].Version);
     }
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
