@@ -13,18 +13,29 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-inputs=(src samples/Billing Directory.Build.props Directory.Packages.props global.json eng .editorconfig)
+inputs=()
+for input in src samples/Billing Directory.Build.props Directory.Packages.props global.json eng .editorconfig; do
+  if [ -e "$input" ]; then inputs+=("$input"); fi
+done
 
-# A directory's time changes when a file in it is added, renamed or deleted, so directories
-# are compared too: a deleted source file also means a build.
+input_files() {
+  find "${inputs[@]}" \( -name bin -o -name obj \) -prune -o -type f "$@" 2>/dev/null || true
+}
+
+# The stamp holds the list of input files at the last build: a file newer than the stamp, or a
+# file added, renamed or deleted since (a changed list), means a build. (Directory times would
+# tell deletions too, but the build itself changes them when it creates bin/ and obj/.) One
+# pass: files newer than the stamp are listed with a leading "+".
 changed_since() {
   [ -f "$1" ] || return 0
-  [ -n "$(find "${inputs[@]}" \( -name bin -o -name obj \) -prune -o -newer "$1" -print -quit 2>/dev/null)" ]
+  local listed
+  listed=$(input_files \( -newer "$1" -printf '+%p\n' -o -printf '%p\n' \) | LC_ALL=C sort)
+  [[ "$listed" == +* || "$listed" == *$'\n+'* || "$listed" != "$(<"$1")" ]]
 }
 
 stale=()
 for project in "$@"; do
-  stamp="$(dirname "$project")/bin/Release/.airlock-build-stamp"
+  stamp="${project%/*}/bin/Release/.airlock-build-stamp"
   if changed_since "$stamp"; then
     stale+=("$project")
   fi
@@ -43,6 +54,7 @@ for project in "${stale[@]}"; do
   # Stamped with the time the build started: a file saved during the build is newer than the
   # stamp, so the next run builds again.
   started=$(mktemp "$(dirname "$stamp")/.airlock-build-stamp.XXXXXX")
+  input_files -print | LC_ALL=C sort > "$started"
   # MSBuild's own progress: a live line per project on a terminal, one line each elsewhere.
   if ! dotnet build "$project" -c Release -nologo -v minimal 1>&2; then
     rm -f "$started"
