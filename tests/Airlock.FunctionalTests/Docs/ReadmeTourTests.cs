@@ -34,6 +34,20 @@ public sealed partial class ReadmeTourTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // xUnit does not dispose a class whose initialisation failed: stop what was started.
+        try
+        {
+            await StartQuickStartAsync();
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartQuickStartAsync()
+    {
         foreach (var port in TourPorts)
         {
             _ports[port] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
