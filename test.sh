@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and functional tests against real parts (Kestrel, the npm
-# oidc-provider, SQLite, PostgreSQL). Needs .NET 10, Node.js and PostgreSQL's server binaries
-# (Debian: apt-get install postgresql); .ci/run installs them on a fresh machine.
+# oidc-provider, SQLite, PostgreSQL), and the README's tour against the quick-start. Needs .NET 10,
+# Node.js, curl and PostgreSQL's server binaries (Debian: apt-get install postgresql); .ci/run
+# installs them on a fresh machine.
 # Prints one summary line, "N passed, N failed, N skipped", and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")"

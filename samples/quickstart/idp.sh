@@ -6,8 +6,21 @@
 #   admin        groups airlock-admins      (the admin API's admin role)
 #   audrey       groups auditors            (the admin API's auditor role: reads, changes nothing)
 # The secret of each is "<name>-demo-secret". For trying things out on one machine only.
+#
+# npm's oidc-provider 9 supports Node.js 22 LTS and later LTS releases. It also runs on Node.js
+# 20.18 and later (the tests run there), where it prints "Unsupported runtime" at start.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
+
+# The provider uses URL.parse (Node.js 22, back-ported to 20.18): fail here with a clear message
+# rather than on the first token request.
+if ! node -e 'process.exit(typeof URL.parse === "function" ? 0 : 1)' 2>/dev/null; then
+  echo "idp.sh: the demo identity provider needs Node.js 22 LTS or later (20.18 or later works too); this is $(node --version 2>/dev/null || echo 'no node')." >&2
+  exit 1
+fi
+if [ "$(node -p 'process.release.lts ? process.versions.node.split(".")[0] : 0')" -lt 22 ]; then
+  echo "idp.sh: Node.js $(node --version) works for this demo; oidc-provider's \"Unsupported runtime\" warning below asks for 22 LTS and can be ignored here." >&2
+fi
 idp="$root/tests/fixtures/oidc"
 if [ ! -d "$idp/node_modules/oidc-provider" ]; then
   (cd "$idp" && npm ci --no-audit --no-fund --loglevel=error)

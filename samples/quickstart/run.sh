@@ -5,7 +5,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 
-dotnet build -c Release -nologo -v quiet Airlock.slnx >/dev/null
+# Only what the quick-start runs (the gateway and the sample API, not the tests), and only when
+# something changed since the last build: a second start takes a few seconds.
+eng/build-if-changed.sh src/Airlock/Airlock.csproj samples/Billing/Billing.csproj
 
 # The billing API's own credential. Only the gateway holds it; agents never see it.
 export BILLING_API_TOKEN="${BILLING_API_TOKEN:-quickstart-billing-token}"

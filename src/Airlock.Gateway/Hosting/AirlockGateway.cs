@@ -23,6 +23,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace Airlock.Gateway.Hosting;
 
@@ -45,6 +46,8 @@ public sealed class AirlockGatewayOptions
 /// </summary>
 public static class AirlockGateway
 {
+    private static readonly string Version = typeof(AirlockGateway).Assembly.GetName().Version?.ToString() ?? "unknown";
+
     public static WebApplication Build(AirlockConfig config, PolicyLoadResult policy, AirlockGatewayOptions? options = null)
     {
         if (!policy.Succeeded)
@@ -165,7 +168,14 @@ public static class AirlockGateway
         services.AddMetrics();
         services.AddSingleton<Telemetry.AirlockMetrics>();
         services.AddSingleton<Admin.AuditVerificationGate>();
-        var telemetry = services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        // Metrics and traces name their source: service "airlock", this process as the instance
+        // (the id of its gateway-started audit event), and the version. Without it every series
+        // was "unknown_service:dotnet".
+        var instance = new GatewayInstance();
+        services.AddSingleton(instance);
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("airlock", serviceVersion: Version, serviceInstanceId: instance.Id))
+            .WithMetrics(metrics => metrics
             .AddMeter(Telemetry.AirlockMetrics.MeterName)
             .AddPrometheusExporter());
         if (config.Traces is { } traces)
@@ -185,7 +195,6 @@ public static class AirlockGateway
         // keys in memory rather than writing a key ring to the home directory.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddAirlockIdentity(config.Identity);
-        services.AddSingleton<GatewayInstance>();
         services.AddSingleton<ReviewSignals>();
         if (config.Store is PostgresStoreConfig)
         {
@@ -244,7 +253,7 @@ public static class AirlockGateway
         var detail = new Dictionary<string, string>
         {
             ["instance"] = services.GetRequiredService<GatewayInstance>().Id,
-            ["version"] = typeof(AirlockGateway).Assembly.GetName().Version?.ToString() ?? "unknown",
+            ["version"] = Version,
             ["store"] = config.Store is PostgresStoreConfig ? "postgres" : "sqlite",
             ["checkpointKey"] = services.GetRequiredService<AuditCheckpointService>().KeyId ?? "none",
             ["config"] = config.SourcePath,

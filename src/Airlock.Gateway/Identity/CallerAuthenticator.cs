@@ -33,6 +33,20 @@ public sealed class CallerAuthenticator(IdentityConfig config, OidcIssuers issue
 {
     private const string Realm = "Bearer realm=\"airlock\"";
 
+    // What each listener accepts, said when a request brings no credential: agents use the
+    // proxy with an API key or a token, people use the admin API with a token only.
+    private readonly string _proxyNeeds = "this gateway needs a credential: send Authorization: Bearer " + (config.ApiKeys, config.Issuers.IsEmpty) switch
+    {
+        (true, true) => "<API key>",
+        (false, false) => "<access token>",
+        _ => "<API key or access token>",
+    };
+
+    private readonly string _adminNeeds = config.Issuers.IsEmpty
+        ? "the admin API is for people with an OIDC access token, and no OIDC issuer is configured (identity.oidc)"
+        : $"the admin API is for people: send Authorization: Bearer <access token> from {(config.Issuers.Length == 1 ? "" : "one of ")}"
+          + string.Join(", ", config.Issuers.Select(i => i.Issuer)) + " (API keys are for agents, on the proxy listener)";
+
     public async Task<Authentication> AuthenticateAsync(HttpContext context, bool allowApiKeys)
     {
         var token = BearerToken.From(context.Request);
@@ -40,7 +54,7 @@ public sealed class CallerAuthenticator(IdentityConfig config, OidcIssuers issue
         {
             return context.Request.Headers.Authorization.Count switch
             {
-                0 => Authentication.Fail("no-credential", "this gateway needs a credential: send Authorization: Bearer <API key or access token>", invalidToken: false),
+                0 => Authentication.Fail("no-credential", allowApiKeys ? _proxyNeeds : _adminNeeds, invalidToken: false),
                 1 => Authentication.Fail("not-bearer", "only Bearer credentials are accepted"),
                 _ => Authentication.Fail("several-credentials", "send exactly one Authorization header"),
             };
@@ -53,7 +67,7 @@ public sealed class CallerAuthenticator(IdentityConfig config, OidcIssuers issue
         {
             if (!config.ApiKeys || !allowApiKeys)
             {
-                return Authentication.Fail("api-key-not-accepted", allowApiKeys ? "API keys are not accepted by this gateway" : "API keys are for agents; sign in with an access token");
+                return Authentication.Fail("api-key-not-accepted", allowApiKeys ? "API keys are not accepted by this gateway" : "API keys are for agents, on the proxy listener; the admin API needs a person's OIDC access token");
             }
 
             scheme = ApiKeyAuthenticationHandler.SchemeName;

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Airlock.Gateway.Sessions;
 
@@ -7,12 +9,13 @@ namespace Airlock.Gateway.Recording;
 
 /// <summary>
 /// A recorded exchange as an HTTP transcript, the way an auditor replays it: the request line,
-/// headers and body the agent sent, then the status, headers and body it got. JSON bodies are
-/// pretty-printed unless the raw form is asked for; a cut-off body says how much is missing.
+/// headers and body the agent sent, then the status, headers and body it got. Bodies are the
+/// recorded bytes as they were (a compact JSON body stays compact); JSON is indented only when
+/// asked (<c>airlock sessions show --pretty</c>). A cut-off body says how much is missing.
 /// </summary>
 public static class Transcript
 {
-    public static string Format(SessionRecord session, ExchangeRecord? exchange, bool raw)
+    public static string Format(SessionRecord session, ExchangeRecord? exchange, bool pretty = false)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture,
@@ -44,10 +47,10 @@ public static class Transcript
 
         text.Append(" HTTP/1.1\n");
         Headers(text, exchange.RequestHeaders);
-        Body(text, exchange.RequestBody, exchange.RequestTruncated, session.RequestBytes, Header(exchange.RequestHeaders, "Content-Type"), raw);
+        Body(text, exchange.RequestBody, exchange.RequestTruncated, session.RequestBytes, Header(exchange.RequestHeaders, "Content-Type"), pretty);
         text.Append(CultureInfo.InvariantCulture, $"HTTP/1.1 {session.Status}\n");
         Headers(text, exchange.ResponseHeaders);
-        Body(text, exchange.ResponseBody, exchange.ResponseTruncated, session.ResponseBytes, Header(exchange.ResponseHeaders, "Content-Type"), raw);
+        Body(text, exchange.ResponseBody, exchange.ResponseTruncated, session.ResponseBytes, Header(exchange.ResponseHeaders, "Content-Type"), pretty);
         return text.ToString();
     }
 
@@ -64,7 +67,7 @@ public static class Transcript
         text.Append('\n');
     }
 
-    private static void Body(StringBuilder text, byte[] body, bool truncated, long total, string? contentType, bool raw)
+    private static void Body(StringBuilder text, byte[] body, bool truncated, long total, string? contentType, bool pretty)
     {
         if (body.Length > 0)
         {
@@ -76,19 +79,19 @@ public static class Transcript
             catch (DecoderFallbackException)
             {
                 shown = $"[{body.Length} bytes, not UTF-8; base64] {Convert.ToBase64String(body)}";
-                raw = true;
+                pretty = false;
             }
 
-            if (!raw && !truncated && contentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
+            if (pretty && !truncated && contentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
             {
                 try
                 {
                     using var document = JsonDocument.Parse(body);
-                    shown = JsonSerializer.Serialize(document.RootElement, PrettyJson.Default.JsonElement);
+                    shown = Indented(document);
                 }
                 catch (JsonException)
                 {
-                    // Shown as it came.
+                    // Not JSON after all: shown as it came.
                 }
             }
 
@@ -106,8 +109,19 @@ public static class Transcript
 
         text.Append('\n');
     }
-}
 
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
-internal sealed partial class PrettyJson : System.Text.Json.Serialization.JsonSerializerContext;
+    // Strings keep their characters: the default encoder would show "é" as "\u00E9" and "<" as
+    // "\u003C", which is not what the agent got. (A terminal is no HTML page.)
+    private static readonly JsonWriterOptions IndentedJson = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static string Indented(JsonDocument document)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, IndentedJson))
+        {
+            document.WriteTo(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}

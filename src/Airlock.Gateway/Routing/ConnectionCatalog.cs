@@ -12,7 +12,7 @@ public sealed class ConnectionCatalog : IDisposable
 
     public ConnectionCatalog(AirlockConfig config)
     {
-        _routes = config.Connections.ToFrozenDictionary(c => c.Name, c => new ConnectionRoute(c), StringComparer.Ordinal);
+        _routes = config.Connections.ToFrozenDictionary(c => c.Name, c => new ConnectionRoute(c, traced: config.Traces is not null), StringComparer.Ordinal);
         _bySpan = _routes.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 

@@ -13,7 +13,8 @@ public sealed class ConnectionRoute : IDisposable
 {
     private static readonly UriCreationOptions ExactUri = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
-    public ConnectionRoute(ConnectionConfig config)
+    /// <param name="traced">Whether the gateway exports traces (<c>telemetry.traces</c>).</param>
+    public ConnectionRoute(ConnectionConfig config, bool traced = false)
     {
         Config = config;
         DestinationPrefix = config.Upstream.GetLeftPart(UriPartial.Path).TrimEnd('/');
@@ -29,7 +30,14 @@ public sealed class ConnectionRoute : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
             EnableMultipleHttp2Connections = true,
-            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
+            // Traced, the upstream call carries the gateway's span on in traceparent (YARP's
+            // propagator replaces the agent's). Untraced, the gateway adds no trace headers:
+            // ASP.NET Core starts an activity for every request anyway, and the default
+            // propagator would send a traceparent for a trace nobody records. An agent's own
+            // trace headers then pass unchanged, as any other header it sent.
+            ActivityHeadersPropagator = traced
+                ? new ReverseProxyPropagator(DistributedContextPropagator.Current)
+                : DistributedContextPropagator.CreateNoOutputPropagator(),
             ConnectTimeout = config.ConnectTimeout,
             // HTTP/1.x connections report "closed without answering" instead of an end of
             // stream, so the handler never sends a request again by itself (the stream's summary

@@ -3,7 +3,6 @@ using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Sessions;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
-using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace Airlock.Gateway.Telemetry;
@@ -28,7 +27,6 @@ public static class AirlockTracing
 
     public static void AddTracing(this IOpenTelemetryBuilder telemetry, TracesConfig traces)
     {
-        telemetry.ConfigureResource(resource => resource.AddService("airlock"));
         telemetry.WithTracing(tracing => tracing
             // The ratio decides what is kept, for any parent: an agent flagging every request
             // "sampled" must not be able to make the gateway export all of them.

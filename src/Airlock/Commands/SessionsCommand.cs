@@ -55,8 +55,9 @@ internal static class SessionsCommand
     {
         var config = ConfigOption.Create();
         var id = new Argument<Guid>("session") { Description = "The session id (the Airlock-Session header of the response)." };
-        var raw = new Option<bool>("--raw") { Description = "Bodies exactly as recorded: no pretty-printing, no escaping of control characters." };
-        var show = new Command("show", "Replay a session as an HTTP transcript: what the agent sent and what it got.") { config, id, raw };
+        var pretty = new Option<bool>("--pretty") { Description = "Indent JSON bodies for reading. By default bodies are shown exactly as recorded." };
+        var raw = new Option<bool>("--raw") { Description = "Write control characters as recorded rather than escaped (for a file or a pipe, not a terminal)." };
+        var show = new Command("show", "Replay a session as an HTTP transcript: what the agent sent and what it got, bodies as they were.") { config, id, pretty, raw };
         show.SetAction(async (parse, cancellationToken) =>
         {
             await using var store = await ConfigOption.OpenStoreAsync(parse, config, cancellationToken);
@@ -72,7 +73,7 @@ internal static class SessionsCommand
                 return AirlockCli.Failure;
             }
 
-            var transcript = Airlock.Gateway.Recording.Transcript.Format(session, await store.GetExchangeAsync(sessionId, cancellationToken), parse.GetValue(raw));
+            var transcript = Airlock.Gateway.Recording.Transcript.Format(session, await store.GetExchangeAsync(sessionId, cancellationToken), parse.GetValue(pretty));
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(raw))
             {

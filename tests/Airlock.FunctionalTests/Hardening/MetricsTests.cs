@@ -1,5 +1,6 @@
 using System.Net;
 using Airlock.FunctionalTests.Infrastructure;
+using Airlock.Gateway.Audit;
 using Microsoft.AspNetCore.Http;
 
 namespace Airlock.FunctionalTests.Hardening;
@@ -58,5 +59,21 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Contains("airlock_store_write_duration_seconds_bucket", text, StringComparison.Ordinal);
         using var onProxy = await _gateway.Proxy.GetAsync("/metrics");
         Assert.NotEqual(HttpStatusCode.OK, onProxy.StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_name_the_service_airlock_and_the_gateway_instance_of_the_audit_trail()
+    {
+        var started = Assert.Single(await _gateway.Store.QueryAuditEventsAsync(new(), CancellationToken.None), e => e.Kind == AuditKinds.GatewayStarted);
+
+        var text = await _gateway.Admin.GetStringAsync("/metrics");
+
+        // Prometheus reads the OpenTelemetry resource from target_info and joins it to every
+        // series of the scrape.
+        var target = Assert.Single(text.Split('\n'), line => line.StartsWith("target_info{", StringComparison.Ordinal));
+        Assert.Contains("service_name=\"airlock\"", target, StringComparison.Ordinal);
+        Assert.Contains($"service_instance_id=\"{started.Detail["instance"]}\"", target, StringComparison.Ordinal);
+        Assert.Contains($"service_version=\"{started.Detail["version"]}\"", target, StringComparison.Ordinal);
+        Assert.DoesNotContain("unknown_service", text, StringComparison.Ordinal);
     }
 }

@@ -157,7 +157,7 @@ public sealed class RecordingTests : IAsyncLifetime
 
         Assert.True(exchange.RequestTruncated);
         Assert.Equal(1024, exchange.RequestBody.Length);
-        var transcript = Transcript.Format((await _gateway.Store.GetSessionAsync(id, CancellationToken.None))!, exchange, raw: false);
+        var transcript = Transcript.Format((await _gateway.Store.GetSessionAsync(id, CancellationToken.None))!, exchange);
         Assert.Contains($"[truncated: 1,024 of {big.Length:N0} bytes recorded]", transcript, StringComparison.Ordinal);
     }
 
@@ -204,25 +204,34 @@ public sealed class RecordingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Sessions_show_replays_the_exchange_as_a_transcript()
+    public async Task Sessions_show_replays_the_bodies_exactly_as_they_were_and_indents_json_only_on_request()
     {
-        var (id, _) = await PostAsync("/crm/v1/customers?limit=1", "{\"a\":1}");
+        const string Sent = "{\"a\":1,\"name\":\"Zoë <z>\"}";
+        var (id, response) = await PostAsync("/crm/v1/customers?limit=1", Sent);
+        var got = await response.Content.ReadAsStringAsync();
         await ExchangeAsync(id);
         var config = Path.Combine(_gateway.Directory, "airlock.yaml");
 
-        var stdout = new StringWriter();
-        var exit = await AirlockCli.RunAsync(["sessions", "show", id.ToString(), "--config", config], stdout, new StringWriter());
-        var rawOut = new StringWriter();
-        await AirlockCli.RunAsync(["sessions", "show", id.ToString(), "--config", config, "--raw"], rawOut, new StringWriter());
+        var exact = new StringWriter();
+        var exit = await AirlockCli.RunAsync(["sessions", "show", id.ToString(), "--config", config], exact, new StringWriter());
+        var indented = new StringWriter();
+        await AirlockCli.RunAsync(["sessions", "show", id.ToString(), "--config", config, "--pretty"], indented, new StringWriter());
 
         Assert.Equal(0, exit);
-        var text = stdout.ToString();
-        Assert.Contains("POST /crm/v1/customers?limit=1 HTTP/1.1", text, StringComparison.Ordinal);
+        var text = exact.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
+        Assert.Contains("POST /crm/v1/customers?limit=1 HTTP/1.1\n", text, StringComparison.Ordinal);
         Assert.Contains("Authorization: [WITHHELD]", text, StringComparison.Ordinal);
-        Assert.Contains("{\n  \"a\": 1\n}", text.Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
-        Assert.Contains("HTTP/1.1 200", text, StringComparison.Ordinal);
-        Assert.Contains("\"email\": \"[REDACTED:EMAIL]\"", text, StringComparison.Ordinal);
-        Assert.Contains("{\"a\":1}", rawOut.ToString(), StringComparison.Ordinal);
+        Assert.Contains("HTTP/1.1 200\n", text, StringComparison.Ordinal);
+        // Both bodies on lines of their own, byte for byte what was sent and what the agent got:
+        // compact JSON stays compact.
+        Assert.StartsWith("{\"name\":\"Ada\",\"email\":\"[REDACTED:EMAIL]\"", got, StringComparison.Ordinal);
+        Assert.Contains("\n\n" + Sent + "\n", text, StringComparison.Ordinal);
+        Assert.Contains("\n\n" + got + "\n", text, StringComparison.Ordinal);
+        // --pretty indents them, and keeps the strings' characters as they are.
+        var pretty = indented.ToString().Replace("\r\n", "\n", StringComparison.Ordinal);
+        Assert.Contains("{\n  \"a\": 1,\n  \"name\": \"Zoë <z>\"\n}\n", pretty, StringComparison.Ordinal);
+        Assert.Contains("\n  \"email\": \"[REDACTED:EMAIL]\",\n", pretty, StringComparison.Ordinal);
+        Assert.DoesNotContain(got, pretty, StringComparison.Ordinal);
     }
 
     [Fact]

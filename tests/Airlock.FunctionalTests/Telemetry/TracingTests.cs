@@ -117,4 +117,29 @@ public sealed class TracingTests : IAsyncLifetime
         Assert.Empty(_collector.Deliveries);
         Assert.Equal("/v1/customers", _upstream.Only().RawTarget);
     }
+
+    [Fact]
+    public async Task Without_tracing_the_gateway_adds_no_trace_headers_and_an_agents_own_pass_unchanged()
+    {
+        const string AgentTrace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        await using (var gateway = await TestGateway.StartAsync(new GatewayConfig().Connection("billing", _upstream.BaseUri)))
+        {
+            var key = await gateway.CreateApiKeyAsync("quiet-agent");
+            (await gateway.Proxy.SendAsync(TestGateway.Get("/billing/v1/plain", key))).EnsureSuccessStatusCode();
+            var traced = TestGateway.Get("/billing/v1/traced", key);
+            traced.Headers.TryAddWithoutValidation("traceparent", AgentTrace);
+            traced.Headers.TryAddWithoutValidation("tracestate", "agent=1");
+            (await gateway.Proxy.SendAsync(traced)).EnsureSuccessStatusCode();
+        }
+
+        var plain = Assert.Single(_upstream.Received, r => r.RawTarget == "/v1/plain");
+        foreach (var name in new[] { "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context" })
+        {
+            Assert.Null(plain.Header(name));
+        }
+
+        var agents = Assert.Single(_upstream.Received, r => r.RawTarget == "/v1/traced");
+        Assert.Equal(AgentTrace, agents.Header("traceparent"));
+        Assert.Equal("agent=1", agents.Header("tracestate"));
+    }
 }
