@@ -22,7 +22,9 @@ public sealed record ExplainRequest(
 
 public sealed record ExplainedRule(string Name, int Line, string Action, bool Matched, bool Decided, string? Note);
 
-public sealed record ExplainResponse(string Decision, string? Rule, string PolicyVersion, string Summary, IReadOnlyList<ExplainedRule> Rules);
+/// <param name="Decision">allow, deny, review, or refused (see <paramref name="Refusal"/>).</param>
+/// <param name="Refusal">The problem type the gateway would answer with instead, when it refuses before the decision applies.</param>
+public sealed record ExplainResponse(string Decision, string? Rule, string PolicyVersion, string Summary, IReadOnlyList<ExplainedRule> Rules, string? Refusal = null);
 
 public sealed record PolicyStatus(string Version, string Source, DateTimeOffset LoadedAt, int Rules, int Guardrails, string[] AllowUnmatched, PolicyRejection? LastRejection);
 
@@ -96,9 +98,10 @@ public static class PolicyEndpoints
     }
 
     private static ExplainResponse ToResponse(PolicyExplanation explanation) => new(
-        explanation.Decision.Action.ToString().ToLowerInvariant(),
+        explanation.Refusal is null ? explanation.Decision.Action.ToString().ToLowerInvariant() : "refused",
         explanation.Decision.Rule?.Name,
         explanation.Decision.PolicyVersion,
         explanation.Summary,
-        [.. explanation.Rules.Select(r => new ExplainedRule(r.Rule, r.Line, r.Action, r.Matched, r.Decided, r.Note))]);
+        [.. explanation.Rules.Select(r => new ExplainedRule(r.Rule, r.Line, r.Action, r.Matched, r.Decided, r.Note))],
+        explanation.Refusal?.Problem.Uri);
 }

@@ -23,6 +23,7 @@ public sealed record ProblemType(string Name, int Status, string Title)
     public static readonly ProblemType BodyTooLarge = new("body-too-large", 413, "The request body is too large to inspect");
     public static readonly ProblemType UnsupportedContentEncoding = new("unsupported-content-encoding", 415, "The request body's content encoding cannot be inspected");
     public static readonly ProblemType InvalidBody = new("invalid-body", 400, "The request body could not be decoded");
+    public static readonly ProblemType UnsupportedCharset = new("unsupported-charset", 415, "The request body's charset cannot be read as the upstream would read it");
     public static readonly ProblemType ResponseBlocked = new("response-blocked", 403, "The upstream's response was blocked by a guardrail");
     public static readonly ProblemType ResponseNotInspectable = new("response-not-inspectable", 502, "The upstream's response could not be inspected");
     public static readonly ProblemType ResponseNotMaskable = new("response-not-maskable", 502, "The upstream's response could not be masked");

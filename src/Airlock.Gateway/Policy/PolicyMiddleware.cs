@@ -45,6 +45,20 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
                 return;
             }
 
+            if (BodyCharset.Check(request.Headers.ContentType, body.Decoded) is { } charset)
+            {
+                // Read as UTF-8 here and in another charset upstream, it would be two requests.
+                session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
+                session.Error = ProblemType.UnsupportedCharset.Name;
+                if (!await RecordAsync(context, session, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = ProblemType.UnsupportedCharset.Name }))
+                {
+                    return;
+                }
+
+                await ProblemWriter.WriteAsync(context, ProblemType.UnsupportedCharset, charset.Detail, session.Id, json => WriteCharset(json, decision.RuleName, charset));
+                return;
+            }
+
             facts.Body = InspectedBody.Read(body.Decoded);
             // The upstream gets exactly the bytes that were inspected (still encoded as sent).
             request.Body = new MemoryStream(body.Original!, writable: false);
@@ -103,6 +117,15 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
 
     private Task<bool> RecordAsync(HttpContext context, SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail) =>
         RecordAsync(context, session, audit, kind, outcome, detail);
+
+    internal static void WriteCharset(System.Text.Json.Utf8JsonWriter json, string rule, CharsetRefusal? refusal)
+    {
+        json.WriteString("rule", rule);
+        if (refusal?.Charset is { } charset)
+        {
+            json.WriteString("charset", charset);
+        }
+    }
 
     private static void WriteRule(System.Text.Json.Utf8JsonWriter json, PolicyDecision decision)
     {

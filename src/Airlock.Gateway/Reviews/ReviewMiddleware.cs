@@ -65,13 +65,22 @@ public sealed partial class ReviewMiddleware(
             return;
         }
 
-        // The exact payload is stored, so the body must be read whole (bounded like inspection).
-        var body = await BodyReader.ReadAsync(context.Request.Body, context.Request.ContentLength, default, config.Policy.MaxBodyBytes, "request body", context.RequestAborted);
-        if (!body.Succeeded)
+        // The exact payload is stored, so the body must be read whole (bounded like inspection);
+        // an approver reads it, so it must read one way, as policy requires of what it reads.
+        var request = context.Request;
+        var body = await BodyReader.ReadAsync(request.Body, request.ContentLength, request.Headers.ContentEncoding, config.Policy.MaxBodyBytes, "request body", context.RequestAborted);
+        var charset = body.Succeeded ? BodyCharset.Check(request.Headers.ContentType, body.Decoded) : null;
+        if (!body.Succeeded || charset is not null)
         {
-            session.Error = body.Problem!.Name;
-            await ProblemWriter.WriteAsync(context, body.Problem, body.Detail + "; a request held for review is stored whole", session.Id,
-                json => json.WriteString("rule", rule.Name));
+            var problem = body.Problem ?? ProblemType.UnsupportedCharset;
+            session.Decision = decision with { Action = PolicyAction.Deny };
+            session.Error = problem.Name;
+            if (await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = problem.Name }))
+            {
+                await ProblemWriter.WriteAsync(context, problem, (body.Detail ?? charset!.Detail) + "; a request held for review is stored whole for an approver to read", session.Id,
+                    json => PolicyMiddleware.WriteCharset(json, rule.Name, charset));
+            }
+
             return;
         }
 
