@@ -57,7 +57,9 @@ public sealed class InspectedBody : IDisposable
 
     public string Text => _text ??= RequestFacts.TextOf(_content.Span);
 
-    public static InspectedBody Read(ReadOnlyMemory<byte> bytes)
+    /// <param name="contentType">The request's Content-Type, only to say why a body is not
+    /// JSON: the body is read as JSON whatever it declares.</param>
+    public static InspectedBody Read(ReadOnlyMemory<byte> bytes, string? contentType = null)
     {
         // A UTF-8 byte order mark is read past, as Node's body-parser, Python's json.loads and
         // System.Text.Json's stream readers do; parsers that do not refuse the body instead, so
@@ -77,7 +79,7 @@ public sealed class InspectedBody : IDisposable
         {
             return new InspectedBody(bytes, content, BodyKind.Opaque, null, ex.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase)
                 ? "the JSON body repeats a key"
-                : "the body is not strict JSON");
+                : NotJson(contentType));
         }
 
         string? problem;
@@ -99,6 +101,14 @@ public sealed class InspectedBody : IDisposable
 
         return new InspectedBody(bytes, content, BodyKind.Json, document, null);
     }
+
+    private static string NotJson(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media) ? media.MediaType.Value?.ToLowerInvariant() switch
+        {
+            "application/x-www-form-urlencoded" => "the body is form-encoded, not JSON, so its fields cannot be read as JSON fields",
+            "multipart/form-data" => "the body is multipart form data, not JSON, so its fields cannot be read as JSON fields",
+            _ => "the body is not strict JSON",
+        } : "the body is not strict JSON";
 
     /// <summary>Case-insensitive deserialisers (Jackson, ASP.NET, many ORMs) merge such keys,
     /// taking one of the values, so the body has two readings. Every string is decoded on the

@@ -16,7 +16,7 @@ public static class PolicyExplainer
         facts.Body = null;
         var unread = policy.Decide(facts);
         facts.Body = body;
-        var decision = policy.Decide(facts);
+        var decision = policy.Decide(facts).WithReasons(facts);
         var refusal = (unread.NeedsBody || unread.Action == PolicyAction.Review) && BodyCharset.Check(facts.Headers.ContentType, body.Bytes.Span) is { } charset
             ? new PolicyRefusal(Errors.ProblemType.UnsupportedCharset, charset.Detail)
             : null;
@@ -48,6 +48,7 @@ public static class PolicyExplainer
             ? $"refused with {refusal.Problem.Status} {refusal.Problem.Name} before rule '{unread.RuleName}' could apply: {refusal.Detail}"
             : decision.Rule is { } r
             ? $"{Verb(decision.Action)} by rule '{r.Name}' (line {r.Line})"
+                + (decision.Ambiguous is { } ambiguous ? $", only because the request could not be read one way: {ambiguous}" : "")
             : decision.Action == PolicyAction.Allow
                 ? $"allow: no rule matched and connection '{facts.Connection}' allows unmatched requests"
                 : "deny: no rule matched, and unmatched requests are denied";

@@ -59,25 +59,29 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
                 return;
             }
 
-            facts.Body = InspectedBody.Read(body.Decoded);
+            facts.Body = InspectedBody.Read(body.Decoded, request.ContentType);
             // The upstream gets exactly the bytes that were inspected (still encoded as sent).
             request.Body = new MemoryStream(body.Original!, writable: false);
             context.Response.RegisterForDispose(facts.Body);
             decision = policy.Decide(facts);
         }
 
+        decision = decision.WithReasons(facts);
         session.Decision = decision;
         if (decision.Action == PolicyAction.Deny)
         {
             Log.Denied(logger, session.Id, decision.RuleName, policy.Version);
-            if (!await RecordAsync(context, session, AuditKinds.RequestDenied, "denied", null))
+            if (!await RecordAsync(context, session, AuditKinds.RequestDenied, "denied", Ambiguity(decision)))
             {
                 return;
             }
 
             session.Error = ProblemType.Denied.Name;
+            // A rule that holds only because the request reads two ways says so, rather than
+            // its message, which would tell the agent its request is what the rule is about.
             await ProblemWriter.WriteAsync(context, ProblemType.Denied,
-                decision.Rule?.Message ?? (decision.Rule is null
+                decision.Ambiguous is { } ambiguous ? AmbiguousDetail(decision.RuleName, "denies", ambiguous)
+                : decision.Rule?.Message ?? (decision.Rule is null
                     ? "no policy rule allows this request; requests are denied by default"
                     : $"the request is denied by rule '{decision.Rule.Name}'"),
                 session.Id, json => WriteRule(json, decision));
@@ -135,7 +139,20 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         }
 
         json.WriteString("policyVersion", decision.PolicyVersion);
+        if (decision.Ambiguous is { } ambiguous)
+        {
+            json.WriteString("ambiguous", ambiguous);
+        }
     }
+
+    /// <summary>The audit detail of a decision that rested on an ambiguity; null otherwise.</summary>
+    internal static Dictionary<string, string>? Ambiguity(PolicyDecision decision) =>
+        decision.Ambiguous is { } ambiguous ? new() { ["ambiguous"] = ambiguous } : null;
+
+    /// <summary>What the caller is told when a rule applies only because its request reads two ways.</summary>
+    internal static string AmbiguousDetail(string rule, string verb, string ambiguous) =>
+        $"the request could not be read one way only: {ambiguous}. Ambiguity counts against a request, so rule '{rule}' {verb} it "
+        + "without knowing whether it is what the rule is about; send it so that it reads one way";
 
     private static partial class Log
     {

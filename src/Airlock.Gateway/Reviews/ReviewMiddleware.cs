@@ -84,11 +84,16 @@ public sealed partial class ReviewMiddleware(
             return;
         }
 
-        var review = await reviews.OpenAsync(session.Id, identity, rule, decision.PolicyVersion,
+        var review = await reviews.OpenAsync(session.Id, identity, rule, decision,
             HeldRequestCapture.From(context, session, body.Original!), context.RequestAborted);
         session.ReviewId = review.Id;
-        if (!await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.ReviewOpened, "held",
-            new Dictionary<string, string> { ["approvers"] = string.Join(',', review.Approvers), ["approvalsNeeded"] = review.ApprovalsNeeded.ToString(System.Globalization.CultureInfo.InvariantCulture) }))
+        var opened = new Dictionary<string, string> { ["approvers"] = string.Join(',', review.Approvers), ["approvalsNeeded"] = review.ApprovalsNeeded.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (review.Ambiguous is { } ambiguous)
+        {
+            opened["ambiguous"] = ambiguous;
+        }
+
+        if (!await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.ReviewOpened, "held", opened))
         {
             // Not on record, so not open: nobody may approve what the trail does not show.
             await store.CancelReviewAsync(review.Id, timeProvider.GetUtcNow(), CancellationToken.None);
@@ -211,6 +216,12 @@ public sealed partial class ReviewMiddleware(
             json.WriteString("location", location);
             json.WriteString("result", location + "/result");
             json.WriteString("expiresAt", review.ExpiresAt);
+            if (review.Ambiguous is { } ambiguous)
+            {
+                // Held because the request reads two ways, not because it is what the rule is about.
+                json.WriteString("ambiguous", ambiguous);
+            }
+
             json.WriteEndObject();
         }
 

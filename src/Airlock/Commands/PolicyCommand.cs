@@ -172,6 +172,11 @@ internal static class PolicyCommand
             : $"decision: {decision.Action.ToString().ToLowerInvariant()}");
         output.WriteLine($"rule:     {(decision.Rule is { } r ? $"{r.Name} (line {r.Line})" : "(none: the connection's default)")}");
         output.WriteLine($"policy:   {decision.PolicyVersion}");
+        if (decision.Ambiguous is { } ambiguous)
+        {
+            output.WriteLine($"ambiguous: {Printable.Text(ambiguous)} (the rule holds because ambiguity counts against a request)");
+        }
+
         output.WriteLine($"request:  {facts.Method} {facts.Path}{(facts.RawQuery is null ? "" : "?" + facts.RawQuery)} as {facts.Identity.Subject}"
             + (facts.Body is { Kind: not BodyKind.Empty } b ? $", body read as {b.Kind.ToString().ToLowerInvariant()}" : ""));
         output.WriteLine();

@@ -46,6 +46,25 @@ public sealed class JsonBodyCondition(JsonFieldPath path, ValueTest test) : Rule
         return reached == 0 ? Test.Absent() : verdict;
     }
 
+    public override string WhyAmbiguous(RequestFacts facts)
+    {
+        if (facts.Body is not { Kind: BodyKind.Json, Json: { } json })
+        {
+            return facts.Body?.OpaqueReason ?? "the body cannot be read one way only";
+        }
+
+        var container = false;
+        var (reached, crossed) = Path.Visit(json.RootElement, strict: false, value =>
+        {
+            container |= value.ValueKind is System.Text.Json.JsonValueKind.Object or System.Text.Json.JsonValueKind.Array;
+            return true;
+        });
+        return crossed ? $"the body's {Path} runs into an array where an object is expected, or an object where an array is"
+            : reached > 1 ? $"the body's {Path} reaches {reached} values that do not all agree on: {Test}"
+            : container ? $"the body's {Path} is an array or object where a value is compared (some deserialisers unwrap it)"
+            : $"the body's {Path} holds a value that cannot be compared as the rule asks (not a number, or one too long to compare exactly): {Test}";
+    }
+
     public override string Explain(RequestFacts facts, bool strict) => facts.Body?.Kind switch
     {
         BodyKind.Empty => $"body: the request has no body; {Path} is required to satisfy: {Test}",
