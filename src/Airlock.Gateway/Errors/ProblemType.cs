@@ -18,6 +18,7 @@ public sealed record ProblemType(string Name, int Status, string Title)
     public static readonly ProblemType UpstreamError = new("upstream-error", 502, "The upstream's response was not usable");
     public static readonly ProblemType RequestBodyError = new("request-body-error", 400, "The request body could not be read");
     public static readonly ProblemType InvalidMethod = new("invalid-method", 400, "The request method is not in canonical form");
+    public static readonly ProblemType AmbiguousHeaderName = new("ambiguous-header-name", 400, "A request header's name could be read as another's");
     public static readonly ProblemType RateLimited = new("rate-limited", 429, "Too many requests");
     public static readonly ProblemType Denied = new("denied", 403, "Denied by policy");
     public static readonly ProblemType BodyTooLarge = new("body-too-large", 413, "The request body is too large to inspect");
