@@ -21,6 +21,7 @@ public sealed record ProblemType(string Name, int Status, string Title)
     public static readonly ProblemType AmbiguousHeaderName = new("ambiguous-header-name", 400, "A request header's name could be read as another's");
     public static readonly ProblemType RateLimited = new("rate-limited", 429, "Too many requests");
     public static readonly ProblemType Denied = new("denied", 403, "Denied by policy");
+    public static readonly ProblemType MaskedFieldQuery = new("masked-field-query", 403, "The request asks about a value the connection masks");
     public static readonly ProblemType BodyTooLarge = new("body-too-large", 413, "The request body is too large to inspect");
     public static readonly ProblemType UnsupportedContentEncoding = new("unsupported-content-encoding", 415, "The request body's content encoding cannot be inspected");
     public static readonly ProblemType InvalidBody = new("invalid-body", 400, "The request body could not be decoded");

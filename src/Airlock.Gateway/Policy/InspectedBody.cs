@@ -55,6 +55,9 @@ public sealed class InspectedBody : IDisposable
     /// <summary>Why a body that looked like JSON was not read as JSON.</summary>
     public string? OpaqueReason { get; }
 
+    /// <summary>The bytes policy reads: <see cref="Bytes"/> after a UTF-8 byte order mark.</summary>
+    public ReadOnlyMemory<byte> Content => _content;
+
     public string Text => _text ??= RequestFacts.TextOf(_content.Span);
 
     /// <param name="contentType">The request's Content-Type, only to say why a body is not

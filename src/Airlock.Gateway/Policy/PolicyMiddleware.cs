@@ -25,37 +25,24 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         var request = context.Request;
         var facts = new RequestFacts(session.Identity!, session.Connection!.Name, request.Method, session.Path, session.Query, request.Headers);
         var decision = policy.Decide(facts);
-        if (decision.NeedsBody)
+        // A connection that refuses questions about masked values reads every body for the
+        // field names in it; otherwise a body is read only for a rule that could decide.
+        var refuseMaskedQueries = session.Connection.Config.Masking is { RefuseQueriesOnMaskedFields: true };
+        if (decision.NeedsBody || (refuseMaskedQueries && MayHaveBody(context)))
         {
             var body = await BodyReader.ReadAsync(request.Body, request.ContentLength, request.Headers.ContentEncoding, _maxBodyBytes, "request body", context.RequestAborted);
             if (!body.Succeeded)
             {
                 // Unread is never allowed: the rule that needed the body could not be applied.
-                session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
-                // Named before the wait on the trail: a caller that is gone by then still leaves
-                // a session that says why (the trail, if it fails, names itself instead).
-                session.Error = body.Problem!.Name;
-                if (!await RecordAsync(context, session, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = body.Problem!.Name }))
-                {
-                    return;
-                }
-
-                await ProblemWriter.WriteAsync(context, body.Problem, body.Detail!, session.Id,
-                    json => json.WriteString("rule", decision.RuleName));
+                await RefuseAsync(context, session, decision, body.Problem!, body.Detail!, body.Problem!.Name, json => json.WriteString("rule", decision.RuleName));
                 return;
             }
 
             if (BodyCharset.Check(request.Headers.ContentType, body.Decoded) is { } charset)
             {
                 // Read as UTF-8 here and in another charset upstream, it would be two requests.
-                session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
-                session.Error = ProblemType.UnsupportedCharset.Name;
-                if (!await RecordAsync(context, session, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = ProblemType.UnsupportedCharset.Name }))
-                {
-                    return;
-                }
-
-                await ProblemWriter.WriteAsync(context, ProblemType.UnsupportedCharset, charset.Detail, session.Id, json => WriteCharset(json, decision.RuleName, charset));
+                await RefuseAsync(context, session, decision, ProblemType.UnsupportedCharset, charset.Detail, ProblemType.UnsupportedCharset.Name,
+                    json => WriteCharset(json, decision.RuleName, charset));
                 return;
             }
 
@@ -63,7 +50,10 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
             // The upstream gets exactly the bytes that were inspected (still encoded as sent).
             request.Body = new MemoryStream(body.Original!, writable: false);
             context.Response.RegisterForDispose(facts.Body);
-            decision = policy.Decide(facts);
+            if (decision.NeedsBody)
+            {
+                decision = policy.Decide(facts);
+            }
         }
 
         decision = decision.WithReasons(facts);
@@ -88,6 +78,18 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
             return;
         }
 
+        if (refuseMaskedQueries && Masking.MaskedFieldQuery.Find(session.Masking!.Plan, facts, session.UpstreamPath) is { } hit)
+        {
+            // Masking hides the value in the answer; whether an answer comes back would still tell.
+            await RefuseAsync(context, session, decision, ProblemType.MaskedFieldQuery, Describe(hit),
+                ProblemType.MaskedFieldQuery.Name, json =>
+                {
+                    json.WriteString(hit.Where, hit.Name);
+                    json.WriteString("masked", hit.Masked);
+                }, hit.Masked);
+            return;
+        }
+
         session.Guardrails = policy.GuardrailsFor(facts);
         // An allowed request is on record before it is sent: a crash can never leave a request
         // the agent saw answered without its event. (Review decisions are recorded when held.)
@@ -98,6 +100,42 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
 
         await next(context);
     }
+
+    /// <summary>
+    /// Refuses the request before its decision applies: the session says deny and why (named
+    /// before the wait on the trail, so a caller gone by then still leaves a session that says
+    /// why), the trail records a denial with the reason, and the caller gets the problem.
+    /// </summary>
+    private async Task RefuseAsync(HttpContext context, SessionFeature session, PolicyDecision decision, ProblemType problem, string detail,
+        string reason, Action<System.Text.Json.Utf8JsonWriter> members, string? masked = null)
+    {
+        session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
+        session.Error = problem.Name;
+        var auditDetail = new Dictionary<string, string> { ["reason"] = reason };
+        if (masked is not null)
+        {
+            auditDetail["masked"] = masked;
+        }
+
+        if (await RecordAsync(context, session, AuditKinds.RequestDenied, "denied", auditDetail))
+        {
+            await ProblemWriter.WriteAsync(context, problem, detail, session.Id, members);
+        }
+    }
+
+    private static bool MayHaveBody(HttpContext context) =>
+        context.Request.ContentLength > 0
+        || (context.Request.ContentLength is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
+
+    private static string Describe(Masking.MaskedFieldHit hit) => (hit.Where, hit.ByValue) switch
+    {
+        ("path", _) => $"segment {hit.Name} of the path is a value the connection masks ({hit.Masked}): looking it up would confirm it",
+        (var where, true) => $"the value of the {Part(where)} '{hit.Name}' is a value the connection masks ({hit.Masked}): looking it up would confirm it",
+        (var where, false) => $"the {Part(where)} '{hit.Name}' refers to the field '{hit.Masked}', which the connection masks: "
+            + "searching or filtering on it would reveal the value through which answers come back",
+    } + "; this connection refuses such requests";
+
+    private static string Part(string where) => where == "field" ? "body field" : "query parameter";
 
     /// <summary>Writes the decision to the audit trail; when it cannot, answers 503 and false:
     /// a decision that cannot be recorded is not acted on.</summary>
