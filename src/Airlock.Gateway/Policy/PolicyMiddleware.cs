@@ -10,9 +10,12 @@ namespace Airlock.Gateway.Policy;
 
 /// <summary>
 /// Gives every routed request exactly one decision from the policy in force. A rule that needs
-/// the body gets it read (bounded, decoded); the upstream then receives the very bytes that were
-/// inspected. Deny is answered 403 naming the rule; review and allow go on (review to be held by
-/// the next stage), with the response guardrails that apply.
+/// the body gets it read (bounded, decoded, in UTF-8 or refused: <see cref="BodyCharset"/>); the
+/// upstream then receives the very bytes that were inspected. Deny is answered 403 naming the
+/// rule (and saying so when the rule holds only because the request reads two ways); on a
+/// connection that refuses questions about masked values, such a request is answered 403
+/// <c>masked-field-query</c>; review and allow go on (review to be held by the next stage), with
+/// the response guardrails that apply.
 /// </summary>
 public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvider policies, AuditTrail audit, AirlockConfig config, ILogger<PolicyMiddleware> logger)
 {
@@ -34,14 +37,14 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
             if (!body.Succeeded)
             {
                 // Unread is never allowed: the rule that needed the body could not be applied.
-                await RefuseAsync(context, session, decision, body.Problem!, body.Detail!, body.Problem!.Name, json => json.WriteString("rule", decision.RuleName));
+                await RefuseAsync(context, session, decision, body.Problem!, body.Detail!, json => json.WriteString("rule", decision.RuleName));
                 return;
             }
 
             if (BodyCharset.Check(request.Headers.ContentType, body.Decoded) is { } charset)
             {
                 // Read as UTF-8 here and in another charset upstream, it would be two requests.
-                await RefuseAsync(context, session, decision, ProblemType.UnsupportedCharset, charset.Detail, ProblemType.UnsupportedCharset.Name,
+                await RefuseAsync(context, session, decision, ProblemType.UnsupportedCharset, charset.Detail,
                     json => WriteCharset(json, decision.RuleName, charset));
                 return;
             }
@@ -70,7 +73,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
             // A rule that holds only because the request reads two ways says so, rather than
             // its message, which would tell the agent its request is what the rule is about.
             await ProblemWriter.WriteAsync(context, ProblemType.Denied,
-                decision.Ambiguous is { } ambiguous ? AmbiguousDetail(decision.RuleName, "denies", ambiguous)
+                decision.Ambiguous is { } ambiguous ? AmbiguousDetail(decision.RuleName, ambiguous)
                 : decision.Rule?.Message ?? (decision.Rule is null
                     ? "no policy rule allows this request; requests are denied by default"
                     : $"the request is denied by rule '{decision.Rule.Name}'"),
@@ -81,8 +84,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         if (refuseMaskedQueries && Masking.MaskedFieldQuery.Find(session.Masking!.Plan, facts, session.UpstreamPath) is { } hit)
         {
             // Masking hides the value in the answer; whether an answer comes back would still tell.
-            await RefuseAsync(context, session, decision, ProblemType.MaskedFieldQuery, Describe(hit),
-                ProblemType.MaskedFieldQuery.Name, json =>
+            await RefuseAsync(context, session, decision, ProblemType.MaskedFieldQuery, Describe(hit), json =>
                 {
                     json.WriteString(hit.Where, hit.Name);
                     json.WriteString("masked", hit.Masked);
@@ -107,11 +109,11 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
     /// why), the trail records a denial with the reason, and the caller gets the problem.
     /// </summary>
     private async Task RefuseAsync(HttpContext context, SessionFeature session, PolicyDecision decision, ProblemType problem, string detail,
-        string reason, Action<System.Text.Json.Utf8JsonWriter> members, string? masked = null)
+        Action<System.Text.Json.Utf8JsonWriter> members, string? masked = null)
     {
         session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
         session.Error = problem.Name;
-        var auditDetail = new Dictionary<string, string> { ["reason"] = reason };
+        var auditDetail = new Dictionary<string, string> { ["reason"] = problem.Name };
         if (masked is not null)
         {
             auditDetail["masked"] = masked;
@@ -184,12 +186,12 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
     }
 
     /// <summary>The audit detail of a decision that rested on an ambiguity; null otherwise.</summary>
-    internal static Dictionary<string, string>? Ambiguity(PolicyDecision decision) =>
+    private static Dictionary<string, string>? Ambiguity(PolicyDecision decision) =>
         decision.Ambiguous is { } ambiguous ? new() { ["ambiguous"] = ambiguous } : null;
 
-    /// <summary>What the caller is told when a rule applies only because its request reads two ways.</summary>
-    internal static string AmbiguousDetail(string rule, string verb, string ambiguous) =>
-        $"the request could not be read one way only: {ambiguous}. Ambiguity counts against a request, so rule '{rule}' {verb} it "
+    /// <summary>What the caller is told when a deny rule applies only because its request reads two ways.</summary>
+    private static string AmbiguousDetail(string rule, string ambiguous) =>
+        $"the request could not be read one way only: {ambiguous}. Ambiguity counts against a request, so rule '{rule}' denies it "
         + "without knowing whether it is what the rule is about; send it so that it reads one way";
 
     private static partial class Log
