@@ -172,7 +172,7 @@ internal static class PostgresMigrations
             );
             CREATE INDEX sessions_connection_started ON sessions (connection, started_at);
             """),
-        new(8, "reviews say when the rule held the request only because it reads two ways", """
+        new(9, "reviews say when the rule held the request only because it reads two ways", """
             ALTER TABLE reviews ADD COLUMN ambiguous text;
             """),
     ];
