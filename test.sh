@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and functional tests against real parts (Kestrel, the npm
-# oidc-provider, SQLite, PostgreSQL), and the README's tour against the quick-start. Needs .NET 10,
-# Node.js, curl and PostgreSQL's server binaries (Debian: apt-get install postgresql); .ci/run
-# installs them on a fresh machine.
+# oidc-provider and express, Python's wsgiref, SQLite, PostgreSQL), and the README's tour against
+# the quick-start. Needs .NET 10, Node.js, python3, curl and PostgreSQL's server binaries (Debian:
+# apt-get install postgresql); .ci/run installs them on a fresh machine.
 # Prints one summary line, "N passed, N failed, N skipped", and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")"
 
-oidc=tests/fixtures/oidc
-if [ ! -f "$oidc/node_modules/.package-lock.json" ] || [ "$oidc/package-lock.json" -nt "$oidc/node_modules/.package-lock.json" ]; then
-  (cd "$oidc" && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm ci failed in $oidc"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
-fi
+# The Node fixtures the tests start: the OIDC provider, and an express upstream.
+for fixture in tests/fixtures/oidc tests/fixtures/express; do
+  if [ ! -f "$fixture/node_modules/.package-lock.json" ] || [ "$fixture/package-lock.json" -nt "$fixture/node_modules/.package-lock.json" ]; then
+    (cd "$fixture" && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm ci failed in $fixture"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+  fi
+done
 
 log=$(mktemp)
 dotnet build Airlock.slnx -c Release -nologo -v quiet 2>&1 | tee "$log"

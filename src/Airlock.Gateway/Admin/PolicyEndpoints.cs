@@ -22,7 +22,11 @@ public sealed record ExplainRequest(
 
 public sealed record ExplainedRule(string Name, int Line, string Action, bool Matched, bool Decided, string? Note);
 
-public sealed record ExplainResponse(string Decision, string? Rule, string PolicyVersion, string Summary, IReadOnlyList<ExplainedRule> Rules);
+/// <param name="Decision">allow, deny, review, or refused (see <paramref name="Refusal"/>).</param>
+/// <param name="Refusal">The problem type the gateway would answer with instead, when it refuses before the decision applies.</param>
+/// <param name="Ambiguous">Why the request could not be read one way only, when the deciding rule holds because of it.</param>
+public sealed record ExplainResponse(string Decision, string? Rule, string PolicyVersion, string Summary, IReadOnlyList<ExplainedRule> Rules,
+    string? Refusal = null, string? Ambiguous = null);
 
 public sealed record PolicyStatus(string Version, string Source, DateTimeOffset LoadedAt, int Rules, int Guardrails, string[] AllowUnmatched, PolicyRejection? LastRejection);
 
@@ -96,9 +100,11 @@ public static class PolicyEndpoints
     }
 
     private static ExplainResponse ToResponse(PolicyExplanation explanation) => new(
-        explanation.Decision.Action.ToString().ToLowerInvariant(),
+        explanation.Refusal is null ? explanation.Decision.Action.ToString().ToLowerInvariant() : "refused",
         explanation.Decision.Rule?.Name,
         explanation.Decision.PolicyVersion,
         explanation.Summary,
-        [.. explanation.Rules.Select(r => new ExplainedRule(r.Rule, r.Line, r.Action, r.Matched, r.Decided, r.Note))]);
+        [.. explanation.Rules.Select(r => new ExplainedRule(r.Rule, r.Line, r.Action, r.Matched, r.Decided, r.Note))],
+        explanation.Refusal?.Problem.Uri,
+        explanation.Decision.Ambiguous);
 }

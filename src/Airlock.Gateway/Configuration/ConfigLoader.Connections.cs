@@ -59,7 +59,7 @@ public static partial class ConfigLoader
             return null;
         }
 
-        reader.OnlyKeys(map, path, "upstream", "timeouts", "retries", "credential", "masking", "recording", "rateLimit");
+        reader.OnlyKeys(map, path, "upstream", "timeouts", "retries", "credential", "masking", "recording", "rateLimit", "headersWithUnderscores");
         var errorsBefore = reader.Errors.Count;
         var upstream = ReadUpstream(reader, map, path);
 
@@ -93,6 +93,12 @@ public static partial class ConfigLoader
         var masking = YamlConfigReader.Child(map, "masking") is { } maskingNode ? ReadMasking(reader, secrets, maskingNode, path + ".masking") : null;
         var recording = ReadRecording(reader, YamlConfigReader.Child(map, "recording"), path + ".recording");
         var rateLimit = ReadRateLimit(reader, YamlConfigReader.Child(map, "rateLimit"), path + ".rateLimit");
+        var oddHeaders = reader.String(map, "headersWithUnderscores", path, required: false) switch
+        {
+            null or "drop" => OddHeaderNames.Drop,
+            "refuse" => OddHeaderNames.Refuse,
+            var other => Invalid(reader, map, path, other),
+        };
         if (reader.Errors.Count > errorsBefore || upstream is null || credential is null)
         {
             return null;
@@ -109,7 +115,14 @@ public static partial class ConfigLoader
             Masking = masking,
             Recording = recording,
             RateLimit = rateLimit,
+            HeadersWithUnderscores = oddHeaders,
         };
+
+        static OddHeaderNames Invalid(YamlConfigReader reader, YamlMappingNode map, string path, string value)
+        {
+            reader.Error(YamlConfigReader.Child(map, "headersWithUnderscores"), path + ".headersWithUnderscores", $"'{value}' is not one of: drop, refuse");
+            return OddHeaderNames.Drop;
+        }
     }
 
     /// <summary><c>retries</c>: 0 (the default) to 5 further attempts.</summary>

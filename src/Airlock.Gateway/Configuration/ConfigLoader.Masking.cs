@@ -18,7 +18,7 @@ public static partial class ConfigLoader
             return null;
         }
 
-        reader.OnlyKeys(map, path, "detectors", "fields", "hashKey", "passthrough", "maxValueBytes", "bufferBytes");
+        reader.OnlyKeys(map, path, "detectors", "fields", "hashKey", "passthrough", "maxValueBytes", "bufferBytes", "refuseQueriesOnMaskedFields");
         var errorsBefore = reader.Errors.Count;
 
         var (detectorRules, fieldRules) = ReadMaskRules(reader, map, path);
@@ -64,13 +64,14 @@ public static partial class ConfigLoader
 
         var maxValue = SizeIn(reader, map, "maxValueBytes", path, MaskingConfig.DefaultMaxValueBytes, 1024, 64L << 20);
         var buffer = SizeIn(reader, map, "bufferBytes", path, MaskingConfig.DefaultBufferBytes, 0, 16L << 20);
+        var refuseQueries = reader.Bool(map, "refuseQueriesOnMaskedFields", path, false);
         if (reader.Errors.Count > errorsBefore)
         {
             return null;
         }
 
         var plan = new MaskingPlan(fieldRules, detectorRules.Values, hashKey);
-        return new MaskingConfig(plan, passthrough, maxValue, buffer);
+        return new MaskingConfig(plan, passthrough, maxValue, buffer) { RefuseQueriesOnMaskedFields = refuseQueries };
     }
 
     /// <summary>

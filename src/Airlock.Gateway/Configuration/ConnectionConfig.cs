@@ -34,4 +34,18 @@ public sealed record ConnectionConfig
 
     /// <summary>What to mask out of this connection's responses; null: nothing is masked.</summary>
     public MaskingConfig? Masking { get; init; }
+
+    /// <summary>What becomes of a request header whose name has an underscore (or another
+    /// character but letters, digits and '-'), which CGI-style upstreams read as another's.</summary>
+    public OddHeaderNames HeadersWithUnderscores { get; init; } = OddHeaderNames.Drop;
+}
+
+/// <summary>What a connection does with a request header an upstream could read under another name.</summary>
+public enum OddHeaderNames
+{
+    /// <summary>Removed before policy and forwarding, as nginx does by default.</summary>
+    Drop,
+
+    /// <summary>The request is refused with 400 <c>ambiguous-header-name</c>.</summary>
+    Refuse,
 }

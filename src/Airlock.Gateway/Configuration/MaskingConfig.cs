@@ -15,6 +15,13 @@ public sealed record MaskingConfig(
     long BufferBytes)
 {
     public const long DefaultMaxValueBytes = 1L << 20;
+
+    /// <summary>
+    /// Refuse a request that asks about a masked value (<c>?ssn_like=^1</c>, a body naming
+    /// <c>ssn</c>, a query value a detector finds): masking hides the value in every answer,
+    /// but whether an answer comes back reveals it to an agent that may search.
+    /// </summary>
+    public bool RefuseQueriesOnMaskedFields { get; init; }
     public const long DefaultBufferBytes = 256 * 1024;
 
     /// <summary>

@@ -18,11 +18,14 @@ public sealed record ProblemType(string Name, int Status, string Title)
     public static readonly ProblemType UpstreamError = new("upstream-error", 502, "The upstream's response was not usable");
     public static readonly ProblemType RequestBodyError = new("request-body-error", 400, "The request body could not be read");
     public static readonly ProblemType InvalidMethod = new("invalid-method", 400, "The request method is not in canonical form");
+    public static readonly ProblemType AmbiguousHeaderName = new("ambiguous-header-name", 400, "A request header's name could be read as another's");
     public static readonly ProblemType RateLimited = new("rate-limited", 429, "Too many requests");
     public static readonly ProblemType Denied = new("denied", 403, "Denied by policy");
+    public static readonly ProblemType MaskedFieldQuery = new("masked-field-query", 403, "The request asks about a value the connection masks");
     public static readonly ProblemType BodyTooLarge = new("body-too-large", 413, "The request body is too large to inspect");
     public static readonly ProblemType UnsupportedContentEncoding = new("unsupported-content-encoding", 415, "The request body's content encoding cannot be inspected");
     public static readonly ProblemType InvalidBody = new("invalid-body", 400, "The request body could not be decoded");
+    public static readonly ProblemType UnsupportedCharset = new("unsupported-charset", 415, "The request body's charset cannot be read as the upstream would read it");
     public static readonly ProblemType ResponseBlocked = new("response-blocked", 403, "The upstream's response was blocked by a guardrail");
     public static readonly ProblemType ResponseNotInspectable = new("response-not-inspectable", 502, "The upstream's response could not be inspected");
     public static readonly ProblemType ResponseNotMaskable = new("response-not-maskable", 502, "The upstream's response could not be masked");

@@ -45,6 +45,13 @@ public static class UntrustedHeaders
 
     public static bool IsUntrusted(string name)
     {
+        // CGI-style upstreams read '_' as '-' (X_Remote_User is HTTP_X_REMOTE_USER); such names
+        // are dropped before they get here, and compared alike in case one is not.
+        if (name.Contains('_', StringComparison.Ordinal))
+        {
+            name = name.Replace('_', '-');
+        }
+
         if (Names.Contains(name))
         {
             return true;

@@ -119,6 +119,7 @@ public static class AirlockGateway
             .UseMiddleware<RequesterReviewsMiddleware>()
             .UseMiddleware<RoutingMiddleware>()
             .UseMiddleware<Recording.RecordingMiddleware>()
+            .UseMiddleware<Normalization.HeaderNameMiddleware>()
             .UseMiddleware<RateLimiting.RateLimitMiddleware>()
             .UseMiddleware<PolicyMiddleware>()
             .UseMiddleware<ReviewMiddleware>()

@@ -40,6 +40,11 @@ public sealed class JsonPathPattern
 
     public string Text { get; }
 
+    /// <summary>The last field name the path steps through, wherever it is: <c>ssn</c> for
+    /// <c>$.customers[*].ssn</c>, <c>secret</c> for <c>$.secret.*</c>; null for <c>$..*</c>.
+    /// A request naming it asks about the masked field (<see cref="MaskedFieldQuery"/>).</summary>
+    public string? FieldName => _steps.LastOrDefault(s => s.Kind == StepKind.Name).Name;
+
     /// <summary>The last name the path ends in, upper-cased (for labels), or null.</summary>
     public string? LastName => _steps.Length > 0 && _steps[^1].Kind == StepKind.Name ? _steps[^1].Name : null;
 

@@ -19,6 +19,7 @@ public sealed class MaskingPlan
     {
         Fields = [.. fields];
         Detectors = [.. detectors];
+        FieldNames = [.. Fields.Select(f => f.Path.FieldName).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase)];
         HashKey = hashKey;
         if (HashKey is null && (Fields.Any(f => f.Action == MaskAction.Hash) || Detectors.Any(d => d.Action == MaskAction.Hash)))
         {
@@ -33,6 +34,9 @@ public sealed class MaskingPlan
     public ImmutableArray<FieldRule> Fields { get; }
 
     public ImmutableArray<DetectorRule> Detectors { get; }
+
+    /// <summary>The names of the fields the field rules mask (each path's last field name).</summary>
+    public ImmutableArray<string> FieldNames { get; }
 
     public byte[]? HashKey { get; }
 

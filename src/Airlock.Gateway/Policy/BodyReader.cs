@@ -17,8 +17,9 @@ public readonly record struct BodyReadResult(byte[]? Original, byte[]? Decoded, 
 
 /// <summary>
 /// Reads a message body for inspection, bounded: never more than the limit, before or after
-/// decoding. gzip, br and deflate are decoded (stacked encodings too); any other encoding is
-/// refused rather than inspected as opaque bytes. Used for request bodies (policy) and
+/// decoding. gzip (and x-gzip, which RFC 9110 §8.4.1.3 says to read as gzip), br and deflate are
+/// decoded (stacked encodings too); any other encoding is refused rather than inspected as
+/// opaque bytes. Used for request bodies (policy) and
 /// response bodies (guardrails).
 /// </summary>
 public static class BodyReader

@@ -52,10 +52,10 @@ public sealed class CompiledPolicy
         {
             foreach (var rule in tier)
             {
-                switch (Match(rule, facts))
+                switch (Match(rule, facts, out var ambiguous))
                 {
                     case RuleMatch.Yes:
-                        return new PolicyDecision(rule.Action, rule, Version);
+                        return new PolicyDecision(rule.Action, rule, Version) { Ambiguity = ambiguous };
                     case RuleMatch.NeedsBody:
                         return new PolicyDecision(rule.Action, rule, Version) { NeedsBody = true };
                 }
@@ -87,8 +87,11 @@ public sealed class CompiledPolicy
         NeedsBody,
     }
 
-    internal static RuleMatch Match(PolicyRule rule, RequestFacts facts)
+    /// <param name="ambiguous">On a match, the first condition that held only because the
+    /// request can be read more than one way (deny and review rules), else null.</param>
+    internal static RuleMatch Match(PolicyRule rule, RequestFacts facts, out RuleCondition? ambiguous)
     {
+        ambiguous = null;
         var strict = rule.Strict;
         // Conditions are ordered at compile time: cheap ones first, body ones last.
         foreach (var condition in rule.Conditions)
@@ -98,9 +101,15 @@ public sealed class CompiledPolicy
                 return RuleMatch.NeedsBody;
             }
 
-            if (!condition.Evaluate(facts, strict).Holds(rule.Action))
+            var verdict = condition.Evaluate(facts, strict);
+            if (!verdict.Holds(rule.Action))
             {
                 return RuleMatch.No;
+            }
+
+            if (verdict == Verdict.Ambiguous)
+            {
+                ambiguous ??= condition;
             }
         }
 

@@ -57,7 +57,7 @@ public static class DescribedRequest
 
         return new RequestFacts(identity, connection, method, normal.Path, normal.Query, headerDictionary)
         {
-            Body = body is null ? InspectedBody.Empty : InspectedBody.Read(body),
+            Body = body is null ? InspectedBody.Empty : InspectedBody.Read(body, ((IHeaderDictionary)headerDictionary).ContentType),
         };
     }
 }

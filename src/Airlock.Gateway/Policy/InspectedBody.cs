@@ -32,17 +32,20 @@ public sealed class InspectedBody : IDisposable
 
     private string? _text;
 
-    private InspectedBody(ReadOnlyMemory<byte> bytes, BodyKind kind, JsonDocument? json, string? opaqueReason)
+    private readonly ReadOnlyMemory<byte> _content;
+
+    private InspectedBody(ReadOnlyMemory<byte> bytes, ReadOnlyMemory<byte> content, BodyKind kind, JsonDocument? json, string? opaqueReason)
     {
         Bytes = bytes;
+        _content = content;
         Kind = kind;
         Json = json;
         OpaqueReason = opaqueReason;
     }
 
-    public static InspectedBody Empty { get; } = new(ReadOnlyMemory<byte>.Empty, BodyKind.Empty, null, null);
+    public static InspectedBody Empty { get; } = new(ReadOnlyMemory<byte>.Empty, ReadOnlyMemory<byte>.Empty, BodyKind.Empty, null, null);
 
-    /// <summary>The decoded bytes, as policy inspected them.</summary>
+    /// <summary>The decoded bytes, as received; policy reads them after a UTF-8 byte order mark.</summary>
     public ReadOnlyMemory<byte> Bytes { get; }
 
     public BodyKind Kind { get; }
@@ -52,25 +55,34 @@ public sealed class InspectedBody : IDisposable
     /// <summary>Why a body that looked like JSON was not read as JSON.</summary>
     public string? OpaqueReason { get; }
 
-    public string Text => _text ??= RequestFacts.TextOf(Bytes.Span);
+    /// <summary>The bytes policy reads: <see cref="Bytes"/> after a UTF-8 byte order mark.</summary>
+    public ReadOnlyMemory<byte> Content => _content;
 
-    public static InspectedBody Read(ReadOnlyMemory<byte> bytes)
+    public string Text => _text ??= RequestFacts.TextOf(_content.Span);
+
+    /// <param name="contentType">The request's Content-Type, only to say why a body is not
+    /// JSON: the body is read as JSON whatever it declares.</param>
+    public static InspectedBody Read(ReadOnlyMemory<byte> bytes, string? contentType = null)
     {
-        if (bytes.IsEmpty)
+        // A UTF-8 byte order mark is read past, as Node's body-parser, Python's json.loads and
+        // System.Text.Json's stream readers do; parsers that do not refuse the body instead, so
+        // no upstream reads anything else. (Other charsets never get here: BodyCharset.)
+        var content = bytes.Span.StartsWith("\uFEFF"u8) ? bytes[3..] : bytes;
+        if (content.IsEmpty)
         {
-            return Empty;
+            return bytes.IsEmpty ? Empty : new InspectedBody(bytes, content, BodyKind.Empty, null, null);
         }
 
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(bytes, Strict);
+            document = JsonDocument.Parse(content, Strict);
         }
         catch (JsonException ex)
         {
-            return new InspectedBody(bytes, BodyKind.Opaque, null, ex.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase)
+            return new InspectedBody(bytes, content, BodyKind.Opaque, null, ex.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase)
                 ? "the JSON body repeats a key"
-                : "the body is not strict JSON");
+                : NotJson(contentType));
         }
 
         string? problem;
@@ -87,11 +99,19 @@ public sealed class InspectedBody : IDisposable
         if (problem is not null)
         {
             document.Dispose();
-            return new InspectedBody(bytes, BodyKind.Opaque, null, problem);
+            return new InspectedBody(bytes, content, BodyKind.Opaque, null, problem);
         }
 
-        return new InspectedBody(bytes, BodyKind.Json, document, null);
+        return new InspectedBody(bytes, content, BodyKind.Json, document, null);
     }
+
+    private static string NotJson(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media) ? media.MediaType.Value?.ToLowerInvariant() switch
+        {
+            "application/x-www-form-urlencoded" => "the body is form-encoded, not JSON, so its fields cannot be read as JSON fields",
+            "multipart/form-data" => "the body is multipart form data, not JSON, so its fields cannot be read as JSON fields",
+            _ => "the body is not strict JSON",
+        } : "the body is not strict JSON";
 
     /// <summary>Case-insensitive deserialisers (Jackson, ASP.NET, many ORMs) merge such keys,
     /// taking one of the values, so the body has two readings. Every string is decoded on the

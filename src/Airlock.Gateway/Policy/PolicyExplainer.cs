@@ -10,9 +10,16 @@ public static class PolicyExplainer
 {
     public static PolicyExplanation Explain(CompiledPolicy policy, RequestFacts facts)
     {
-        // An explanation always has a body to look at: the one given, or none.
-        facts.Body ??= InspectedBody.Empty;
-        var decision = policy.Decide(facts);
+        // An explanation always has a body to look at: the one given, or none. The gateway reads
+        // it only when a rule that could decide needs it, or to hold the request for review.
+        var body = facts.Body ?? InspectedBody.Empty;
+        facts.Body = null;
+        var unread = policy.Decide(facts);
+        facts.Body = body;
+        var decision = policy.Decide(facts).WithReasons(facts);
+        var refusal = (unread.NeedsBody || unread.Action == PolicyAction.Review) && BodyCharset.Check(facts.Headers.ContentType, body.Bytes.Span) is { } charset
+            ? new PolicyRefusal(Errors.ProblemType.UnsupportedCharset, charset.Detail)
+            : null;
         var rules = new List<RuleExplanation>(policy.Rules.Length);
         foreach (var rule in policy.Rules)
         {
@@ -37,12 +44,15 @@ public static class PolicyExplainer
             rules.Add(new RuleExplanation(rule.Name, rule.Line, Verb(rule.Action), failing is null, decided, note));
         }
 
-        var summary = decision.Rule is { } r
+        var summary = refusal is not null
+            ? $"refused with {refusal.Problem.Status} {refusal.Problem.Name} before rule '{unread.RuleName}' could apply: {refusal.Detail}"
+            : decision.Rule is { } r
             ? $"{Verb(decision.Action)} by rule '{r.Name}' (line {r.Line})"
+                + (decision.Ambiguous is { } ambiguous ? $", only because the request could not be read one way: {ambiguous}" : "")
             : decision.Action == PolicyAction.Allow
                 ? $"allow: no rule matched and connection '{facts.Connection}' allows unmatched requests"
                 : "deny: no rule matched, and unmatched requests are denied";
-        return new PolicyExplanation(decision, summary, rules);
+        return new PolicyExplanation(decision, summary, rules, refusal);
     }
 
     private static string Verb(PolicyAction action) => action.ToString().ToLowerInvariant();

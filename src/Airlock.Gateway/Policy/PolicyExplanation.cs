@@ -7,4 +7,9 @@ namespace Airlock.Gateway.Policy;
 public sealed record RuleExplanation(string Rule, int Line, string Action, bool Matched, bool Decided, string? Note);
 
 /// <summary>A decision with the reasons for it, for <c>airlock policy test</c> and the explain API.</summary>
-public sealed record PolicyExplanation(PolicyDecision Decision, string Summary, IReadOnlyList<RuleExplanation> Rules);
+/// <param name="Refusal">What the gateway answers instead of acting on the decision, when it
+/// must read the body and cannot read it one way (<see cref="Errors.ProblemType.UnsupportedCharset"/>).</param>
+public sealed record PolicyExplanation(PolicyDecision Decision, string Summary, IReadOnlyList<RuleExplanation> Rules, PolicyRefusal? Refusal = null);
+
+/// <summary>A problem the gateway answers before acting on the decision, and why.</summary>
+public sealed record PolicyRefusal(Errors.ProblemType Problem, string Detail);

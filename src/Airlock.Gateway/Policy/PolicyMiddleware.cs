@@ -10,9 +10,12 @@ namespace Airlock.Gateway.Policy;
 
 /// <summary>
 /// Gives every routed request exactly one decision from the policy in force. A rule that needs
-/// the body gets it read (bounded, decoded); the upstream then receives the very bytes that were
-/// inspected. Deny is answered 403 naming the rule; review and allow go on (review to be held by
-/// the next stage), with the response guardrails that apply.
+/// the body gets it read (bounded, decoded, in UTF-8 or refused: <see cref="BodyCharset"/>); the
+/// upstream then receives the very bytes that were inspected. Deny is answered 403 naming the
+/// rule (and saying so when the rule holds only because the request reads two ways); on a
+/// connection that refuses questions about masked values, such a request is answered 403
+/// <c>masked-field-query</c>; review and allow go on (review to be held by the next stage), with
+/// the response guardrails that apply.
 /// </summary>
 public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvider policies, AuditTrail audit, AirlockConfig config, ILogger<PolicyMiddleware> logger)
 {
@@ -25,48 +28,67 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         var request = context.Request;
         var facts = new RequestFacts(session.Identity!, session.Connection!.Name, request.Method, session.Path, session.Query, request.Headers);
         var decision = policy.Decide(facts);
-        if (decision.NeedsBody)
+        // A connection that refuses questions about masked values reads every body for the
+        // field names in it; otherwise a body is read only for a rule that could decide.
+        var refuseMaskedQueries = session.Connection.Config.Masking is { RefuseQueriesOnMaskedFields: true };
+        if (decision.NeedsBody || (refuseMaskedQueries && MayHaveBody(context)))
         {
             var body = await BodyReader.ReadAsync(request.Body, request.ContentLength, request.Headers.ContentEncoding, _maxBodyBytes, "request body", context.RequestAborted);
             if (!body.Succeeded)
             {
                 // Unread is never allowed: the rule that needed the body could not be applied.
-                session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
-                // Named before the wait on the trail: a caller that is gone by then still leaves
-                // a session that says why (the trail, if it fails, names itself instead).
-                session.Error = body.Problem!.Name;
-                if (!await RecordAsync(context, session, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = body.Problem!.Name }))
-                {
-                    return;
-                }
-
-                await ProblemWriter.WriteAsync(context, body.Problem, body.Detail!, session.Id,
-                    json => json.WriteString("rule", decision.RuleName));
+                await RefuseAsync(context, session, decision, body.Problem!, body.Detail!, json => json.WriteString("rule", decision.RuleName));
                 return;
             }
 
-            facts.Body = InspectedBody.Read(body.Decoded);
+            if (BodyCharset.Check(request.Headers.ContentType, body.Decoded) is { } charset)
+            {
+                // Read as UTF-8 here and in another charset upstream, it would be two requests.
+                await RefuseAsync(context, session, decision, ProblemType.UnsupportedCharset, charset.Detail,
+                    json => WriteCharset(json, decision.RuleName, charset));
+                return;
+            }
+
+            facts.Body = InspectedBody.Read(body.Decoded, request.ContentType);
             // The upstream gets exactly the bytes that were inspected (still encoded as sent).
             request.Body = new MemoryStream(body.Original!, writable: false);
             context.Response.RegisterForDispose(facts.Body);
-            decision = policy.Decide(facts);
+            if (decision.NeedsBody)
+            {
+                decision = policy.Decide(facts);
+            }
         }
 
+        decision = decision.WithReasons(facts);
         session.Decision = decision;
         if (decision.Action == PolicyAction.Deny)
         {
             Log.Denied(logger, session.Id, decision.RuleName, policy.Version);
-            if (!await RecordAsync(context, session, AuditKinds.RequestDenied, "denied", null))
+            if (!await RecordAsync(context, session, AuditKinds.RequestDenied, "denied", Ambiguity(decision)))
             {
                 return;
             }
 
             session.Error = ProblemType.Denied.Name;
+            // A rule that holds only because the request reads two ways says so, rather than
+            // its message, which would tell the agent its request is what the rule is about.
             await ProblemWriter.WriteAsync(context, ProblemType.Denied,
-                decision.Rule?.Message ?? (decision.Rule is null
+                decision.Ambiguous is { } ambiguous ? AmbiguousDetail(decision.RuleName, ambiguous)
+                : decision.Rule?.Message ?? (decision.Rule is null
                     ? "no policy rule allows this request; requests are denied by default"
                     : $"the request is denied by rule '{decision.Rule.Name}'"),
                 session.Id, json => WriteRule(json, decision));
+            return;
+        }
+
+        if (refuseMaskedQueries && Masking.MaskedFieldQuery.Find(session.Masking!.Plan, facts, session.UpstreamPath) is { } hit)
+        {
+            // Masking hides the value in the answer; whether an answer comes back would still tell.
+            await RefuseAsync(context, session, decision, ProblemType.MaskedFieldQuery, Describe(hit), json =>
+                {
+                    json.WriteString(hit.Where, hit.Name);
+                    json.WriteString("masked", hit.Masked);
+                }, hit.Masked);
             return;
         }
 
@@ -80,6 +102,42 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
 
         await next(context);
     }
+
+    /// <summary>
+    /// Refuses the request before its decision applies: the session says deny and why (named
+    /// before the wait on the trail, so a caller gone by then still leaves a session that says
+    /// why), the trail records a denial with the reason, and the caller gets the problem.
+    /// </summary>
+    private async Task RefuseAsync(HttpContext context, SessionFeature session, PolicyDecision decision, ProblemType problem, string detail,
+        Action<System.Text.Json.Utf8JsonWriter> members, string? masked = null)
+    {
+        session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
+        session.Error = problem.Name;
+        var auditDetail = new Dictionary<string, string> { ["reason"] = problem.Name };
+        if (masked is not null)
+        {
+            auditDetail["masked"] = masked;
+        }
+
+        if (await RecordAsync(context, session, AuditKinds.RequestDenied, "denied", auditDetail))
+        {
+            await ProblemWriter.WriteAsync(context, problem, detail, session.Id, members);
+        }
+    }
+
+    private static bool MayHaveBody(HttpContext context) =>
+        context.Request.ContentLength > 0
+        || (context.Request.ContentLength is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
+
+    private static string Describe(Masking.MaskedFieldHit hit) => (hit.Where, hit.ByValue) switch
+    {
+        ("path", _) => $"segment {hit.Name} of the path is a value the connection masks ({hit.Masked}): looking it up would confirm it",
+        (var where, true) => $"the value of the {Part(where)} '{hit.Name}' is a value the connection masks ({hit.Masked}): looking it up would confirm it",
+        (var where, false) => $"the {Part(where)} '{hit.Name}' refers to the field '{hit.Masked}', which the connection masks: "
+            + "searching or filtering on it would reveal the value through which answers come back",
+    } + "; this connection refuses such requests";
+
+    private static string Part(string where) => where == "field" ? "body field" : "query parameter";
 
     /// <summary>Writes the decision to the audit trail; when it cannot, answers 503 and false:
     /// a decision that cannot be recorded is not acted on.</summary>
@@ -104,6 +162,15 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
     private Task<bool> RecordAsync(HttpContext context, SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail) =>
         RecordAsync(context, session, audit, kind, outcome, detail);
 
+    internal static void WriteCharset(System.Text.Json.Utf8JsonWriter json, string rule, CharsetRefusal? refusal)
+    {
+        json.WriteString("rule", rule);
+        if (refusal?.Charset is { } charset)
+        {
+            json.WriteString("charset", charset);
+        }
+    }
+
     private static void WriteRule(System.Text.Json.Utf8JsonWriter json, PolicyDecision decision)
     {
         if (decision.Rule is not null)
@@ -112,7 +179,20 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         }
 
         json.WriteString("policyVersion", decision.PolicyVersion);
+        if (decision.Ambiguous is { } ambiguous)
+        {
+            json.WriteString("ambiguous", ambiguous);
+        }
     }
+
+    /// <summary>The audit detail of a decision that rested on an ambiguity; null otherwise.</summary>
+    private static Dictionary<string, string>? Ambiguity(PolicyDecision decision) =>
+        decision.Ambiguous is { } ambiguous ? new() { ["ambiguous"] = ambiguous } : null;
+
+    /// <summary>What the caller is told when a deny rule applies only because its request reads two ways.</summary>
+    private static string AmbiguousDetail(string rule, string ambiguous) =>
+        $"the request could not be read one way only: {ambiguous}. Ambiguity counts against a request, so rule '{rule}' denies it "
+        + "without knowing whether it is what the rule is about; send it so that it reads one way";
 
     private static partial class Log
     {

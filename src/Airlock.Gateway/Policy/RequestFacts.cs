@@ -48,6 +48,9 @@ public sealed class RequestFacts
     /// before 3.9.2, Go before 1.17).</summary>
     public IReadOnlyDictionary<string, List<string>> QueryWithSemicolons => _querySemicolons ??= ParseQuery(RawQuery, ['&', ';']);
 
+    /// <summary>A form-encoded body's fields, read as the query is.</summary>
+    internal static IReadOnlyDictionary<string, List<string>> ParseForm(string body) => ParseQuery(body, ['&']);
+
     private static Dictionary<string, List<string>> ParseQuery(string? raw, char[] separators)
     {
         var parameters = new Dictionary<string, List<string>>(StringComparer.Ordinal);

@@ -27,6 +27,11 @@ public sealed record Review
 
     public required string PolicyVersion { get; init; }
 
+    /// <summary>Why the request could not be read one way only, when the rule held it because of
+    /// that (ambiguity counts against a request) rather than because it is what the rule is
+    /// about; null otherwise. Shown to the approver.</summary>
+    public string? Ambiguous { get; init; }
+
     public required ImmutableArray<string> Approvers { get; init; }
 
     public required int ApprovalsNeeded { get; init; }

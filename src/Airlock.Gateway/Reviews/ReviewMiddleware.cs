@@ -65,30 +65,37 @@ public sealed partial class ReviewMiddleware(
             return;
         }
 
-        // The exact payload is stored, so the body must be read whole (bounded like inspection).
-        var body = await BodyReader.ReadAsync(context.Request.Body, context.Request.ContentLength, default, config.Policy.MaxBodyBytes, "request body", context.RequestAborted);
-        if (!body.Succeeded)
+        // The exact payload is stored, so the body must be read whole (bounded like inspection);
+        // an approver reads it, so it must read one way, as policy requires of what it reads.
+        var request = context.Request;
+        var body = await BodyReader.ReadAsync(request.Body, request.ContentLength, request.Headers.ContentEncoding, config.Policy.MaxBodyBytes, "request body", context.RequestAborted);
+        var charset = body.Succeeded ? BodyCharset.Check(request.Headers.ContentType, body.Decoded) : null;
+        if (!body.Succeeded || charset is not null)
         {
-            // What cannot be stored whole cannot be held: denied, on record as such, like a body
-            // policy could not read.
+            // What cannot be stored whole, or read one way, cannot be held: denied, on record as
+            // such, like a body policy could not read.
+            var problem = body.Problem ?? ProblemType.UnsupportedCharset;
             session.Decision = decision with { Action = PolicyAction.Deny };
-            session.Error = body.Problem!.Name;
-            if (!await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.RequestDenied, "denied",
-                new Dictionary<string, string> { ["reason"] = body.Problem!.Name }))
+            session.Error = problem.Name;
+            if (await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = problem.Name }))
             {
-                return;
+                await ProblemWriter.WriteAsync(context, problem, (body.Detail ?? charset!.Detail) + "; a request held for review is stored whole for an approver to read", session.Id,
+                    json => PolicyMiddleware.WriteCharset(json, rule.Name, charset));
             }
 
-            await ProblemWriter.WriteAsync(context, body.Problem, body.Detail + "; a request held for review is stored whole", session.Id,
-                json => json.WriteString("rule", rule.Name));
             return;
         }
 
-        var review = await reviews.OpenAsync(session.Id, identity, rule, decision.PolicyVersion,
+        var review = await reviews.OpenAsync(session.Id, identity, rule, decision,
             HeldRequestCapture.From(context, session, body.Original!), context.RequestAborted);
         session.ReviewId = review.Id;
-        if (!await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.ReviewOpened, "held",
-            new Dictionary<string, string> { ["approvers"] = string.Join(',', review.Approvers), ["approvalsNeeded"] = review.ApprovalsNeeded.ToString(System.Globalization.CultureInfo.InvariantCulture) }))
+        var opened = new Dictionary<string, string> { ["approvers"] = string.Join(',', review.Approvers), ["approvalsNeeded"] = review.ApprovalsNeeded.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (review.Ambiguous is { } ambiguous)
+        {
+            opened["ambiguous"] = ambiguous;
+        }
+
+        if (!await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.ReviewOpened, "held", opened))
         {
             // Not on record, so not open: nobody may approve what the trail does not show.
             await store.CancelReviewAsync(review.Id, timeProvider.GetUtcNow(), CancellationToken.None);
@@ -211,6 +218,12 @@ public sealed partial class ReviewMiddleware(
             json.WriteString("location", location);
             json.WriteString("result", location + "/result");
             json.WriteString("expiresAt", review.ExpiresAt);
+            if (review.Ambiguous is { } ambiguous)
+            {
+                // Held because the request reads two ways, not because it is what the rule is about.
+                json.WriteString("ambiguous", ambiguous);
+            }
+
             json.WriteEndObject();
         }
 

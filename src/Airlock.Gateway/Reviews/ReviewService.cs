@@ -31,7 +31,7 @@ public sealed partial class ReviewService(
     TimeProvider timeProvider,
     ILogger<ReviewService> logger)
 {
-    public async Task<Review> OpenAsync(Guid sessionId, CallerIdentity requester, PolicyRule rule, string policyVersion, HeldRequest request, CancellationToken cancellationToken)
+    public async Task<Review> OpenAsync(Guid sessionId, CallerIdentity requester, PolicyRule rule, PolicyDecision decision, HeldRequest request, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var settings = rule.Review!;
@@ -44,7 +44,8 @@ public sealed partial class ReviewService(
             Requester = requester,
             Request = request,
             Rule = rule.Name,
-            PolicyVersion = policyVersion,
+            PolicyVersion = decision.PolicyVersion,
+            Ambiguous = decision.Ambiguous,
             Approvers = settings.Approvers,
             ApprovalsNeeded = settings.Approvals,
             MaxGrant = settings.MaxGrant,

@@ -55,7 +55,8 @@ public sealed record ReviewView(
     Guid? GrantId,
     int? ResultStatus,
     bool CanDecide,
-    string? WhyNot)
+    string? WhyNot,
+    string? Ambiguous)
 {
     public static ReviewView Of(Review review, CallerIdentity? viewer)
     {
@@ -70,7 +71,7 @@ public sealed record ReviewView(
             [.. review.Approvers], review.ApprovalsNeeded, review.Approvals, (int)review.MaxGrant.TotalMinutes,
             new HeldRequestView(r.Connection, r.Method, r.Path, r.Query, [.. r.Headers.Select(h => new[] { h.Key, h.Value })], BodyView.Of(r.Body)),
             [.. review.Decisions.Select(d => new DecisionView(d.Subject, d.Verdict, d.Comment, d.Window is { } w ? (int)w.TotalMinutes : null, d.At))],
-            review.GrantId, review.Result?.Status, whyNot is null, whyNot);
+            review.GrantId, review.Result?.Status, whyNot is null, whyNot, review.Ambiguous);
     }
 }
 

@@ -167,13 +167,20 @@ internal static class PolicyCommand
     private static void Print(TextWriter output, PolicyExplanation explanation, RequestFacts facts)
     {
         var decision = explanation.Decision;
-        output.WriteLine($"decision: {decision.Action.ToString().ToLowerInvariant()}");
+        output.WriteLine(explanation.Refusal is { } refusal
+            ? $"decision: refused ({refusal.Problem.Status} {refusal.Problem.Name}), before {decision.Action.ToString().ToLowerInvariant()} could apply"
+            : $"decision: {decision.Action.ToString().ToLowerInvariant()}");
         output.WriteLine($"rule:     {(decision.Rule is { } r ? $"{r.Name} (line {r.Line})" : "(none: the connection's default)")}");
         output.WriteLine($"policy:   {decision.PolicyVersion}");
+        if (decision.Ambiguous is { } ambiguous)
+        {
+            output.WriteLine($"ambiguous: {Printable.Text(ambiguous)} (the rule holds because ambiguity counts against a request)");
+        }
+
         output.WriteLine($"request:  {facts.Method} {facts.Path}{(facts.RawQuery is null ? "" : "?" + facts.RawQuery)} as {facts.Identity.Subject}"
             + (facts.Body is { Kind: not BodyKind.Empty } b ? $", body read as {b.Kind.ToString().ToLowerInvariant()}" : ""));
         output.WriteLine();
-        output.WriteLine(explanation.Summary);
+        output.WriteLine(Printable.Text(explanation.Summary));
         output.WriteLine();
         var width = Math.Max(4, explanation.Rules.Select(x => x.Rule.Length).DefaultIfEmpty(4).Max());
         foreach (var rule in explanation.Rules)

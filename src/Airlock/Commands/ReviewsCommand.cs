@@ -118,6 +118,11 @@ internal static class ReviewsCommand
         output.WriteLine($"review:    {(string?)review["id"]}");
         output.WriteLine($"status:    {(string?)review["status"]}  ({(int?)review["approvals"]}/{(int?)review["approvalsNeeded"]} approvals; expires {(string?)review["expiresAt"]})");
         output.WriteLine($"rule:      {Printable.Text((string?)review["rule"])} ({(string?)review["policyVersion"]})");
+        if ((string?)review["ambiguous"] is { } ambiguous)
+        {
+            output.WriteLine($"ambiguous: held only because the request could not be read one way: {Printable.Text(ambiguous)}");
+        }
+
         output.WriteLine($"requester: {Printable.Text((string?)review["requester"]!["subject"])}");
         output.WriteLine($"approvers: {string.Join(", ", review["approvers"]!.AsArray().Select(a => (string?)a))}");
         output.WriteLine(review["canDecide"]!.GetValue<bool>() ? "you may decide it" : $"you may not decide it: {(string?)review["whyNot"]}");

@@ -12,7 +12,13 @@ public sealed record RawResponse(int Status, IReadOnlyDictionary<string, string>
 /// </summary>
 public static class RawHttp
 {
-    public static async Task<RawResponse> SendAsync(Uri server, string target, string? bearer = null, string method = "GET")
+    public static Task<RawResponse> SendAsync(Uri server, string target, string? bearer = null, string method = "GET") =>
+        SendAsync(server, target, bearer, method, [], null);
+
+    /// <summary>Sends the headers given line by line (repeated names stay repeated, as HttpClient
+    /// would not send them) and the body with its Content-Length.</summary>
+    public static async Task<RawResponse> SendAsync(Uri server, string target, string? bearer, string method,
+        IEnumerable<string> headerLines, byte[]? body)
     {
         using var client = new TcpClient();
         await client.ConnectAsync(server.Host, server.Port);
@@ -20,9 +26,24 @@ public static class RawHttp
         var request = new StringBuilder()
             .Append(method).Append(' ').Append(target).Append(" HTTP/1.1\r\n")
             .Append("Host: ").Append(server.Authority).Append("\r\n")
-            .Append(bearer is null ? "" : $"Authorization: Bearer {bearer}\r\n")
-            .Append("Connection: close\r\n\r\n");
+            .Append(bearer is null ? "" : $"Authorization: Bearer {bearer}\r\n");
+        foreach (var line in headerLines)
+        {
+            request.Append(line).Append("\r\n");
+        }
+
+        if (body is not null)
+        {
+            request.Append("Content-Length: ").Append(body.Length).Append("\r\n");
+        }
+
+        request.Append("Connection: close\r\n\r\n");
         await stream.WriteAsync(Encoding.Latin1.GetBytes(request.ToString()));
+        if (body is not null)
+        {
+            await stream.WriteAsync(body);
+        }
+
         using var buffer = new MemoryStream();
         await stream.CopyToAsync(buffer);
         var text = Encoding.UTF8.GetString(buffer.ToArray());

@@ -58,6 +58,27 @@ public sealed class ExplainApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_body_in_another_charset_is_refused_and_an_ambiguous_one_says_why()
+    {
+        var admin = await _idp.TokenAsync("admin");
+        using var utf7 = await ExplainAsync(admin, new
+        {
+            subject = "key:billing-agent", method = "POST", path = "/billing/v1/refunds",
+            headers = new Dictionary<string, string> { ["Content-Type"] = "application/json; charset=utf-7" },
+            bodyText = "{\"amount\":50, \"+AGEAbQBvAHUAbgB0-\":150}",
+        });
+        using var repeated = await ExplainAsync(admin, new { subject = "key:billing-agent", method = "POST", path = "/billing/v1/refunds", bodyText = "{\"amount\":5,\"amount\":5}" });
+
+        var refused = JsonNode.Parse(await utf7.Content.ReadAsStringAsync())!;
+        Assert.Equal("refused", (string?)refused["decision"]);
+        Assert.Equal("urn:airlock:problem:unsupported-charset", (string?)refused["refusal"]);
+        Assert.Contains("utf-7", (string?)refused["summary"], StringComparison.Ordinal);
+        var ambiguous = JsonNode.Parse(await repeated.Content.ReadAsStringAsync())!;
+        Assert.Equal("deny", (string?)ambiguous["decision"]);
+        Assert.Equal("the JSON body repeats a key", (string?)ambiguous["ambiguous"]);
+    }
+
+    [Fact]
     public async Task Someone_without_a_role_is_forbidden()
     {
         using var response = await ExplainAsync(await _idp.TokenAsync("carol"), new { subject = "corp:x", method = "GET", path = "/billing/x" });

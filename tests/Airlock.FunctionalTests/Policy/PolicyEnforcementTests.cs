@@ -185,6 +185,19 @@ public sealed class PolicyEnforcementTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_x_gzip_body_is_read_as_gzip_as_RFC_9110_asks()
+    {
+        // RFC 9110 §8.4.1.3: x-gzip is gzip's old name, and recipients treat the two alike.
+        using var denied = await SendAsync("POST", "/billing/v1/refunds", Compressed(Gzip("{\"amount\":400}"), "x-gzip"));
+        var allowedBytes = Gzip("{\"amount\":4}");
+        using var allowed = await SendAsync("POST", "/billing/v1/refunds", Compressed(allowedBytes, "x-gzip"));
+
+        Assert.Equal("large-refunds", (string?)(await ProblemAsync(denied, "denied"))["rule"]);
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(allowedBytes, _upstream.Only().Body);
+    }
+
+    [Fact]
     public async Task A_chunked_body_is_inspected_like_any_other()
     {
         var content = new StreamContent(new MemoryStream("{\"amount\":400}"u8.ToArray()));

@@ -76,6 +76,19 @@ public class MaskingConfigTests
         Assert.Contains("too short for a hash key", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cret", error.ToString(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("      refuseQueriesOnMaskedFields: true", true)]
+    public void Refusing_queries_on_masked_fields_is_opt_in(string extra, bool expected)
+    {
+        var result = Load("""
+                  fields: [{ path: "$..ssn" }]
+            """ + "\n" + extra);
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        Assert.Equal(expected, result.Config!.Connections.Single().Masking!.RefuseQueriesOnMaskedFields);
+    }
 }
 
 public class RateLimitConfigTests

@@ -34,6 +34,18 @@ public class UntrustedHeadersTests
     }
 
     [Theory]
+    [InlineData("X_Remote_User")]
+    [InlineData("x_http_method_override")]
+    [InlineData("X_Forwarded_For")]
+    [InlineData("X-Original_URL")]
+    [InlineData("Proxy_Authorization")]
+    public void Underscore_spellings_are_untrusted_alike(string name)
+    {
+        // CGI-style upstreams read '_' as '-': X_Remote_User is their X-Remote-User.
+        Assert.True(UntrustedHeaders.IsUntrusted(name));
+    }
+
+    [Theory]
     [InlineData("Accept")]
     [InlineData("Content-Type")]
     [InlineData("X-Request-Id")]

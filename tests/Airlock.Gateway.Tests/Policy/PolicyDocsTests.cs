@@ -53,6 +53,20 @@ public partial class PolicyDocsTests
     }
 
     [Fact]
+    public void The_policy_in_the_masking_docs_loads()
+    {
+        var markdown = File.ReadAllText(RepositoryFile("docs", "masking.md"));
+        var policies = YamlBlock().Matches(markdown).Select(m => m.Groups[1].Value).Where(y => y.StartsWith("rules:", StringComparison.Ordinal)).ToList();
+
+        Assert.NotEmpty(policies);
+        foreach (var yaml in policies)
+        {
+            var result = PolicyParser.Load(Encoding.UTF8.GetBytes(yaml), "docs/masking.md");
+            Assert.True(result.Succeeded, $"does not load:\n{string.Join("\n", result.Errors)}\n---\n{yaml}");
+        }
+    }
+
+    [Fact]
     public void The_quickstart_policy_loads_without_warnings()
     {
         var result = PolicyParser.LoadFile(RepositoryFile("samples", "quickstart", "policy.yaml"));

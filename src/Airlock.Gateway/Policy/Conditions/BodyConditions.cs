@@ -46,6 +46,25 @@ public sealed class JsonBodyCondition(JsonFieldPath path, ValueTest test) : Rule
         return reached == 0 ? Test.Absent() : verdict;
     }
 
+    public override string WhyAmbiguous(RequestFacts facts)
+    {
+        if (facts.Body is not { Kind: BodyKind.Json, Json: { } json })
+        {
+            return facts.Body?.OpaqueReason ?? "the body cannot be read one way only";
+        }
+
+        var container = false;
+        var (reached, crossed) = Path.Visit(json.RootElement, strict: false, value =>
+        {
+            container |= value.ValueKind is System.Text.Json.JsonValueKind.Object or System.Text.Json.JsonValueKind.Array;
+            return true;
+        });
+        return crossed ? $"the body's {Path} runs into an array where an object is expected, or an object where an array is"
+            : reached > 1 ? $"the body's {Path} reaches {reached} values that do not all agree on: {Test}"
+            : container ? $"the body's {Path} is an array or object where a value is compared (some deserialisers unwrap it)"
+            : $"the body's {Path} holds a value that cannot be compared as the rule asks (not a number, or one too long to compare exactly): {Test}";
+    }
+
     public override string Explain(RequestFacts facts, bool strict) => facts.Body?.Kind switch
     {
         BodyKind.Empty => $"body: the request has no body; {Path} is required to satisfy: {Test}",
@@ -58,7 +77,7 @@ public sealed class JsonBodyCondition(JsonFieldPath path, ValueTest test) : Rule
 /// A regular expression over the body as text. Deny and review rules also try the body as an
 /// upstream decodes it: every JSON string (escapes such as <c>\u0020</c> resolved), and a form
 /// body with its <c>+</c> and <c>%XX</c> decoded. A body declared in another charset than UTF-8
-/// cannot be read here and is ambiguous.
+/// never gets here: it is refused before (<see cref="BodyCharset"/>).
 /// </summary>
 public sealed class RawBodyCondition(Regex pattern) : RuleCondition
 {
@@ -95,7 +114,7 @@ public sealed class RawBodyCondition(Regex pattern) : RuleCondition
             return Verdict.Yes;
         }
 
-        return OtherCharset(facts, body) ? Verdict.Ambiguous : Verdict.No;
+        return Verdict.No;
     }
 
     private bool AnyString(System.Text.Json.JsonElement element) => element.ValueKind switch
@@ -121,26 +140,6 @@ public sealed class RawBodyCondition(Regex pattern) : RuleCondition
         {
             return null;
         }
-    }
-
-    private static bool OtherCharset(RequestFacts facts, InspectedBody body)
-    {
-        var bytes = body.Bytes.Span;
-        if (bytes.Length >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)))
-        {
-            return true;
-        }
-
-        var contentType = facts.Headers.ContentType.ToString();
-        var charset = contentType.IndexOf("charset=", StringComparison.OrdinalIgnoreCase);
-        if (charset < 0)
-        {
-            return false;
-        }
-
-        var name = contentType[(charset + 8)..].Split(';', 2)[0].Trim().Trim('"');
-        return !name.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !name.Equals("utf8", StringComparison.OrdinalIgnoreCase)
-            && !name.Equals("us-ascii", StringComparison.OrdinalIgnoreCase);
     }
 
     public override string Explain(RequestFacts facts, bool strict) => $"bodyMatches: the body does not match /{Pattern}/";

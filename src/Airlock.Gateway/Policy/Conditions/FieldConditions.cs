@@ -46,6 +46,11 @@ public sealed class QueryCondition(string name, ValueTest test) : RuleCondition
         return values is null ? Test.Absent() : MultiValue.Evaluate(Test, values, strict);
     }
 
+    public override string WhyAmbiguous(RequestFacts facts) =>
+        facts.RawQuery?.Contains(';', StringComparison.Ordinal) == true && EvaluateOn(facts.QueryWithSemicolons, strict: false) != EvaluateOn(facts.Query, strict: false)
+            ? "the query reads differently when ';' also separates parameters, as older Rack, Python and Go servers read it"
+            : $"the query parameter '{Name}' has several values that disagree, or a value that cannot be compared as the rule asks: {Test}";
+
     public override string Explain(RequestFacts facts, bool strict) =>
         facts.Query.TryGetValue(Name, out var values)
             ? $"query: {Name}={string.Join("&" + Name + "=", values)} does not satisfy: {Test}"
@@ -66,6 +71,9 @@ public sealed class HeaderCondition(string name, ValueTest test) : RuleCondition
         var values = facts.Headers[Name];
         return values.Count == 0 ? Test.Absent() : MultiValue.Evaluate(Test, values!, strict);
     }
+
+    public override string WhyAmbiguous(RequestFacts facts) =>
+        $"the header '{Name}' has several values that disagree, or a value that cannot be compared as the rule asks: {Test}";
 
     public override string Explain(RequestFacts facts, bool strict)
     {

@@ -18,4 +18,9 @@ public abstract class RuleCondition
 
     /// <summary>Why the condition does not hold for this request, in words for a person.</summary>
     public abstract string Explain(RequestFacts facts, bool strict);
+
+    /// <summary>Why the condition was <see cref="Verdict.Ambiguous"/> for this request (a clause:
+    /// "the JSON body repeats a key"), for the answer a deny or review rule gives because of it.
+    /// Only called on that slow path.</summary>
+    public virtual string WhyAmbiguous(RequestFacts facts) => $"the request's {Key} can be read more than one way";
 }

@@ -44,6 +44,9 @@ public sealed class MethodCondition(IEnumerable<string> methods) : SetCondition(
 
         return base.Evaluate(facts, strict);
     }
+
+    public override string WhyAmbiguous(RequestFacts facts) =>
+        "the query carries _method, which Rails, Laravel and Symfony run instead of the method sent";
 }
 
 public sealed class SubjectCondition(IEnumerable<string> subjects) : SetCondition("subjects", subjects, StringComparer.Ordinal)

@@ -176,5 +176,8 @@ internal static class PostgresMigrations
             ALTER TABLE sessions ADD COLUMN upstream_attempts text;
             ALTER TABLE reviews ADD COLUMN unknown_reason text;
             """),
+        new(9, "reviews say when the rule held the request only because it reads two ways", """
+            ALTER TABLE reviews ADD COLUMN ambiguous text;
+            """),
     ];
 }
