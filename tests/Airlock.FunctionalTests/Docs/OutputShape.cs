@@ -9,7 +9,8 @@ namespace Airlock.FunctionalTests.Docs;
 /// <list type="bullet">
 /// <item>Whitespace is not compared: a page may wrap a long JSON line or align a table its own way.</item>
 /// <item><c>...</c> stands for anything, lines included; <c>…</c> for anything on one line, and
-/// after hex digits (<c>sha256:750c3eab…</c>, <c>01a20d55-…</c>) for the rest of an id or hash.</item>
+/// after hex digits (<c>sha256:750c3eab…</c>, <c>01a20d55-…</c>) for the rest of an id or hash;
+/// before 8 hex digits (<c>…2b75e03e</c>) it is an id shown by its end, the run's once that id is bound.</item>
 /// <item>Times (ISO 8601 and HTTP dates), durations (numbers with a decimal point), counts of
 /// events, curl's version may differ.</item>
 /// <item>Ids (UUIDs, and API key ids after "id ") may differ, consistently: the first time the
@@ -154,6 +155,13 @@ internal sealed partial class OutputShape
             return $"(?<{name}>{(pageId.Length == 16 ? "[0-9a-f]{16}" : UuidPattern)})";
         }
 
+        if (token.Groups["tail"].Success)
+        {
+            // An id shown by its last 8 hex digits (sessions list): the run's id's, once bound.
+            var bound = _bound.FirstOrDefault(b => b.Key.EndsWith(token.Value[1..], StringComparison.Ordinal)).Value;
+            return bound is null ? "…[0-9a-f]{8}" : Regex.Escape("…" + bound[^8..]);
+        }
+
         return token.Groups["abbreviated"].Success ? "[0-9a-f-]*"
             : token.Groups["ellipsis"].Success ? "[^\n]*?"
             : token.Groups["time"].Success ? TimePattern
@@ -199,7 +207,7 @@ internal sealed partial class OutputShape
     private const string TimePattern = @"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)";
     private const string DatePattern = @"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT";
 
-    [GeneratedRegex($@"(?<elided>\.\.\.)|(?<abbreviated>[0-9a-f][0-9a-f-]{{3,}}…)|(?<ellipsis>…)|(?<time>{TimePattern})|(?<date>{DatePattern})"
+    [GeneratedRegex($@"(?<elided>\.\.\.)|(?<abbreviated>[0-9a-f][0-9a-f-]{{3,}}…)|(?<tail>…[0-9a-f]{{8}}\b)|(?<ellipsis>…)|(?<time>{TimePattern})|(?<date>{DatePattern})"
         + $@"|(?<id>{UuidPattern}|(?<=\bid )[0-9a-f]{{16}}\b)|(?<curl>curl/[0-9.]+)|(?<range>\d+\.\.\d+)"
         + @"|(?<count>\d[\d,]*(?= events?\b)|(?<=\bevent )\d+)|(?<number>\d+\.\d+)|(?<space>\s+)")]
     private static partial Regex Token();
