@@ -43,13 +43,21 @@ internal static partial class AuditCommand
                 return AirlockCli.InvalidInput;
             }
 
-            var opened = await OpenAsync(parse, config, cancellationToken);
+            // An export reads the store as verification does: a misspelt path or a copy without
+            // its events is an error, never a new empty store and an empty bundle.
+            var opened = await OpenAsync(parse, config, cancellationToken, readOnly: true);
             if (opened is null)
             {
                 return AirlockCli.InvalidInput;
             }
 
             await using var store = opened.Value.Store;
+            if (await UnverifiableAsync(store, opened.Value.StoreConfig, cancellationToken) is { } why)
+            {
+                error.WriteLine($"error: {Printable.Text(why)}");
+                return AirlockCli.Failure;
+            }
+
             try
             {
                 var manifest = await AuditExport.WriteAsync(store, directory, from, to, parse.GetValue(format) == "csv", TimeProvider.System, cancellationToken);

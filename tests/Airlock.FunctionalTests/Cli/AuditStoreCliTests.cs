@@ -50,6 +50,19 @@ public sealed class AuditStoreCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Export_with_a_misspelt_store_path_fails_and_creates_nothing()
+    {
+        var config = WriteConfig("sqlite: ./airlcok.db");
+
+        var (exit, _, stderr) = await RunAsync("audit", "export", "--config", config, "--out", Path.Combine(_directory, "evidence"));
+
+        Assert.Equal(AirlockCli.Failure, exit);
+        Assert.Contains($"error: there is no store at {Path.Combine(_directory, "airlcok.db")}", stderr, StringComparison.Ordinal);
+        Assert.Equal(["airlock.yaml"], Directory.GetFiles(_directory).Select(Path.GetFileName));
+        Assert.False(Directory.Exists(Path.Combine(_directory, "evidence")));
+    }
+
+    [Fact]
     public async Task Verify_of_an_empty_file_fails_and_leaves_it_empty()
     {
         var config = WriteConfig("sqlite: ./airlock.db");
