@@ -83,16 +83,24 @@ internal sealed class ProviderClient(HttpClient http, string issuer, string clie
             TokenTypeHint = tokenTypeHint,
         }, cancellationToken);
 
-    /// <summary>A failed response in one line: the OAuth error and its description, or what went wrong on the way.</summary>
-    public static string Describe(ProtocolResponse response) => response.ErrorType switch
+    /// <summary>A failed response in one line: the OAuth error and its description (whatever the
+    /// status: a provider answers invalid_client with 401), or what went wrong on the way.</summary>
+    public static string Describe(ProtocolResponse response)
     {
-        ResponseErrorType.Protocol => response.TryGet("error_description") is { Length: > 0 } description
-            ? $"{Commands.Printable.Text(response.Error)}: {Commands.Printable.Text(description)}"
-            : Commands.Printable.Text(response.Error),
-        ResponseErrorType.Http => $"HTTP {(int)response.HttpStatusCode} {Commands.Printable.Text(response.HttpErrorReason)}",
-        ResponseErrorType.Exception => Commands.Printable.Text(response.Exception?.Message ?? response.Error),
-        _ => Commands.Printable.Text(response.Error),
-    };
+        if (response.ErrorType is ResponseErrorType.Protocol or ResponseErrorType.Http && response.TryGet("error") is { Length: > 0 } error)
+        {
+            return response.TryGet("error_description") is { Length: > 0 } description
+                ? $"{Commands.Printable.Text(error)}: {Commands.Printable.Text(description)}"
+                : Commands.Printable.Text(error);
+        }
+
+        return response.ErrorType switch
+        {
+            ResponseErrorType.Http => $"HTTP {(int)response.HttpStatusCode} {Commands.Printable.Text(response.HttpErrorReason)}",
+            ResponseErrorType.Exception => Commands.Printable.Text(response.Exception?.Message ?? response.Error),
+            _ => Commands.Printable.Text(response.Error),
+        };
+    }
 
     public static HttpClient CreateHttpClient() => new() { Timeout = TimeSpan.FromSeconds(30) };
 }
