@@ -72,7 +72,8 @@ internal static class LoginCommand
         {
             offered = await LoginInfoAsync(http, adminUrl, cancellationToken);
         }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or NotSupportedException
+            || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             error.WriteLine($"error: cannot ask the admin listener at {adminUrl} how to sign in: {ex.Message}");
             return AirlockCli.Failure;
@@ -196,7 +197,8 @@ internal static class LoginCommand
 
             return (null, $"{(int)response.StatusCode} {Printable.Text(detail)}");
         }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException)
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or NotSupportedException
+            || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return (null, $"the admin listener could not be reached: {ex.Message}");
         }
