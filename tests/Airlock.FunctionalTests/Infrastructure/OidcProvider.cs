@@ -41,7 +41,10 @@ public sealed class OidcProvider : IAsyncDisposable
 
     public static string SecretOf(string clientId) => $"{clientId}-secret-0123456789abcdef0123456789";
 
-    public static async Task<OidcProvider> StartAsync()
+    public static Task<OidcProvider> StartAsync() => StartAsync(null);
+
+    /// <param name="environment">Further settings for provider.mjs, e.g. <c>AIRLOCK_TEST_DEVICE_FLOW</c>.</param>
+    public static async Task<OidcProvider> StartAsync(IReadOnlyDictionary<string, string>? environment)
     {
         var directory = Repository.PathOf("tests", "fixtures", "oidc");
         if (!Directory.Exists(Path.Combine(directory, "node_modules", "oidc-provider")))
@@ -61,6 +64,11 @@ public sealed class OidcProvider : IAsyncDisposable
         info.Environment["AIRLOCK_TEST_SIGNING"] = "1";
         info.Environment["AIRLOCK_TEST_CLIENTS"] = JsonSerializer.Serialize(
             Clients.Select(c => new { id = c.Id, secret = SecretOf(c.Id), groups = c.Groups }));
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start node");
         process.ErrorDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
