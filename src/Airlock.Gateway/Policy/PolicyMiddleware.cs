@@ -1,6 +1,8 @@
+using System.Text.Json;
 using Airlock.Gateway.Audit;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Errors;
+using Airlock.Gateway.Masking;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -81,7 +83,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
             return;
         }
 
-        if (refuseMaskedQueries && Masking.MaskedFieldQuery.Find(session.Masking!.Plan, facts, session.UpstreamPath) is { } hit)
+        if (refuseMaskedQueries && MaskedFieldQuery.Find(session.Masking!.Plan, facts, session.UpstreamPath) is { } hit)
         {
             // Masking hides the value in the answer; whether an answer comes back would still tell.
             await RefuseAsync(context, session, decision, ProblemType.MaskedFieldQuery, Describe(hit), json =>
@@ -109,7 +111,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
     /// why), the trail records a denial with the reason, and the caller gets the problem.
     /// </summary>
     private async Task RefuseAsync(HttpContext context, SessionFeature session, PolicyDecision decision, ProblemType problem, string detail,
-        Action<System.Text.Json.Utf8JsonWriter> members, string? masked = null)
+        Action<Utf8JsonWriter> members, string? masked = null)
     {
         session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
         session.Error = problem.Name;
@@ -129,7 +131,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         context.Request.ContentLength > 0
         || (context.Request.ContentLength is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
 
-    private static string Describe(Masking.MaskedFieldHit hit) => (hit.Where, hit.ByValue) switch
+    private static string Describe(MaskedFieldHit hit) => (hit.Where, hit.ByValue) switch
     {
         ("path", _) => $"segment {hit.Name} of the path is a value the connection masks ({hit.Masked}): looking it up would confirm it",
         (var where, true) => $"the value of the {Part(where)} '{hit.Name}' is a value the connection masks ({hit.Masked}): looking it up would confirm it",
@@ -162,7 +164,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
     private Task<bool> RecordAsync(HttpContext context, SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail) =>
         RecordAsync(context, session, audit, kind, outcome, detail);
 
-    internal static void WriteCharset(System.Text.Json.Utf8JsonWriter json, string rule, CharsetRefusal? refusal)
+    internal static void WriteCharset(Utf8JsonWriter json, string rule, CharsetRefusal? refusal)
     {
         json.WriteString("rule", rule);
         if (refusal?.Charset is { } charset)
@@ -171,7 +173,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         }
     }
 
-    private static void WriteRule(System.Text.Json.Utf8JsonWriter json, PolicyDecision decision)
+    private static void WriteRule(Utf8JsonWriter json, PolicyDecision decision)
     {
         if (decision.Rule is not null)
         {
