@@ -84,8 +84,8 @@ public static class PolicyEndpoints
             : request.Body is { } json ? Encoding.UTF8.GetBytes(json.GetRawText())
             : null;
         var connections = config.Connections.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
-        var facts = DescribedRequest.TryBuild(request.Subject, request.Groups ?? [], request.Method, request.Path,
-            request.Headers ?? [], body, connections, out var error);
+        var (facts, error) = await DescribedRequest.BuildAsync(request.Subject, request.Groups ?? [], request.Method, request.Path,
+            request.Headers ?? [], body, connections, context.RequestAborted);
         if (facts is null)
         {
             await ProblemWriter.WriteAsync(context, ProblemType.InvalidRequest, error!);

@@ -17,8 +17,8 @@ public static class PolicyExplainer
         var unread = policy.Decide(facts);
         facts.Body = body;
         var decision = policy.Decide(facts).WithReasons(facts);
-        var refusal = (unread.NeedsBody || unread.Action == PolicyAction.Review) && BodyCharset.Check(facts.Headers.ContentType, body.Bytes.Span) is { } charset
-            ? new PolicyRefusal(Errors.ProblemType.UnsupportedCharset, charset.Detail)
+        var refusal = (unread.NeedsBody || unread.Action == PolicyAction.Review) && BodyCharset.Check(facts.Headers.ContentType, body) is { } unreadable
+            ? new PolicyRefusal(unreadable.Problem, unreadable.Detail)
             : null;
         var rules = new List<RuleExplanation>(policy.Rules.Length);
         foreach (var rule in policy.Rules)

@@ -43,18 +43,19 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
                 return;
             }
 
-            if (BodyCharset.Check(request.Headers.ContentType, body.Decoded) is { } charset)
+            var inspected = await InspectedBody.ReadAsync(body.Decoded, request.ContentType, context.RequestAborted);
+            context.Response.RegisterForDispose(inspected);
+            if (BodyCharset.Check(request.Headers.ContentType, inspected) is { } refusal)
             {
                 // Read as UTF-8 here and in another charset upstream, it would be two requests.
-                await RefuseAsync(context, session, decision, ProblemType.UnsupportedCharset, charset.Detail,
-                    json => WriteCharset(json, decision.RuleName, charset));
+                await RefuseAsync(context, session, decision, refusal.Problem, refusal.Detail,
+                    json => WriteCharset(json, decision.RuleName, refusal));
                 return;
             }
 
-            facts.Body = InspectedBody.Read(body.Decoded, request.ContentType);
+            facts.Body = inspected;
             // The upstream gets exactly the bytes that were inspected (still encoded as sent).
             request.Body = new MemoryStream(body.Original!, writable: false);
-            context.Response.RegisterForDispose(facts.Body);
             if (decision.NeedsBody)
             {
                 decision = policy.Decide(facts);
@@ -164,7 +165,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
     private Task<bool> RecordAsync(HttpContext context, SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail) =>
         RecordAsync(context, session, audit, kind, outcome, detail);
 
-    internal static void WriteCharset(Utf8JsonWriter json, string rule, CharsetRefusal? refusal)
+    internal static void WriteCharset(Utf8JsonWriter json, string rule, BodyRefusal? refusal)
     {
         json.WriteString("rule", rule);
         if (refusal?.Charset is { } charset)
