@@ -87,7 +87,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         if (refuseMaskedQueries && MaskedFieldQuery.Find(session.Masking!.Plan, facts, session.UpstreamPath) is { } hit)
         {
             // Masking hides the value in the answer; whether an answer comes back would still tell.
-            await RefuseAsync(context, session, decision, ProblemType.MaskedFieldQuery, Describe(hit), json =>
+            await RefuseAsync(context, session, decision, ProblemType.MaskedFieldQuery, MaskedFieldQuery.Describe(hit), json =>
                 {
                     json.WriteString(hit.Where, hit.Name);
                     json.WriteString("masked", hit.Masked);
@@ -131,16 +131,6 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
     private static bool MayHaveBody(HttpContext context) =>
         context.Request.ContentLength > 0
         || (context.Request.ContentLength is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
-
-    private static string Describe(MaskedFieldHit hit) => (hit.Where, hit.ByValue) switch
-    {
-        ("path", _) => $"segment {hit.Name} of the path is a value the connection masks ({hit.Masked}): looking it up would confirm it",
-        (var where, true) => $"the value of the {Part(where)} '{hit.Name}' is a value the connection masks ({hit.Masked}): looking it up would confirm it",
-        (var where, false) => $"the {Part(where)} '{hit.Name}' refers to the field '{hit.Masked}', which the connection masks: "
-            + "searching or filtering on it would reveal the value through which answers come back",
-    } + "; this connection refuses such requests";
-
-    private static string Part(string where) => where == "field" ? "body field" : "query parameter";
 
     /// <summary>Writes the decision to the audit trail; when it cannot, answers 503 and false:
     /// a decision that cannot be recorded is not acted on.</summary>
