@@ -94,7 +94,8 @@ public static class PolicyEndpoints
 
         using (facts.Body)
         {
-            var explanation = PolicyExplainer.Explain(policies.Current, facts);
+            var masking = config.Connections.First(c => c.Name == facts.Connection).Masking;
+            var explanation = PolicyExplainer.Explain(policies.Current, facts, masking);
             await context.Response.WriteAsJsonAsync(ToResponse(explanation), AdminJsonContext.Default.ExplainResponse, cancellationToken: context.RequestAborted);
         }
     }

@@ -156,7 +156,8 @@ internal static class PolicyCommand
 
             using (facts.Body)
             {
-                Print(output, PolicyExplainer.Explain(policy.Policy!, facts), facts);
+                var masking = loaded.Config.Connections.First(c => c.Name == facts.Connection).Masking;
+                Print(output, PolicyExplainer.Explain(policy.Policy!, facts, masking), facts);
             }
 
             return 0;
