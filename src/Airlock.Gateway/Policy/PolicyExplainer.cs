@@ -84,11 +84,12 @@ public static class PolicyExplainer
         return null;
     }
 
-    /// <summary>The path sent upstream, as RoutingMiddleware cuts it: after <c>/{connection}/</c>.</summary>
+    /// <summary>The path sent upstream, as RoutingMiddleware cuts it: from the slash after
+    /// <c>/{connection}</c> (so that segment positions count the connection as 1).</summary>
     private static string UpstreamPath(string path)
     {
         var slash = path.IndexOf('/', 1);
-        return slash < 0 ? "" : path[(slash + 1)..];
+        return slash < 0 ? "" : path[slash..];
     }
 
     private static string Verb(PolicyAction action) => action.ToString().ToLowerInvariant();

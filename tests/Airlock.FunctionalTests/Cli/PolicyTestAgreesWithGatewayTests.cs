@@ -103,19 +103,26 @@ public sealed class PolicyTestAgreesWithGatewayTests : IAsyncLifetime
         Assert.True(exit == 0, stderr.ToString());
         var decision = stdout.ToString().Split('\n')[0].Split(", before")[0].TrimEnd();
         Assert.Equal(expected, decision);
-        Assert.Equal(expected, await GatewayAnswerAsync(response));
+        var (answer, detail) = await GatewayAnswerAsync(response);
+        Assert.Equal(expected, answer);
+        if (expected.StartsWith("decision: refused", StringComparison.Ordinal))
+        {
+            // The same reason, word for word: where the request asks, and which masked field.
+            Assert.Contains(detail!, stdout.ToString(), StringComparison.Ordinal);
+        }
     }
 
-    /// <summary>The gateway's answer, written as <c>policy test</c> writes a decision.</summary>
-    private static async Task<string> GatewayAnswerAsync(HttpResponseMessage response)
+    /// <summary>The gateway's answer, written as <c>policy test</c> writes a decision, and its detail.</summary>
+    private static async Task<(string Answer, string? Detail)> GatewayAnswerAsync(HttpResponseMessage response)
     {
         if (response.Content.Headers.ContentType?.MediaType != "application/problem+json")
         {
             Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-            return "decision: allow";
+            return ("decision: allow", null);
         }
 
-        var type = ((string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["type"])!["urn:airlock:problem:".Length..];
-        return type == "denied" ? "decision: deny" : $"decision: refused ({(int)response.StatusCode} {type})";
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        var type = ((string?)problem["type"])!["urn:airlock:problem:".Length..];
+        return (type == "denied" ? "decision: deny" : $"decision: refused ({(int)response.StatusCode} {type})", (string?)problem["detail"]);
     }
 }
