@@ -84,8 +84,8 @@ public static class PolicyEndpoints
             : request.Body is { } json ? Encoding.UTF8.GetBytes(json.GetRawText())
             : null;
         var connections = config.Connections.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
-        var facts = DescribedRequest.TryBuild(request.Subject, request.Groups ?? [], request.Method, request.Path,
-            request.Headers ?? [], body, connections, out var error);
+        var (facts, error) = await DescribedRequest.BuildAsync(request.Subject, request.Groups ?? [], request.Method, request.Path,
+            request.Headers ?? [], body, connections, context.RequestAborted);
         if (facts is null)
         {
             await ProblemWriter.WriteAsync(context, ProblemType.InvalidRequest, error!);
@@ -94,7 +94,8 @@ public static class PolicyEndpoints
 
         using (facts.Body)
         {
-            var explanation = PolicyExplainer.Explain(policies.Current, facts);
+            var masking = config.Connections.First(c => c.Name == facts.Connection).Masking;
+            var explanation = PolicyExplainer.Explain(policies.Current, facts, masking);
             await context.Response.WriteAsJsonAsync(ToResponse(explanation), AdminJsonContext.Default.ExplainResponse, cancellationToken: context.RequestAborted);
         }
     }

@@ -15,6 +15,7 @@ public sealed record MaskingConfig(
     long BufferBytes)
 {
     public const long DefaultMaxValueBytes = 1L << 20;
+    public const long DefaultBufferBytes = 256 * 1024;
 
     /// <summary>
     /// Refuse a request that asks about a masked value (<c>?ssn_like=^1</c>, a body naming
@@ -22,7 +23,6 @@ public sealed record MaskingConfig(
     /// but whether an answer comes back reveals it to an agent that may search.
     /// </summary>
     public bool RefuseQueriesOnMaskedFields { get; init; }
-    public const long DefaultBufferBytes = 256 * 1024;
 
     /// <summary>
     /// A connection's masking with a policy rule's added: for a detector both name, the stricter

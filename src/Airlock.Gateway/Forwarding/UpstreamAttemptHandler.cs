@@ -13,6 +13,11 @@ namespace Airlock.Gateway.Forwarding;
 /// connection before its first byte. Every attempt's outcome goes on the session
 /// (<see cref="SessionFeature.UpstreamAttempts"/>).
 /// <para>
+/// An approved held request (its session has a review) is never sent again, whatever its method:
+/// a person approved one execution (PRODUCT.md: exactly once), and an upstream that closed
+/// without answering may have acted on it. Such an execution ends <c>execution-unknown</c>.
+/// </para>
+/// <para>
 /// .NET's own silent resend of such requests is turned off underneath, by
 /// <see cref="UpstreamConnectionStream"/>: this handler is the only one that sends a request again.
 /// </para>
@@ -44,7 +49,7 @@ internal sealed class UpstreamAttemptHandler : DelegatingHandler
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         request.Options.TryGetValue(Session, out var session);
-        if (_retry is null || !Repeatable(request))
+        if (_retry is null || !Repeatable(request, session))
         {
             return AttemptAsync(request, session, cancellationToken);
         }
@@ -69,10 +74,13 @@ internal sealed class UpstreamAttemptHandler : DelegatingHandler
         }
     }
 
-    private static bool Repeatable(HttpRequestMessage request)
+    /// <summary>Whether a request may be sent again: an idempotent one without a body, that is
+    /// not the execution of an approved review. Without its session, it is not known, so not.</summary>
+    private static bool Repeatable(HttpRequestMessage request, SessionFeature? session)
     {
         var method = request.Method;
-        return request.Content is null
+        return session is { ReviewId: null }
+            && request.Content is null
             && (method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options || method == HttpMethod.Trace
                 || method == HttpMethod.Put || method == HttpMethod.Delete);
     }

@@ -40,7 +40,7 @@ public sealed class AirlockGatewayOptions
 /// <summary>
 /// Builds the gateway: two Kestrel listeners and one pipeline each.
 /// <code>
-/// proxy listener:  Session → Normalization → Identity → Routing → Policy → Forwarding (YARP) → upstream
+/// proxy listener:  Session → Normalization → Identity → caller limit → Routing → Policy → Forwarding (YARP) → upstream
 /// admin listener:  /healthz, /readyz; /api/* (people with OIDC tokens, roles from groups)
 /// </code>
 /// </summary>
@@ -116,11 +116,14 @@ public static class AirlockGateway
             .UseMiddleware<SessionMiddleware>()
             .UseMiddleware<NormalizationMiddleware>()
             .UseMiddleware<IdentityMiddleware>()
+            // Before anything that writes a known caller's own audit event: the caller's limit
+            // bounds what it can add to the trail (docs/audit.md).
+            .UseMiddleware<RateLimiting.CallerRateLimitMiddleware>()
             .UseMiddleware<RequesterReviewsMiddleware>()
             .UseMiddleware<RoutingMiddleware>()
             .UseMiddleware<Recording.RecordingMiddleware>()
             .UseMiddleware<Normalization.HeaderNameMiddleware>()
-            .UseMiddleware<RateLimiting.RateLimitMiddleware>()
+            .UseMiddleware<RateLimiting.ConnectionRateLimitMiddleware>()
             .UseMiddleware<PolicyMiddleware>()
             .UseMiddleware<ReviewMiddleware>()
             .UseMiddleware<ForwardingMiddleware>());

@@ -12,8 +12,21 @@ namespace Airlock.Gateway.Policy;
 /// </summary>
 public static class DescribedRequest
 {
-    public static RequestFacts? TryBuild(string subject, IEnumerable<string> groups, string method, string target,
-        IEnumerable<KeyValuePair<string, string>> headers, byte[]? body, IReadOnlySet<string>? connections, out string? error)
+    /// <returns>The facts, or why the request cannot be described (then <c>Facts</c> is null).</returns>
+    public static async Task<(RequestFacts? Facts, string? Error)> BuildAsync(string subject, IEnumerable<string> groups, string method, string target,
+        IEnumerable<KeyValuePair<string, string>> headers, byte[]? body, IReadOnlySet<string>? connections, CancellationToken cancellationToken)
+    {
+        if (TryBuild(subject, groups, method, target, headers, connections, out var error) is not { } facts)
+        {
+            return (null, error);
+        }
+
+        facts.Body = body is null ? InspectedBody.Empty : await InspectedBody.ReadAsync(body, facts.Headers.ContentType, cancellationToken);
+        return (facts, null);
+    }
+
+    private static RequestFacts? TryBuild(string subject, IEnumerable<string> groups, string method, string target,
+        IEnumerable<KeyValuePair<string, string>> headers, IReadOnlySet<string>? connections, out string? error)
     {
         error = null;
         var colon = subject.IndexOf(':', StringComparison.Ordinal);
@@ -55,9 +68,6 @@ public static class DescribedRequest
             headerDictionary.Append(name, value);
         }
 
-        return new RequestFacts(identity, connection, method, normal.Path, normal.Query, headerDictionary)
-        {
-            Body = body is null ? InspectedBody.Empty : InspectedBody.Read(body, ((IHeaderDictionary)headerDictionary).ContentType),
-        };
+        return new RequestFacts(identity, connection, method, normal.Path, normal.Query, headerDictionary);
     }
 }

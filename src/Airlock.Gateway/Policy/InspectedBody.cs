@@ -55,11 +55,33 @@ public sealed class InspectedBody : IDisposable
     /// <summary>Why a body that looked like JSON was not read as JSON.</summary>
     public string? OpaqueReason { get; }
 
+    /// <summary>The parts of a <c>multipart/*</c> body, when it was read with <see cref="ReadAsync"/>.</summary>
+    public MultipartBody? Multipart { get; private set; }
+
     /// <summary>The bytes policy reads: <see cref="Bytes"/> after a UTF-8 byte order mark.</summary>
     public ReadOnlyMemory<byte> Content => _content;
 
     public string Text => _text ??= RequestFacts.TextOf(_content.Span);
 
+    /// <summary>
+    /// Reads a body as <see cref="Read"/> does and, when its Content-Type is <c>multipart/*</c>,
+    /// splits it into its parts, whose own declarations <see cref="BodyCharset"/> checks: how the
+    /// gateway reads every body it inspects.
+    /// </summary>
+    public static async Task<InspectedBody> ReadAsync(ReadOnlyMemory<byte> bytes, string? contentType, CancellationToken cancellationToken)
+    {
+        var body = Read(bytes, contentType);
+        if (!bytes.IsEmpty)
+        {
+            // Not Empty, the shared instance: a body with bytes is always a new one.
+            body.Multipart = await MultipartBody.ReadAsync(contentType, bytes, cancellationToken);
+        }
+
+        return body;
+    }
+
+    /// <summary>Reads a body as JSON when it is strict JSON; a multipart body is not split into
+    /// its parts (<see cref="ReadAsync"/> does that, and BodyCharset refuses one that was not).</summary>
     /// <param name="contentType">The request's Content-Type, only to say why a body is not
     /// JSON: the body is read as JSON whatever it declares.</param>
     public static InspectedBody Read(ReadOnlyMemory<byte> bytes, string? contentType = null)

@@ -1,6 +1,8 @@
+using System.Text.Json;
 using Airlock.Gateway.Audit;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Errors;
+using Airlock.Gateway.Masking;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -41,18 +43,19 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
                 return;
             }
 
-            if (BodyCharset.Check(request.Headers.ContentType, body.Decoded) is { } charset)
+            var inspected = await InspectedBody.ReadAsync(body.Decoded, request.ContentType, context.RequestAborted);
+            context.Response.RegisterForDispose(inspected);
+            if (BodyCharset.Check(request.Headers.ContentType, inspected) is { } refusal)
             {
                 // Read as UTF-8 here and in another charset upstream, it would be two requests.
-                await RefuseAsync(context, session, decision, ProblemType.UnsupportedCharset, charset.Detail,
-                    json => WriteCharset(json, decision.RuleName, charset));
+                await RefuseAsync(context, session, decision, refusal.Problem, refusal.Detail,
+                    json => WriteCharset(json, decision.RuleName, refusal));
                 return;
             }
 
-            facts.Body = InspectedBody.Read(body.Decoded, request.ContentType);
+            facts.Body = inspected;
             // The upstream gets exactly the bytes that were inspected (still encoded as sent).
             request.Body = new MemoryStream(body.Original!, writable: false);
-            context.Response.RegisterForDispose(facts.Body);
             if (decision.NeedsBody)
             {
                 decision = policy.Decide(facts);
@@ -81,10 +84,10 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
             return;
         }
 
-        if (refuseMaskedQueries && Masking.MaskedFieldQuery.Find(session.Masking!.Plan, facts, session.UpstreamPath) is { } hit)
+        if (refuseMaskedQueries && MaskedFieldQuery.Find(session.Masking!.Plan, facts, session.UpstreamPath) is { } hit)
         {
             // Masking hides the value in the answer; whether an answer comes back would still tell.
-            await RefuseAsync(context, session, decision, ProblemType.MaskedFieldQuery, Describe(hit), json =>
+            await RefuseAsync(context, session, decision, ProblemType.MaskedFieldQuery, MaskedFieldQuery.Describe(hit), json =>
                 {
                     json.WriteString(hit.Where, hit.Name);
                     json.WriteString("masked", hit.Masked);
@@ -109,7 +112,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
     /// why), the trail records a denial with the reason, and the caller gets the problem.
     /// </summary>
     private async Task RefuseAsync(HttpContext context, SessionFeature session, PolicyDecision decision, ProblemType problem, string detail,
-        Action<System.Text.Json.Utf8JsonWriter> members, string? masked = null)
+        Action<Utf8JsonWriter> members, string? masked = null)
     {
         session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
         session.Error = problem.Name;
@@ -128,16 +131,6 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
     private static bool MayHaveBody(HttpContext context) =>
         context.Request.ContentLength > 0
         || (context.Request.ContentLength is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
-
-    private static string Describe(Masking.MaskedFieldHit hit) => (hit.Where, hit.ByValue) switch
-    {
-        ("path", _) => $"segment {hit.Name} of the path is a value the connection masks ({hit.Masked}): looking it up would confirm it",
-        (var where, true) => $"the value of the {Part(where)} '{hit.Name}' is a value the connection masks ({hit.Masked}): looking it up would confirm it",
-        (var where, false) => $"the {Part(where)} '{hit.Name}' refers to the field '{hit.Masked}', which the connection masks: "
-            + "searching or filtering on it would reveal the value through which answers come back",
-    } + "; this connection refuses such requests";
-
-    private static string Part(string where) => where == "field" ? "body field" : "query parameter";
 
     /// <summary>Writes the decision to the audit trail; when it cannot, answers 503 and false:
     /// a decision that cannot be recorded is not acted on.</summary>
@@ -162,7 +155,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
     private Task<bool> RecordAsync(HttpContext context, SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail) =>
         RecordAsync(context, session, audit, kind, outcome, detail);
 
-    internal static void WriteCharset(System.Text.Json.Utf8JsonWriter json, string rule, CharsetRefusal? refusal)
+    internal static void WriteCharset(Utf8JsonWriter json, string rule, BodyRefusal? refusal)
     {
         json.WriteString("rule", rule);
         if (refusal?.Charset is { } charset)
@@ -171,7 +164,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         }
     }
 
-    private static void WriteRule(System.Text.Json.Utf8JsonWriter json, PolicyDecision decision)
+    private static void WriteRule(Utf8JsonWriter json, PolicyDecision decision)
     {
         if (decision.Rule is not null)
         {

@@ -69,12 +69,18 @@ public sealed partial class ReviewMiddleware(
         // an approver reads it, so it must read one way, as policy requires of what it reads.
         var request = context.Request;
         var body = await BodyReader.ReadAsync(request.Body, request.ContentLength, request.Headers.ContentEncoding, config.Policy.MaxBodyBytes, "request body", context.RequestAborted);
-        var charset = body.Succeeded ? BodyCharset.Check(request.Headers.ContentType, body.Decoded) : null;
+        BodyRefusal? charset = null;
+        if (body.Succeeded)
+        {
+            using var inspected = await InspectedBody.ReadAsync(body.Decoded, request.ContentType, context.RequestAborted);
+            charset = BodyCharset.Check(request.Headers.ContentType, inspected);
+        }
+
         if (!body.Succeeded || charset is not null)
         {
             // What cannot be stored whole, or read one way, cannot be held: denied, on record as
             // such, like a body policy could not read.
-            var problem = body.Problem ?? ProblemType.UnsupportedCharset;
+            var problem = body.Problem ?? charset!.Problem;
             session.Decision = decision with { Action = PolicyAction.Deny };
             session.Error = problem.Name;
             if (await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = problem.Name }))

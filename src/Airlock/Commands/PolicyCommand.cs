@@ -85,7 +85,7 @@ internal static class PolicyCommand
         {
             config, policyFile, subject, groups, method, path, body, headers,
         };
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
@@ -146,8 +146,8 @@ internal static class PolicyCommand
             }
 
             var groupList = (parse.GetValue(groups) ?? []).SelectMany(g => g.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-            var facts = DescribedRequest.TryBuild(parse.GetValue(subject)!, groupList, parse.GetValue(method)!, parse.GetValue(path)!,
-                headerPairs, bodyBytes, connections, out var problem);
+            var (facts, problem) = await DescribedRequest.BuildAsync(parse.GetValue(subject)!, groupList, parse.GetValue(method)!, parse.GetValue(path)!,
+                headerPairs, bodyBytes, connections, cancellationToken);
             if (facts is null)
             {
                 error.WriteLine($"error: {problem}");
@@ -156,7 +156,8 @@ internal static class PolicyCommand
 
             using (facts.Body)
             {
-                Print(output, PolicyExplainer.Explain(policy.Policy!, facts), facts);
+                var masking = loaded.Config.Connections.First(c => c.Name == facts.Connection).Masking;
+                Print(output, PolicyExplainer.Explain(policy.Policy!, facts, masking), facts);
             }
 
             return 0;

@@ -195,6 +195,43 @@ public sealed class RefusalAuditTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rate_limited_caller_flooding_unknown_connections_and_foreign_reviews_costs_a_few_events_whose_counts_add_up()
+    {
+        // The caller limit comes before anything that writes an event of its own: a known
+        // caller's events are bounded by its limit, and the rest of its flood is counted.
+        var gateway = await TestGateway.StartAsync(new GatewayConfig { Policy = Policy, TopLevel = "rateLimits:\n  perIdentity: { requests: 5, per: 1h }" }
+            .Connection("billing", _upstream.BaseUri), _time);
+        await using var _ = gateway;
+        var key = await gateway.CreateApiKeyAsync("flooder", "agents");
+        string Target(int i) => i % 2 == 0 ? $"/nope/{i}" : $"/api/reviews/{Guid.NewGuid()}";
+
+        var statuses = new List<HttpStatusCode>();
+        using (var allowed = await gateway.Proxy.SendAsync(TestGateway.Get("/billing/v1/customers", key)))
+        {
+            statuses.Add(allowed.StatusCode);
+        }
+
+        for (var i = 0; i < 254; i++)
+        {
+            using var response = await gateway.Proxy.SendAsync(TestGateway.Get(Target(i), key));
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, .. Enumerable.Repeat(HttpStatusCode.NotFound, 4), .. Enumerable.Repeat(HttpStatusCode.TooManyRequests, 250)], statuses);
+        _time.Advance(Minute);
+        var events = await Eventually.GetAsync(async () =>
+            (await gateway.Store.QueryAuditEventsAsync(new AuditQuery(Limit: 1000), CancellationToken.None)) is var all && all.Any(e => e.Kind == "requests.refused") ? all : null,
+            what: "the refusal count on the trail");
+
+        var callers = events.Where(e => e.Actor?.Subject == "key:flooder").ToList();
+        Assert.Equal(["request.allowed", "request.refused", "request.refused", "request.refused", "request.refused", "requests.refused"], callers.Select(e => e.Kind));
+        var limited = callers[^1];
+        Assert.Equal(("rate-limited", "caller-limit", "250"), (limited.Detail["problem"], limited.Detail["reason"], limited.Detail["count"]));
+        Assert.Equal(statuses.Count, callers.Sum(e => e.Kind == "requests.refused" ? long.Parse(e.Detail["count"], System.Globalization.CultureInfo.InvariantCulture) : 1));
+        Assert.True((await AuditStoreVerification.VerifyAsync(gateway.Store, null, CancellationToken.None)).Valid);
+    }
+
+    [Fact]
     public async Task A_request_too_large_to_hold_for_review_is_denied_on_the_trail()
     {
         using var refused = await _gateway.Proxy.SendAsync(ApprovalTests.Post("/billing/v1/refunds", $"{{\"note\":\"{new string('x', 2048)}\"}}", _key));

@@ -20,6 +20,9 @@ public sealed class UnderscoreHeaderTests : IAsyncLifetime
           - name: no-admin-override
             when: { headers: { X-Remote-User: { exists: true } } }
             action: deny
+          - name: no-underscore-user
+            when: { headers: { X_Remote_User: { exists: true } } }
+            action: deny
         """;
 
     private ProcessUpstream _upstream = null!;
@@ -74,10 +77,12 @@ public sealed class UnderscoreHeaderTests : IAsyncLifetime
     [Fact]
     public async Task Such_a_header_is_dropped_before_policy_and_the_rest_is_forwarded()
     {
-        // Dropped before policy, which therefore judges the request the upstream gets.
+        // Dropped before policy, which therefore judges the request the upstream gets: the rule
+        // on the underscore spelling would deny the request had policy seen the header.
         using var response = await SendAsync("/wsgi/whoami", ("X_Remote_User", "admin"), ("X-Team", "billing"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("allow", (await _gateway.SessionAsync(response)).Decision);
         var environ = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
         Assert.Equal("billing", (string?)environ["HTTP_X_TEAM"]);
         Assert.False(environ.ContainsKey("HTTP_X_REMOTE_USER"));

@@ -5,8 +5,9 @@ namespace Airlock.FunctionalTests.Infrastructure;
 
 /// <summary>
 /// A real upstream written in another stack, run as a child process from tests/fixtures: an
-/// express app (Node, whose body parsers honour declared charsets) or a WSGI app (Python's
-/// wsgiref, which reads header names CGI-style). Each binds 127.0.0.1 on a free port and prints
+/// express app (Node, whose body parsers honour declared charsets, busboy's multipart parser
+/// too) or a WSGI app (Python's wsgiref, which reads header names CGI-style; or one that reads
+/// multipart bodies with Python's email package). Each binds 127.0.0.1 on a free port and prints
 /// <c>{"port":N}</c> on its first line; it is stopped by its process id.
 /// </summary>
 public sealed class ProcessUpstream : IAsyncDisposable
@@ -35,6 +36,10 @@ public sealed class ProcessUpstream : IAsyncDisposable
 
     /// <summary>tests/fixtures/wsgi/echo.py: answers every request with its HTTP_* variables as JSON.</summary>
     public static Task<ProcessUpstream> WsgiAsync() => StartAsync("python3", "echo.py", Repository.PathOf("tests", "fixtures", "wsgi"));
+
+    /// <summary>tests/fixtures/wsgi/form.py: reads a multipart body as Python's email package
+    /// does (each part in its own charset and transfer encoding) and answers the fields it read.</summary>
+    public static Task<ProcessUpstream> MimeFormAsync() => StartAsync("python3", "form.py", Repository.PathOf("tests", "fixtures", "wsgi"));
 
     private static async Task<ProcessUpstream> StartAsync(string file, string script, string directory)
     {

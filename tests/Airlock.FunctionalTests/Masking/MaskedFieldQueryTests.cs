@@ -29,6 +29,7 @@ public sealed class MaskedFieldQueryTests : IAsyncLifetime
               fields:
                 - {"{"} path: "$..ssn" {"}"}
                 - {"{"} path: "$[*].customer.card" {"}"}
+                - {"{"} path: "$..tax_id" {"}"}
               refuseQueriesOnMaskedFields: {(refuse ? "true" : "false")}
         """;
 
@@ -126,6 +127,11 @@ public sealed class MaskedFieldQueryTests : IAsyncLifetime
     [InlineData("customerCard=4")]
     [InlineData("cardLike=4")]
     [InlineData("limit=5&x=1;ssn_like=1")]
+    [InlineData("taxId_like=4")]
+    [InlineData("tax-id=4")]
+    [InlineData("filter%5BTaxID%5D=4")]
+    [InlineData("customerSSNPrefix=1")]
+    [InlineData("SSNLike=1")]
     public async Task A_parameter_naming_a_masked_field_is_refused(string query)
     {
         using var response = await SendAsync(HttpMethod.Get, "/crm/customers?" + query);
@@ -158,6 +164,52 @@ public sealed class MaskedFieldQueryTests : IAsyncLifetime
         var problem = await RefusedAsync(response);
         Assert.Equal(parameter, (string?)problem["parameter"]);
         Assert.DoesNotContain(Ssn, (string?)problem["detail"], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/crm/customers/ssn/1*", "3")]
+    [InlineData("/crm/customers/SSN/^1", "3")]
+    [InlineData("/crm/customers/search/tax-id/4", "4")]
+    public async Task A_path_segment_naming_a_masked_field_is_refused(string path, string segment)
+    {
+        using var response = await SendAsync(HttpMethod.Get, path);
+
+        var problem = await RefusedAsync(response);
+        Assert.Equal(segment, (string?)problem["path"]);
+    }
+
+    [Theory]
+    [InlineData("/crm/ssn-reports")]
+    [InlineData("/crm/cards/7")]
+    [InlineData("/crm/customers/by-name/Ada")]
+    public async Task A_path_whose_segments_only_contain_a_masked_name_passes(string path)
+    {
+        using var response = await SendAsync(HttpMethod.Get, path);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_multipart_part_naming_a_masked_field_is_refused()
+    {
+        const string body = "--b\r\nContent-Disposition: form-data; name=\"limit\"\r\n\r\n5\r\n"
+            + "--b\r\nContent-Disposition: form-data; name=\"customerSSNPrefix\"\r\n\r\n1\r\n--b--\r\n";
+
+        using var response = await SendAsync(HttpMethod.Post, "/crm/customers/search", body, "multipart/form-data; boundary=b");
+
+        var problem = await RefusedAsync(response);
+        Assert.Equal(("customerSSNPrefix", "ssn"), ((string?)problem["field"], (string?)problem["masked"]));
+        Assert.DoesNotContain(_upstream.Received, r => r.RawTarget.EndsWith("/search", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_multipart_body_naming_no_masked_field_reaches_the_upstream()
+    {
+        const string body = "--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nAda\r\n--b--\r\n";
+
+        using var response = await SendAsync(HttpMethod.Post, "/crm/customers/search", body, "multipart/form-data; boundary=b");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]

@@ -23,7 +23,14 @@ public sealed class ExplainApiTests : IAsyncLifetime
                   - { name: big-refunds, when: { methods: [POST], body: { $.amount: { gt: 100 } } }, action: deny }
                 """,
             Admin = "  adminGroups: [airlock-admins]\n  auditorGroups: [auditors]",
-        }.Connection("billing", new Uri("http://127.0.0.1:9")).TrustIssuer(_idp.Issuer));
+        }.Connection("billing", new Uri("http://127.0.0.1:9"))
+            .Connection("crm", new Uri("http://127.0.0.1:9"), """
+                    masking:
+                      fields:
+                        - { path: "$..ssn" }
+                      refuseQueriesOnMaskedFields: true
+                """)
+            .TrustIssuer(_idp.Issuer));
     }
 
     public async Task DisposeAsync() => await _gateway.DisposeAsync();
@@ -76,6 +83,19 @@ public sealed class ExplainApiTests : IAsyncLifetime
         var ambiguous = JsonNode.Parse(await repeated.Content.ReadAsStringAsync())!;
         Assert.Equal("deny", (string?)ambiguous["decision"]);
         Assert.Equal("the JSON body repeats a key", (string?)ambiguous["ambiguous"]);
+    }
+
+    [Fact]
+    public async Task A_question_about_a_masked_value_is_refused_as_the_gateway_refuses_it()
+    {
+        var admin = await _idp.TokenAsync("admin");
+        using var search = await ExplainAsync(admin, new { subject = "key:crm-agent", method = "GET", path = "/crm/customers?ssn_like=%5E1" });
+        using var plain = await ExplainAsync(admin, new { subject = "key:crm-agent", method = "GET", path = "/crm/customers?name=Ada" });
+
+        var refused = JsonNode.Parse(await search.Content.ReadAsStringAsync())!;
+        Assert.Equal(("refused", "urn:airlock:problem:masked-field-query", "reads"), ((string?)refused["decision"], (string?)refused["refusal"], (string?)refused["rule"]));
+        Assert.Contains("'ssn_like' refers to the field 'ssn'", (string?)refused["summary"], StringComparison.Ordinal);
+        Assert.Equal("allow", (string?)JsonNode.Parse(await plain.Content.ReadAsStringAsync())!["decision"]);
     }
 
     [Fact]

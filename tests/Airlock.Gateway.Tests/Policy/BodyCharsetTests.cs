@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Tests.Policy;
 /// <summary>A body policy reads is read as UTF-8, or refused: which Content-Types and bodies pass.</summary>
 public class BodyCharsetTests
 {
-    private static CharsetRefusal? Check(string? contentType, string body = "{\"a\":1}") =>
+    private static BodyRefusal? Check(string? contentType, string body = "{\"a\":1}") =>
         BodyCharset.Check(contentType is null ? StringValues.Empty : new StringValues(contentType), System.Text.Encoding.UTF8.GetBytes(body));
 
     [Theory]
