@@ -65,11 +65,13 @@ public static partial class ConfigLoader
 
         var connect = TimeSpan.FromSeconds(5);
         var response = TimeSpan.FromSeconds(100);
+        var idle = ConnectionConfig.DefaultIdleTimeout;
         if (YamlConfigReader.Child(map, "timeouts") is { } timeoutsNode && reader.Mapping(timeoutsNode, path + ".timeouts") is { } timeouts)
         {
-            reader.OnlyKeys(timeouts, path + ".timeouts", "connect", "response");
+            reader.OnlyKeys(timeouts, path + ".timeouts", "connect", "response", "idle");
             connect = reader.Duration(timeouts, "connect", path + ".timeouts", connect, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(5));
             response = reader.Duration(timeouts, "response", path + ".timeouts", response, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
+            idle = reader.Duration(timeouts, "idle", path + ".timeouts", idle, TimeSpan.Zero, TimeSpan.FromMinutes(10));
         }
 
         var retries = ReadRetries(reader, map, path);
@@ -110,6 +112,7 @@ public static partial class ConfigLoader
             Upstream = upstream,
             ConnectTimeout = connect,
             ResponseTimeout = response,
+            IdleTimeout = idle,
             Retries = retries,
             Credential = credential,
             Masking = masking,
