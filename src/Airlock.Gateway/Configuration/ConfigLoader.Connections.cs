@@ -86,6 +86,11 @@ public static partial class ConfigLoader
             credential = ReadCredential(reader, secrets, credentialNode, path + ".credential");
         }
 
+        if (credentialNode is not null && ShortSecretWarning(credential) is { } shortSecret)
+        {
+            warnings.Add(Warning(reader, credentialNode, path + ".credential.secret", shortSecret));
+        }
+
         if (upstream is not null && credential is { Kind: not "none" } && upstream.Scheme == Uri.UriSchemeHttp && !upstream.IsLoopback)
         {
             warnings.Add(Warning(reader, YamlConfigReader.Child(map, "upstream")!, path + ".upstream",
@@ -176,6 +181,33 @@ public static partial class ConfigLoader
         // The base path is joined with the caller's path, which always starts with '/'.
         var basePath = uri.AbsolutePath.TrimEnd('/');
         return new Uri($"{uri.Scheme}://{uri.Authority}{basePath}", UriKind.Absolute);
+    }
+
+    /// <summary>Secrets shorter than this are warned about: scrubbing them from responses
+    /// replaces unrelated text that happens to hold the same characters.</summary>
+    private const int ShortestScrubbedSecret = 8;
+
+    /// <summary>Why a resolved secret this short is worth a warning (never the secret itself);
+    /// null when it is long enough.</summary>
+    private static string? ShortSecretWarning(UpstreamCredential? credential)
+    {
+        if (credential?.HeaderValue is not { IsResolved: true } value)
+        {
+            return null;
+        }
+
+        var sent = value.Reveal();
+        switch (credential.Kind)
+        {
+            case "basic":
+                var pair = Encoding.UTF8.GetString(Convert.FromBase64String(sent["Basic ".Length..]));
+                return pair.Length - pair.IndexOf(':', StringComparison.Ordinal) - 1 >= ShortestScrubbedSecret ? null
+                    : $"the password is shorter than {ShortestScrubbedSecret} characters: responses are scrubbed of the user:password pair, not of the password alone, which would match ordinary text";
+            default:
+                var secret = credential.Kind == "bearer" ? sent.Length - "Bearer ".Length : sent.Length;
+                return secret >= ShortestScrubbedSecret ? null
+                    : $"the secret is shorter than {ShortestScrubbedSecret} characters: every response is scrubbed of it, so any text that happens to hold the same characters reaches agents as [REDACTED:UPSTREAM-CREDENTIAL]";
+        }
     }
 
     private static UpstreamCredential? ReadCredential(YamlConfigReader reader, SecretResolver secrets, YamlNode node, string path)
