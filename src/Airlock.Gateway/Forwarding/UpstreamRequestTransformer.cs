@@ -93,6 +93,10 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
         }
         else if (route.Credential is not null)
         {
+            // Still needed beside ResponseScrubber's decoding: without it the agent's own
+            // Accept-Encoding goes upstream, and an answer in a coding the gateway cannot read
+            // (zstd) is blocked. Identity rather than "gzip, deflate, br": the agent gets the
+            // body decoded either way, so compression would only make the gateway inflate it.
             headers.Remove(HeaderNames.Range);
             headers.Remove(HeaderNames.IfRange);
             headers.Remove(HeaderNames.AcceptEncoding);
