@@ -29,9 +29,11 @@ public sealed class StoreHealthCheck(IAirlockStore store, StoreWriteHealth write
         if (writes.Failing is { } failing)
         {
             return HealthCheckResult.Unhealthy(string.Create(CultureInfo.InvariantCulture,
-                $"{store.Engine} store refuses writes: the last {failing.Failures} write(s) failed, since {failing.Since:O} ({failing.LastError})"));
+                $"{store.Engine} store refuses writes: the last {failing.Failures} {Name(failing.Writer)} write(s) failed, since {failing.Since:O} ({failing.LastError})"));
         }
 
         return HealthCheckResult.Healthy($"{store.Engine} store reachable");
     }
+
+    private static string Name(StoreWriter writer) => writer == StoreWriter.Audit ? "audit" : "session";
 }

@@ -24,4 +24,5 @@ public static class AuditKinds
     public const string KeyCreated = "apikey.created";
     public const string KeyRevoked = "apikey.revoked";
     public const string GatewayStarted = "gateway.started";
+    public const string AuditInterrupted = "audit.interrupted";
 }

@@ -26,7 +26,8 @@ public sealed partial class AuditTrail(AuditWriter writer, TimeProvider timeProv
     /// Records that a known caller's request was refused before policy (an unknown connection, a
     /// review that is not theirs) and waits until it is durable, as a denial does. A refusal acts
     /// on nothing, so a trail that cannot take the event does not change the answer: the loss is
-    /// logged with the session id instead.
+    /// logged with the session id instead. The wait is bounded: the writer answers at once while
+    /// the store refuses writes, and within <see cref="AuditWriter.DurableWait"/> otherwise.
     /// </summary>
     public async Task RecordRefusalAsync(SessionFeature session, ProblemType problem)
     {
@@ -73,12 +74,19 @@ public sealed partial class AuditTrail(AuditWriter writer, TimeProvider timeProv
         session.ResponseBlockRecorded = true;
         try
         {
+            // Bounded: AppendAsync answers within AuditWriter.DurableWait.
             await writer.AppendAsync(auditEvent, CancellationToken.None);
         }
         catch (AuditUnavailableException ex)
         {
             Log.BlockQueued(logger, session.Id, ex.Message);
-            await writer.EnqueueAsync(auditEvent);
+            // The queue can stay full while the store is down: the agent is answered after a
+            // bounded wait, and an event that found no room is logged as lost.
+            using var deadline = new CancellationTokenSource(AuditWriter.DurableWait, timeProvider);
+            if (!await writer.EnqueueAsync(auditEvent, deadline.Token))
+            {
+                Log.BlockLost(logger, session.Id, problem.Name, upstreamStatus);
+            }
         }
     }
 
@@ -146,5 +154,8 @@ public sealed partial class AuditTrail(AuditWriter writer, TimeProvider timeProv
 
         [LoggerMessage(6011, LogLevel.Warning, "Session {SessionId}: the response.blocked event could not be written now ({Reason}); it is queued and retried")]
         public static partial void BlockQueued(ILogger logger, Guid sessionId, string reason);
+
+        [LoggerMessage(6015, LogLevel.Critical, "Session {SessionId}: the response was withheld ({Problem}, upstream status {UpstreamStatus}), but the audit trail's queue stayed full and its response.blocked event was lost")]
+        public static partial void BlockLost(ILogger logger, Guid sessionId, string problem, int upstreamStatus);
     }
 }

@@ -10,11 +10,22 @@ namespace Airlock.Gateway.Audit;
 /// durable in one transaction, so waiting for durability stays cheap under load.
 /// <list type="bullet">
 /// <item><see cref="AppendAsync"/> completes once the event is durable, or fails when the
-/// store cannot take it: the caller then refuses what it was about to do (fail closed).</item>
+/// store cannot take it: the caller then refuses what it was about to do (fail closed). It
+/// never waits long for that answer: an event waited for is never queued behind the events
+/// being retried, it ends the writer's back-off (it gets the outcome of the next write, made
+/// at once), and one not taken into a write within <see cref="DurableWait"/> is withdrawn and
+/// fails.</item>
 /// <item><see cref="Enqueue"/> is for events of something already done (an approval recorded):
 /// never lost while the process runs, retried with back-off until the store takes it.</item>
 /// </list>
 /// The queue is bounded; when it is full, callers wait (back-pressure), nothing is dropped.
+/// <code>
+/// AppendAsync ─▶ queue (16,384) ─▶ batch ─▶ store ── ok ─▶ durable (first ok after failures:
+///   │ wakes a writer                   ▲                     audit.interrupted, first)
+///   │ in back-off                      │    └ failed: events waited for are refused, those
+///   └ withdrawn if not taken           │      still queued too; the rest are kept to retry
+///     within DurableWait               └ retried events first (≤ 16,384), then ≤ 1,024 new
+/// </code>
 /// <para>
 /// The writer runs for the whole life of the host: it starts before any other service (the
 /// gateway records its start and the policy it loaded before listening) and drains after every
@@ -25,6 +36,11 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
     : IHostedLifecycleService, IDisposable
 {
     public const int Capacity = 16_384;
+
+    /// <summary>How long an event waited for may sit in the queue before its caller is told the
+    /// trail is unavailable. A healthy store drains the whole queue in well under a second; an
+    /// event taken into a write waits for that write, which the store's own timeouts bound.</summary>
+    public static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(10);
 
     private AppendedHead? _lastAppended;
 
@@ -40,24 +56,74 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
     private readonly Lock _startLock = new();
     private Task? _loop;
 
-    private sealed record Pending(AuditEvent Event, TaskCompletionSource<AuditEvent>? Durable);
+    /// <summary>Set from the first failed write until a write succeeds.</summary>
+    private AuditInterruption? _interruption;
+
+    /// <summary>Completed when an event is waited for: ends the writer's back-off.</summary>
+    private TaskCompletionSource _waiting = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>An event on its way to the store. One waited for is either taken into a write by
+    /// the writer or withdrawn by its caller, never both.</summary>
+    private sealed class Pending(AuditEvent auditEvent, TaskCompletionSource<AuditEvent>? durable)
+    {
+        private const int Queued = 0;
+        private const int Taken = 1;
+        private const int Withdrawn = 2;
+        private int _state;
+
+        public AuditEvent Event { get; } = auditEvent;
+
+        public TaskCompletionSource<AuditEvent>? Durable { get; } = durable;
+
+        /// <summary>False when its caller has withdrawn it: it must not be written.</summary>
+        public bool TryTake() => Interlocked.CompareExchange(ref _state, Taken, Queued) != Withdrawn;
+
+        /// <summary>False when the writer has taken it already.</summary>
+        public bool TryWithdraw() => Interlocked.CompareExchange(ref _state, Withdrawn, Queued) == Queued;
+    }
 
     /// <summary>Appends the event and waits until it is durable.</summary>
     public async Task<AuditEvent> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
     {
         using var span = Telemetry.AirlockTracing.Source.StartActivity("airlock.audit.append");
         span?.SetTag("airlock.audit.kind", auditEvent.Kind);
-        var durable = new TaskCompletionSource<AuditEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pending = new Pending(auditEvent, new TaskCompletionSource<AuditEvent>(TaskCreationOptions.RunContinuationsAsynchronously));
         try
         {
-            await _queue.Writer.WriteAsync(new Pending(auditEvent, durable), cancellationToken);
+            if (!_queue.Writer.TryWrite(pending))
+            {
+                using var deadline = new CancellationTokenSource(DurableWait, timeProvider);
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+                await _queue.Writer.WriteAsync(pending, either.Token);
+            }
         }
         catch (ChannelClosedException ex)
         {
             throw new AuditUnavailableException("the audit trail is shut down", ex);
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new AuditUnavailableException($"the audit trail's queue stayed full for {Configuration.Duration.Format(DurableWait)}");
+        }
 
-        return await durable.Task;
+        // A writer backing off after a failed write tries again now: the caller gets the
+        // outcome of one attempt, not a wait for the back-off.
+        Volatile.Read(ref _waiting).TrySetResult();
+        try
+        {
+            return await pending.Durable!.Task.WaitAsync(DurableWait, timeProvider, CancellationToken.None);
+        }
+        catch (TimeoutException) when (pending.TryWithdraw())
+        {
+            // Never written now: what the caller refuses is not on record as done.
+            Volatile.Read(ref _interruption)?.Refuse();
+            throw new AuditUnavailableException($"the audit trail did not take the event within {Configuration.Duration.Format(DurableWait)}");
+        }
+        catch (TimeoutException)
+        {
+            // The writer has it in a write that is under way: its outcome is the answer.
+            return await pending.Durable!.Task;
+        }
     }
 
     /// <summary>Queues the event; it is written as soon as the store takes it.</summary>
@@ -80,16 +146,23 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
     }
 
     /// <summary>Like <see cref="Enqueue"/>, for a request's path: waits for room without
-    /// holding a thread.</summary>
-    public async ValueTask EnqueueAsync(AuditEvent auditEvent)
+    /// holding a thread, until <paramref name="cancellationToken"/> fires. False when the event
+    /// could not be queued (the queue stayed full, or the trail is shut down).</summary>
+    public async ValueTask<bool> EnqueueAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
     {
         try
         {
-            await _queue.Writer.WriteAsync(new Pending(auditEvent, null));
+            await _queue.Writer.WriteAsync(new Pending(auditEvent, null), cancellationToken);
+            return true;
         }
         catch (ChannelClosedException)
         {
             Log.AfterShutdown(logger, auditEvent.Kind, auditEvent.ReviewId);
+            return false;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
@@ -141,23 +214,54 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
     private async Task WriteLoopAsync()
     {
         var retry = new List<Pending>();
-        var delay = TimeSpan.FromMilliseconds(100);
+        var delay = FirstRetryDelay;
         var batch = new List<Pending>();
         try
         {
-            while (retry.Count > 0 || await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+            while (true)
             {
-                batch = new List<Pending>(retry);
+                var interrupted = Volatile.Read(ref _interruption);
+                if (retry.Count == 0 && interrupted is null && !await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+                {
+                    break;
+                }
+
+                batch = new List<Pending>(retry.Count + 1);
+                // An interruption is recorded before anything written after it.
+                AuditEvent? resumed = null;
+                long refusedInEvent = 0;
+                if (interrupted is not null)
+                {
+                    resumed = interrupted.ToEvent(timeProvider.GetUtcNow(), out refusedInEvent);
+                    batch.Add(new Pending(resumed, null));
+                }
+
+                batch.AddRange(retry);
                 retry.Clear();
                 while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
                 {
-                    batch.Add(next);
+                    if (next.TryTake())
+                    {
+                        batch.Add(next);
+                    }
+                }
+
+                if (batch.Count == 0)
+                {
+                    // Only withdrawn events were queued.
+                    continue;
                 }
 
                 try
                 {
                     var sealedEvents = await store.AppendAuditEventsAsync([.. batch.Select(p => p.Event)], _abandon.Token);
-                    health?.Succeeded();
+                    health?.Succeeded(StoreWriter.Audit);
+                    if (interrupted is not null)
+                    {
+                        Volatile.Write(ref _interruption, null);
+                        Log.Resumed(logger, interrupted.FailedWrites, refusedInEvent, interrupted.Refused - refusedInEvent);
+                    }
+
                     if (sealedEvents.Count > 0)
                     {
                         Volatile.Write(ref _lastAppended, new AppendedHead(sealedEvents[^1].Seq, sealedEvents[^1].Hash));
@@ -168,11 +272,11 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
                         batch[i].Durable?.TrySetResult(sealedEvents[i]);
                     }
 
-                    delay = TimeSpan.FromMilliseconds(100);
+                    delay = FirstRetryDelay;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !_abandon.IsCancellationRequested)
                 {
-                    health?.Failed(ex);
+                    health?.Failed(StoreWriter.Audit, ex);
                     if (StoreErrors.IsFull(ex))
                     {
                         Log.StoreFull(logger, batch.Count, ex.Message);
@@ -182,11 +286,34 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
                         Log.AppendFailed(logger, ex, batch.Count);
                     }
 
+                    if (interrupted is null)
+                    {
+                        interrupted = new AuditInterruption(timeProvider.GetUtcNow(), ex);
+                        Volatile.Write(ref _interruption, interrupted);
+                    }
+                    else
+                    {
+                        interrupted.Failed(ex);
+                    }
+
+                    // From here on, an event waited for ends the back-off (those queued before are
+                    // answered just below).
+                    var waited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    Volatile.Write(ref _waiting, waited);
+
+                    var unavailable = new AuditUnavailableException("the audit trail could not be written", ex);
                     foreach (var pending in batch)
                     {
+                        if (pending.Event == resumed)
+                        {
+                            // Made again, with the counts of then, on the next attempt.
+                            continue;
+                        }
+
                         if (pending.Durable is { } waiting)
                         {
-                            waiting.TrySetException(new AuditUnavailableException("the audit trail could not be written", ex));
+                            interrupted.Refuse();
+                            waiting.TrySetException(unavailable);
                         }
                         else
                         {
@@ -194,11 +321,32 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
                         }
                     }
 
-                    if (retry.Count > 0)
+                    // What is queued now: events waited for are refused (the store has just
+                    // failed), not left behind the retries; the rest join the retries, up to the
+                    // queue's size (beyond it, they wait in the queue: back-pressure).
+                    while (retry.Count < Capacity && _queue.Reader.TryRead(out var queued))
                     {
-                        await Task.Delay(delay, timeProvider, _abandon.Token);
-                        delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                        if (queued.Durable is null)
+                        {
+                            retry.Add(queued);
+                        }
+                        else if (queued.TryTake())
+                        {
+                            interrupted.Refuse();
+                            queued.Durable.TrySetException(unavailable);
+                        }
                     }
+
+                    if (retry.Count == 0 && _queue.Reader.Completion.IsCompleted)
+                    {
+                        // Shutting down with nothing left to write but the interruption itself.
+                        Log.InterruptionUnrecorded(logger, AuditChain.FormatTime(interrupted.Since), interrupted.Refused);
+                        return;
+                    }
+
+                    await Task.WhenAny(Task.Delay(delay, timeProvider, _abandon.Token), waited.Task);
+                    _abandon.Token.ThrowIfCancellationRequested();
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
                 }
             }
         }
@@ -220,6 +368,9 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
         }
     }
 
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+
     public void Dispose() => _abandon.Dispose();
 
     private static partial class Log
@@ -235,6 +386,12 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
 
         [LoggerMessage(6002, LogLevel.Critical, "Shutdown timed out with {Count} audit events not written")]
         public static partial void Abandoned(ILogger logger, int count);
+
+        [LoggerMessage(6005, LogLevel.Warning, "The store takes audit writes again after {FailedWrites} failed write(s); audit.interrupted records {Refused} event(s) refused to their callers ({Later} more were refused while it was being written)")]
+        public static partial void Resumed(ILogger logger, int failedWrites, long refused, long later);
+
+        [LoggerMessage(6006, LogLevel.Critical, "The gateway stopped while the store refused the audit trail's writes (since {Since}, {Refused} event(s) refused to their callers); the interruption could not be recorded")]
+        public static partial void InterruptionUnrecorded(ILogger logger, string since, long refused);
     }
 }
 

@@ -65,11 +65,13 @@ public static partial class ConfigLoader
 
         var connect = TimeSpan.FromSeconds(5);
         var response = TimeSpan.FromSeconds(100);
+        var idle = ConnectionConfig.DefaultIdleTimeout;
         if (YamlConfigReader.Child(map, "timeouts") is { } timeoutsNode && reader.Mapping(timeoutsNode, path + ".timeouts") is { } timeouts)
         {
-            reader.OnlyKeys(timeouts, path + ".timeouts", "connect", "response");
+            reader.OnlyKeys(timeouts, path + ".timeouts", "connect", "response", "idle");
             connect = reader.Duration(timeouts, "connect", path + ".timeouts", connect, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(5));
             response = reader.Duration(timeouts, "response", path + ".timeouts", response, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
+            idle = reader.Duration(timeouts, "idle", path + ".timeouts", idle, TimeSpan.Zero, TimeSpan.FromMinutes(10));
         }
 
         var retries = ReadRetries(reader, map, path);
@@ -82,6 +84,11 @@ public static partial class ConfigLoader
         else
         {
             credential = ReadCredential(reader, secrets, credentialNode, path + ".credential");
+        }
+
+        if (credentialNode is not null && ShortSecretWarning(credential) is { } shortSecret)
+        {
+            warnings.Add(Warning(reader, credentialNode, path + ".credential.secret", shortSecret));
         }
 
         if (upstream is not null && credential is { Kind: not "none" } && upstream.Scheme == Uri.UriSchemeHttp && !upstream.IsLoopback)
@@ -110,6 +117,7 @@ public static partial class ConfigLoader
             Upstream = upstream,
             ConnectTimeout = connect,
             ResponseTimeout = response,
+            IdleTimeout = idle,
             Retries = retries,
             Credential = credential,
             Masking = masking,
@@ -173,6 +181,33 @@ public static partial class ConfigLoader
         // The base path is joined with the caller's path, which always starts with '/'.
         var basePath = uri.AbsolutePath.TrimEnd('/');
         return new Uri($"{uri.Scheme}://{uri.Authority}{basePath}", UriKind.Absolute);
+    }
+
+    /// <summary>Secrets shorter than this are warned about: scrubbing them from responses
+    /// replaces unrelated text that happens to hold the same characters.</summary>
+    private const int ShortestScrubbedSecret = 8;
+
+    /// <summary>Why a resolved secret this short is worth a warning (never the secret itself);
+    /// null when it is long enough.</summary>
+    private static string? ShortSecretWarning(UpstreamCredential? credential)
+    {
+        if (credential?.HeaderValue is not { IsResolved: true } value)
+        {
+            return null;
+        }
+
+        var sent = value.Reveal();
+        switch (credential.Kind)
+        {
+            case "basic":
+                var pair = Encoding.UTF8.GetString(Convert.FromBase64String(sent["Basic ".Length..]));
+                return pair.Length - pair.IndexOf(':', StringComparison.Ordinal) - 1 >= ShortestScrubbedSecret ? null
+                    : $"the password is shorter than {ShortestScrubbedSecret} characters: responses are scrubbed of the user:password pair, not of the password alone, which would match ordinary text";
+            default:
+                var secret = credential.Kind == "bearer" ? sent.Length - "Bearer ".Length : sent.Length;
+                return secret >= ShortestScrubbedSecret ? null
+                    : $"the secret is shorter than {ShortestScrubbedSecret} characters: every response is scrubbed of it, so any text that happens to hold the same characters reaches agents as [REDACTED:UPSTREAM-CREDENTIAL]";
+        }
     }
 
     private static UpstreamCredential? ReadCredential(YamlConfigReader reader, SecretResolver secrets, YamlNode node, string path)

@@ -61,6 +61,9 @@ internal sealed class UpstreamAttemptHandler : DelegatingHandler
 
     private async Task<HttpResponseMessage> AttemptAsync(HttpRequestMessage request, SessionFeature? session, CancellationToken cancellationToken)
     {
+        // Each attempt is its own exchange on whatever connection it gets; the flow it is set on
+        // writes the request's head and body.
+        UpstreamConnectionStream.CurrentExchange.Value = new UpstreamConnectionStream.Exchange();
         try
         {
             var response = await base.SendAsync(request, cancellationToken);

@@ -16,12 +16,34 @@ namespace Airlock.Gateway.Forwarding;
 /// and the gateway decides about any further attempt (<see cref="UpstreamAttemptHandler"/>).
 /// </para>
 /// An end of stream after an answer has begun (a body delimited by the connection's close, a
-/// kept-alive connection the upstream closes while idle) passes through unchanged.
+/// kept-alive connection the upstream closes while idle) passes through unchanged. That holds
+/// while the request's body is still being written after an early answer began: a write is the
+/// start of a new request only when it belongs to another exchange than the one being answered
+/// (<see cref="Exchange"/>, one per attempt, set by <see cref="UpstreamAttemptHandler"/> on the
+/// async flow that writes the request).
 /// </summary>
 internal sealed class UpstreamConnectionStream(Stream inner) : Stream
 {
+    /// <summary>One attempt at a request: its head and body are written on the flow it is
+    /// current on, wherever .NET's handler runs the body's copy.</summary>
+    internal sealed class Exchange
+    {
+        private volatile bool _answered;
+
+        /// <summary>The first byte of its answer has been read.</summary>
+        public bool Answered => _answered;
+
+        public void AnswerBegun() => _answered = true;
+    }
+
+    /// <summary>The exchange being written on the current async flow.</summary>
+    internal static readonly AsyncLocal<Exchange?> CurrentExchange = new();
+
     // True from a write until the first byte read after it: a request is out, no answer yet.
     private volatile bool _awaitingAnswer;
+
+    // The exchange whose request was written last on this connection.
+    private volatile Exchange? _exchange;
 
     public override bool CanRead => inner.CanRead;
 
@@ -110,6 +132,7 @@ internal sealed class UpstreamConnectionStream(Stream inner) : Stream
         if (read > 0)
         {
             _awaitingAnswer = false;
+            _exchange?.AnswerBegun();
         }
         else if (asked > 0 && _awaitingAnswer)
         {
@@ -121,8 +144,22 @@ internal sealed class UpstreamConnectionStream(Stream inner) : Stream
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        _awaitingAnswer = true;
+        Writing();
         return inner.WriteAsync(buffer, cancellationToken);
+    }
+
+    /// <summary>A write starts waiting for an answer, unless it is the body of a request whose
+    /// answer has begun already. .NET's handler writes a body after reading an answer when the
+    /// request asked first (<c>Expect: 100-continue</c>) and a final success status came instead
+    /// of a 100 (RFC 9110 §10.1.1); otherwise it reads only once the body is out.</summary>
+    private void Writing()
+    {
+        var exchange = CurrentExchange.Value;
+        if (exchange is null || exchange != _exchange || !exchange.Answered)
+        {
+            _exchange = exchange;
+            _awaitingAnswer = true;
+        }
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -130,7 +167,7 @@ internal sealed class UpstreamConnectionStream(Stream inner) : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        _awaitingAnswer = true;
+        Writing();
         inner.Write(buffer);
     }
 

@@ -1,14 +1,18 @@
+using System.Text;
+using Airlock.Gateway.Normalization;
 using Airlock.Gateway.Routing;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
 namespace Airlock.Gateway.Forwarding;
 
 /// <summary>
-/// Links an upstream gives to itself in <c>Location</c> and <c>Content-Location</c> become the
-/// gateway's path for them, as nginx's <c>proxy_redirect default</c> does, so an agent can follow
-/// a redirect or a created resource through the gateway (and the upstream's address is not
-/// handed out). Mapped, with the query and fragment kept as sent:
+/// Links an upstream gives to itself in <c>Location</c>, <c>Content-Location</c> and the targets
+/// of <c>Link</c> (RFC 8288: pagination's <c>rel="next"</c>) become the gateway's path for them,
+/// as nginx's <c>proxy_redirect default</c> does, so an agent can follow a redirect, a created
+/// resource or the next page through the gateway (and the upstream's address is not handed
+/// out). Mapped, with the query and fragment kept as sent:
 /// <list type="bullet">
 /// <item>an absolute URL with the upstream's scheme, host and port whose path is the base path
 /// or below it: <c>http://10.0.0.5:8080/api/refunds/17</c> → <c>/billing/refunds/17</c>;</item>
@@ -20,9 +24,17 @@ namespace Airlock.Gateway.Forwarding;
 /// references (<c>refunds/17</c> resolves the same way against the gateway's URL), paths outside
 /// the base path, and, on an upstream without a base path, links that already start with the
 /// connection's path (an upstream that built them from <c>X-Forwarded-Prefix</c>).
+/// <para>
+/// A link is mapped only when its gateway path is canonical (<see cref="RequestTargetNormalizer"/>
+/// leaves it as it is) and stays under <c>/&lt;connection&gt;</c>: the agent's client resolves dot
+/// segments before it sends, so <c>/api/../../admin</c> mapped to <c>/billing/../../admin</c>
+/// would be a link from this connection to another one, written by the gateway. Such a link is
+/// left as the upstream wrote it, and masked as any other header.
+/// </para>
 /// </summary>
 public static class UpstreamLinks
 {
+    /// <summary>Headers whose whole value is one link (<c>Link</c> holds several, inside its own syntax).</summary>
     public static bool IsLinkHeader(string name) =>
         name.Equals(HeaderNames.Location, StringComparison.OrdinalIgnoreCase) || name.Equals(HeaderNames.ContentLocation, StringComparison.OrdinalIgnoreCase);
 
@@ -42,6 +54,85 @@ public static class UpstreamLinks
         {
             headers.ContentLocation = mappedContent;
         }
+
+        if (headers.Link is { Count: > 0 } links)
+        {
+            string?[]? rewritten = null;
+            for (var i = 0; i < links.Count; i++)
+            {
+                if (links[i] is { } value && RewriteLinkTargets(value, route) is { } mappedLinks)
+                {
+                    rewritten ??= links.ToArray();
+                    rewritten[i] = mappedLinks;
+                }
+            }
+
+            if (rewritten is not null)
+            {
+                headers.Link = new StringValues(rewritten);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A <c>Link</c> value with each target that is a link to the upstream made the gateway's
+    /// path, or null when none is (or the value is not a list of links: then it is left whole).
+    /// RFC 8288 §3: <c>link-value = "&lt;" URI-Reference "&gt;" *( OWS ";" OWS link-param )</c>,
+    /// comma-separated; a parameter's quoted string may hold ',', ';', '&lt;' and '&gt;', so
+    /// parameters are skipped as tokens and quoted strings, and only the targets are read.
+    /// </summary>
+    public static string? RewriteLinkTargets(string value, ConnectionRoute route)
+    {
+        StringBuilder? rewritten = null;
+        var copied = 0;
+        var at = 0;
+        while (true)
+        {
+            // Empty list elements and whitespace before a link-value (RFC 9110 §5.6.1).
+            while (at < value.Length && value[at] is ' ' or '\t' or ',')
+            {
+                at++;
+            }
+
+            if (at == value.Length)
+            {
+                break;
+            }
+
+            var close = value[at] == '<' ? value.IndexOf('>', at + 1) : -1;
+            if (close < 0)
+            {
+                return null;
+            }
+
+            if (ToGateway(value[(at + 1)..close], route) is { } mapped)
+            {
+                rewritten ??= new StringBuilder(value.Length);
+                rewritten.Append(value, copied, at + 1 - copied).Append(mapped);
+                copied = close;
+            }
+
+            // The parameters, up to the comma that ends this link-value.
+            var quoted = false;
+            for (at = close + 1; at < value.Length && (quoted || value[at] != ','); at++)
+            {
+                if (quoted && value[at] == '\\')
+                {
+                    at++;
+                }
+                else if (value[at] == '"')
+                {
+                    quoted = !quoted;
+                }
+            }
+
+            if (quoted)
+            {
+                return null;
+            }
+        }
+
+        return rewritten?.Append(value, copied, value.Length - copied).ToString();
     }
 
     /// <summary>The gateway's path for a link, or null when it is not a link to the upstream.</summary>
@@ -75,12 +166,30 @@ public static class UpstreamLinks
     private static string? Below(string rest, ConnectionRoute route, bool absolute)
     {
         var basePath = route.UpstreamBasePath;
+        string? mapped;
         if (basePath.Length == 0)
         {
             // Already the gateway's path: an absolute one loses only the upstream's address.
-            return !IsGatewayPath(rest, route.GatewayPrefix) ? route.GatewayPrefix + rest : absolute ? rest : null;
+            mapped = !IsGatewayPath(rest, route.GatewayPrefix) ? route.GatewayPrefix + rest : absolute ? rest : null;
+        }
+        else
+        {
+            mapped = IsGatewayPath(rest, basePath) ? route.GatewayPrefix + rest[basePath.Length..] : null;
         }
 
-        return IsGatewayPath(rest, basePath) ? route.GatewayPrefix + rest[basePath.Length..] : null;
+        return mapped is not null && StaysOnConnection(mapped, route) ? mapped : null;
+    }
+
+    /// <summary>Whether the gateway path <paramref name="link"/> is in the one canonical form the
+    /// gateway gives a request target (no dot segments, escaped dots, empty segments, escaped
+    /// separators) and under the connection: what the agent's client sends for it is then the
+    /// link as written, on this connection.</summary>
+    private static bool StaysOnConnection(string link, ConnectionRoute route)
+    {
+        var pathEnd = link.AsSpan().IndexOfAny('?', '#');
+        var path = pathEnd < 0 ? link : link[..pathEnd];
+        return RequestTargetNormalizer.Normalize(path, out var target) == NormalizationError.None
+            && string.Equals(target.Path, path, StringComparison.Ordinal)
+            && IsGatewayPath(path, route.GatewayPrefix);
     }
 }

@@ -25,7 +25,8 @@ namespace Airlock.Gateway.Forwarding;
 /// be masked by its fields) and only encodings the masker can decode are offered; on one that
 /// only injects a credential, ranges are not asked for either (a credential cut between two
 /// ranges could not be found) and the body is asked for unencoded;</item>
-/// <item>on the way back, <c>Airlock-*</c> headers from the upstream are dropped, so an
+/// <item>on the way back, the upstream's reason phrase is dropped (the agent gets the standard
+/// one for the status), <c>Airlock-*</c> headers from the upstream are dropped, so an
 /// upstream cannot speak for the gateway; links to the upstream become the gateway's paths
 /// (<see cref="UpstreamLinks"/>); then guardrails; then the connection's own credential is
 /// scrubbed from every header (<see cref="InjectedCredential"/>), and the body is masked
@@ -92,6 +93,10 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
         }
         else if (route.Credential is not null)
         {
+            // Still needed beside ResponseScrubber's decoding: without it the agent's own
+            // Accept-Encoding goes upstream, and an answer in a coding the gateway cannot read
+            // (zstd) is blocked. Identity rather than "gzip, deflate, br": the agent gets the
+            // body decoded either way, so compression would only make the gateway inflate it.
             headers.Remove(HeaderNames.Range);
             headers.Remove(HeaderNames.IfRange);
             headers.Remove(HeaderNames.AcceptEncoding);
@@ -113,6 +118,15 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
         var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        // YARP copies an HTTP/1.1 reason phrase that is not the standard one. It is free text the
+        // upstream chooses, and can quote the request (the credential) or carry PII that no
+        // masking reads: the agent gets the standard phrase for the status instead. Cleared
+        // first, so a problem the gateway answers with instead does not carry it either.
+        if (httpContext.Features.Get<IHttpResponseFeature>() is { } status)
+        {
+            status.ReasonPhrase = null;
+        }
+
         var headers = httpContext.Response.Headers;
         List<string>? spoofed = null;
         foreach (var header in headers)

@@ -17,8 +17,10 @@ namespace Airlock.Gateway.Masking;
 /// <c>user:password</c> pair, and the password alone from eight characters), and the base64 of
 /// each (as sent in <c>Basic</c>, or inside a longer base64 text at any of the three alignments:
 /// the characters that encode only the secret's bytes). A value is found however each of its
-/// characters is written: as itself, percent-encoded (<c>%2B</c>, <c>%2b</c>) or JSON-escaped
-/// (<c>\u002B</c>, <c>\/</c>), and base64 in either alphabet (<c>+/</c> or <c>-_</c>). Where a
+/// characters is written: as itself, percent-encoded (<c>%2B</c>, <c>%2b</c>, and again:
+/// <c>%252B</c>), string-escaped (<c>\u002B</c>, <c>\x2B</c>, <c>\/</c>), or as an HTML character
+/// reference (<c>&amp;#43;</c>, <c>&amp;#x2B;</c>, <c>&amp;plus;</c>), and base64 in either alphabet
+/// (<c>+/</c> or <c>-_</c>): whichever of its characters an encoder escaped. Where a
 /// value's characters are found is searched by its longest run of characters no encoder
 /// changes (letters, digits, <c>-._</c>), with a vectorised search.
 /// </para>
@@ -31,8 +33,9 @@ public sealed class InjectedCredential
     /// <summary>Derived values shorter than this would be found by chance in ordinary data.</summary>
     private const int ShortestDerived = 8;
 
-    /// <summary>The most bytes one character of a value can take when written escaped (<c>\u002B</c>).</summary>
-    private const int LongestEscape = 6;
+    /// <summary>The most bytes one character of a value can take when written escaped
+    /// (<c>&amp;#x00002B;</c>, <c>&amp;UnderBar;</c>).</summary>
+    private const int LongestEscape = 10;
 
     private static readonly byte[] ReplacementBytes = Encoding.ASCII.GetBytes(Replacement);
 
@@ -53,7 +56,7 @@ public sealed class InjectedCredential
             LongestWritten = Math.Max(LongestWritten, form.Value.Length * LongestEscape);
         }
 
-        _mayStart['%'] = _mayStart['\\'] = true;
+        _mayStart['%'] = _mayStart['\\'] = _mayStart['&'] = true;
     }
 
     /// <summary>The most bytes one value can take as written: what a piece of a stream must
@@ -358,35 +361,164 @@ public sealed class InjectedCredential
             return 1;
         }
 
-        if (b == '%')
+        return b switch
         {
-            // RFC 3986 percent-encoding, either case.
-            return at + 2 >= data.Length ? Prefix(data[(at + 1)..]) : Hex(data.Slice(at + 1, 2)) is var v and >= 0 && Is((byte)v, expected, base64) ? 3 : 0;
+            (byte)'%' => Percent(data, at, expected, base64),
+            (byte)'\\' => Backslash(data, at, expected, base64),
+            (byte)'&' => Reference(data, at, expected, base64),
+            _ => 0,
+        };
+    }
+
+    /// <summary>RFC 3986 percent-encoding, either case, and the same encoded again (<c>%252B</c>:
+    /// the '%' of <c>%2B</c> written <c>%25</c>), up to three times over.</summary>
+    private static int Percent(ReadOnlySpan<byte> data, int at, byte expected, bool base64)
+    {
+        var pos = at + 1;
+        for (var layer = 0; layer < 3; layer++, pos += 2)
+        {
+            var read = Hex(data, pos, 2, out var value);
+            if (read <= 0)
+            {
+                return read;
+            }
+
+            if (Is((byte)value, expected, base64))
+            {
+                return pos + 2 - at;
+            }
+
+            if (value != '%')
+            {
+                return 0;
+            }
         }
 
-        if (b != '\\')
-        {
-            return 0;
-        }
+        return 0;
+    }
 
+    /// <summary>A string escape: JSON's <c>\u002B</c> (and JavaScript's, either case), C's and
+    /// Python's <c>\x2B</c>, or a backslash before a character that is not a letter or digit
+    /// (<c>\/</c> from PHP's json_encode, <c>\+</c> from regex quoting).</summary>
+    private static int Backslash(ReadOnlySpan<byte> data, int at, byte expected, bool base64)
+    {
         if (at + 1 >= data.Length)
         {
             return -1;
         }
 
         var next = data[at + 1];
-        if (next == expected && expected is (byte)'/' or (byte)'"' or (byte)'\\')
+        var digits = next switch
         {
-            return 2;
+            (byte)'u' => 4,
+            (byte)'x' => 2,
+            _ => 0,
+        };
+        if (digits == 0)
+        {
+            return Is(next, expected, base64) && !char.IsAsciiLetterOrDigit((char)expected) ? 2 : 0;
         }
 
-        if (next != 'u')
+        var read = Hex(data, at + 2, digits, out var value);
+        return read <= 0 ? read : value < 0x80 && Is((byte)value, expected, base64) ? 2 + digits : 0;
+    }
+
+    /// <summary>An HTML character reference: decimal (<c>&amp;#43;</c>) or hexadecimal
+    /// (<c>&amp;#x2B;</c>, either case), leading zeros allowed, or a named one for ASCII
+    /// punctuation (<c>&amp;sol;</c>), with its closing ';'.</summary>
+    private static int Reference(ReadOnlySpan<byte> data, int at, byte expected, bool base64)
+    {
+        var pos = at + 1;
+        if (pos >= data.Length)
+        {
+            return -1;
+        }
+
+        if (data[pos] != '#')
+        {
+            var named = Named(data, at, expected);
+            return named != 0 || !base64 || Alternate(expected) == expected ? named : Named(data, at, Alternate(expected));
+        }
+
+        pos++;
+        if (pos >= data.Length)
+        {
+            return -1;
+        }
+
+        var hex = data[pos] is (byte)'x' or (byte)'X';
+        pos += hex ? 1 : 0;
+        var value = 0;
+        for (var count = 0; ; count++, pos++)
+        {
+            if (pos >= data.Length)
+            {
+                return -1;
+            }
+
+            var b = data[pos];
+            if (b == ';')
+            {
+                return count > 0 && Is((byte)value, expected, base64) ? pos + 1 - at : 0;
+            }
+
+            var digit = Digit(b, hex);
+            if (digit < 0 || count == (hex ? 6 : 7))
+            {
+                return 0;
+            }
+
+            value = value * (hex ? 16 : 10) + digit;
+            if (value >= 0x80)
+            {
+                return 0;
+            }
+        }
+    }
+
+    private static int Named(ReadOnlySpan<byte> data, int at, byte expected)
+    {
+        if (expected >= EntityNames.Length || EntityNames[expected] is not { } names)
         {
             return 0;
         }
 
-        // A JSON \uXXXX escape, either case.
-        return at + 5 >= data.Length ? Prefix(data[(at + 2)..]) : Hex(data.Slice(at + 2, 4)) is var u and >= 0 and < 0x80 && Is((byte)u, expected, base64) ? 6 : 0;
+        var cutOff = false;
+        var rest = data[(at + 1)..];
+        foreach (var name in names)
+        {
+            if (rest.Length > name.Length && rest.StartsWith(name.AsSpan()) && rest[name.Length] == ';')
+            {
+                return name.Length + 2;
+            }
+
+            cutOff |= rest.Length <= name.Length && name.AsSpan().StartsWith(rest);
+        }
+
+        return cutOff ? -1 : 0;
+    }
+
+    /// <summary>HTML's names for the ASCII punctuation a secret may hold (the short ones: longer
+    /// names would lengthen what each piece of a stream keeps back).</summary>
+    private static readonly byte[][]?[] EntityNames = BuildEntityNames();
+
+    private static byte[][]?[] BuildEntityNames()
+    {
+        var names = new byte[][]?[128];
+        foreach (var (character, list) in new (char, string[])[]
+        {
+            ('!', ["excl"]), ('"', ["quot", "QUOT"]), ('#', ["num"]), ('$', ["dollar"]), ('%', ["percnt"]),
+            ('&', ["amp", "AMP"]), ('\'', ["apos"]), ('(', ["lpar"]), (')', ["rpar"]), ('*', ["ast", "midast"]),
+            ('+', ["plus"]), (',', ["comma"]), ('.', ["period"]), ('/', ["sol"]), (':', ["colon"]), (';', ["semi"]),
+            ('<', ["lt", "LT"]), ('=', ["equals"]), ('>', ["gt", "GT"]), ('?', ["quest"]), ('@', ["commat"]),
+            ('[', ["lsqb", "lbrack"]), ('\\', ["bsol"]), (']', ["rsqb", "rbrack"]), ('^', ["Hat"]), ('_', ["lowbar", "UnderBar"]),
+            ('`', ["grave"]), ('{', ["lcub", "lbrace"]), ('|', ["vert", "verbar"]), ('}', ["rcub", "rbrace"]),
+        })
+        {
+            names[character] = [.. list.Select(Encoding.ASCII.GetBytes)];
+        }
+
+        return names;
     }
 
     /// <summary>Whether a byte is the expected one: base64 values match in either alphabet.</summary>
@@ -399,42 +531,38 @@ public sealed class InjectedCredential
         _ => b,
     };
 
-    /// <summary>-1 (cut off: decide later) when the bytes so far are hex digits, else 0.</summary>
-    private static int Prefix(ReadOnlySpan<byte> partial)
+    /// <summary>Reads <paramref name="count"/> hex digits (either case) at <paramref name="at"/>:
+    /// how many (their <paramref name="value"/>), 0 when a byte is not one, -1 when the data ends
+    /// first (cut off: decide later).</summary>
+    private static int Hex(ReadOnlySpan<byte> data, int at, int count, out int value)
     {
-        foreach (var b in partial)
+        value = 0;
+        for (var i = 0; i < count; i++)
         {
-            if (!char.IsAsciiHexDigit((char)b))
-            {
-                return 0;
-            }
-        }
-
-        return -1;
-    }
-
-    private static int Hex(ReadOnlySpan<byte> digits)
-    {
-        var value = 0;
-        foreach (var b in digits)
-        {
-            var d = b switch
-            {
-                >= (byte)'0' and <= (byte)'9' => b - '0',
-                >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
-                >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
-                _ => -1,
-            };
-            if (d < 0)
+            if (at + i >= data.Length)
             {
                 return -1;
             }
 
-            value = (value << 4) | d;
+            var digit = Digit(data[at + i], hex: true);
+            if (digit < 0)
+            {
+                return 0;
+            }
+
+            value = (value << 4) | digit;
         }
 
-        return value;
+        return count;
     }
+
+    private static int Digit(byte b, bool hex) => b switch
+    {
+        >= (byte)'0' and <= (byte)'9' => b - '0',
+        >= (byte)'a' and <= (byte)'f' when hex => b - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' when hex => b - 'A' + 10,
+        _ => -1,
+    };
 
     /// <summary>One value to find, and its anchor: the longest run of characters no encoder
     /// changes, searched for as it is.</summary>

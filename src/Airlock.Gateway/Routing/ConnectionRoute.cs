@@ -39,6 +39,9 @@ public sealed class ConnectionRoute : IDisposable
                 ? new ReverseProxyPropagator(DistributedContextPropagator.Current)
                 : DistributedContextPropagator.CreateNoOutputPropagator(),
             ConnectTimeout = config.ConnectTimeout,
+            // Below the upstream's keep-alive, so the gateway, not the upstream, ends an idle
+            // connection (ConnectionConfig.IdleTimeout says why and how much below).
+            PooledConnectionIdleTimeout = config.IdleTimeout,
             // HTTP/1.x connections report "closed without answering" instead of an end of
             // stream, so the handler never sends a request again by itself (the stream's summary
             // says why); HTTP/2 resends only streams the upstream declared unprocessed.

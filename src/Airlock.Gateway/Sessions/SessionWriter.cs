@@ -172,7 +172,7 @@ public sealed partial class SessionWriter : BackgroundService
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 await store.AppendSessionsAsync(batch, _abandon.Token);
                 _metrics?.StoreWrote("sessions", started);
-                _health?.Succeeded();
+                _health?.Succeeded(StoreWriter.Sessions);
                 return;
             }
             catch (Exception ex) when (StoreErrors.IsDataRejection(ex))
@@ -193,12 +193,12 @@ public sealed partial class SessionWriter : BackgroundService
             }
             catch (Exception ex) when (StoreErrors.IsFull(ex))
             {
-                _health?.Failed(ex);
+                _health?.Failed(StoreWriter.Sessions, ex);
                 Log.StoreFull(logger, batch.Count, attempt, delay, ex.Message);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !_abandon.IsCancellationRequested)
             {
-                _health?.Failed(ex);
+                _health?.Failed(StoreWriter.Sessions, ex);
                 Log.WriteFailed(logger, ex, batch.Count, attempt, delay);
             }
 

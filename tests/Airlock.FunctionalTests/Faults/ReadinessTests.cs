@@ -59,4 +59,53 @@ public sealed class ReadinessTests : IAsyncLifetime
         using var after = await gateway.Proxy.SendAsync(TestGateway.Get("/crm/v1/customers", key));
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
     }
+
+    [Fact]
+    public async Task Readyz_is_unready_while_only_audit_writes_fail_though_session_rows_are_still_written()
+    {
+        await using var gateway = await TestGateway.StartAsync(new GatewayConfig().Connection("crm", _upstream.BaseUri));
+        var key = await gateway.CreateApiKeyAsync("agent");
+        Assert.Equal(HttpStatusCode.OK, (await ReadyzAsync(gateway)).Status);
+
+        // Only the audit table refuses writes: every request is refused for its decision, while
+        // the session rows of those very requests are written.
+        await AuditTableAsync(gateway, "CREATE TRIGGER audit_down BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit table down'); END");
+        using (var refused = await gateway.Proxy.SendAsync(TestGateway.Get("/crm/v1/customers", key)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            await ProblemAsync(refused, "audit-unavailable");
+            await AssertRefusedUnrecordedAsync(gateway.Store, SessionId(refused));
+        }
+
+        // The session row above is a write that succeeded after the audit write failed.
+        var (status, store) = await ReadyzAsync(gateway);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.StartsWith("sqlite store refuses writes: the last ", (string?)store["detail"], StringComparison.Ordinal);
+        Assert.Contains(" audit write(s) failed", (string?)store["detail"], StringComparison.Ordinal);
+        Assert.Empty(_upstream.Received);
+
+        // The audit table takes writes again, with no traffic: the writer finds out by recording
+        // the interruption itself, and the gateway is ready and serves again.
+        await AuditTableAsync(gateway, "DROP TRIGGER audit_down");
+        await Eventually.GetAsync(async () => (await ReadyzAsync(gateway)).Status == HttpStatusCode.OK ? "ready" : null,
+            what: "/readyz to be ready again");
+        using var after = await gateway.Proxy.SendAsync(TestGateway.Get("/crm/v1/customers", key));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        var events = await gateway.Store.QueryAuditEventsAsync(new Gateway.Storage.AuditQuery(Limit: 10_000), CancellationToken.None);
+        var interrupted = Assert.Single(events, e => e.Kind == Gateway.Audit.AuditKinds.AuditInterrupted);
+        Assert.Equal("resumed", interrupted.Outcome);
+        Assert.True(long.Parse(interrupted.Detail["refusedEvents"], System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        Assert.Equal("SqliteException", interrupted.Detail["error"]);
+        Assert.True(interrupted.Seq < events.Single(e => e.SessionId == SessionId(after)).Seq);
+        await AssertChainVerifiesAsync(gateway.Store);
+    }
+
+    internal static async Task AuditTableAsync(TestGateway gateway, string sql)
+    {
+        await using var other = new SqliteConnection($"Data Source={Path.Combine(gateway.Directory, "airlock.db")};Pooling=False");
+        await other.OpenAsync();
+        using var command = other.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using Airlock.FunctionalTests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 
@@ -27,6 +26,12 @@ public sealed class LocationRewriteTests : IAsyncLifetime
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync("{\"id\":17}");
         };
+        _upstream.Routes["/items"] = async context =>
+        {
+            context.Response.Headers.Link = context.Request.Query["link"].ToString();
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("[]");
+        };
         _gateway = await TestGateway.StartAsync(new GatewayConfig()
             .Connection("billing", _upstream.BaseUri, "    masking:\n      detectors: [{ detector: all }]")
             .Connection("mounted", new Uri(_upstream.BaseUri, "/api")));
@@ -41,9 +46,10 @@ public sealed class LocationRewriteTests : IAsyncLifetime
 
     private async Task<(string Location, string ContentLocation)> CreatedAsync(string path, string location)
     {
-        using var response = await _gateway.Proxy.SendAsync(TestGateway.Get($"{path}?location={Uri.EscapeDataString(location)}", _key));
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (response.Headers.GetValues("Location").Single(), response.Content.Headers.GetValues("Content-Location").Single());
+        // Read as sent: HttpClient parses these headers as URIs and would resolve their dot segments.
+        var response = await RawHttp.SendAsync(_gateway.ProxyUri, $"{path}?location={Uri.EscapeDataString(location)}", _key);
+        Assert.Equal(StatusCodes.Status201Created, response.Status);
+        return (response.Headers["Location"], response.Headers["Content-Location"]);
     }
 
     private string Upstream(string pathAndQuery) => $"http://{_upstream.BaseUri.Authority}{pathAndQuery}";
@@ -84,6 +90,71 @@ public sealed class LocationRewriteTests : IAsyncLifetime
         var (location, _) = await CreatedAsync("/mounted/v1/created", upstreamLocation.Replace("{upstream}", Upstream(""), StringComparison.Ordinal));
 
         Assert.Equal(expected.Replace("{upstream}", Upstream(""), StringComparison.Ordinal), location);
+    }
+
+    [Theory]
+    // A dot segment that climbs out of the connection: the agent's client would resolve the
+    // mapped link to another connection's path (/admin/delete-all).
+    [InlineData("/billing/v1/created", "/../admin/delete-all")]
+    [InlineData("/billing/v1/created", "/v1/../../admin/delete-all")]
+    [InlineData("/billing/v1/created", "/%2e%2e/admin/delete-all")]
+    [InlineData("/billing/v1/created", "/v1/%2E%2E/%2E%2E/admin")]
+    [InlineData("/mounted/v1/created", "/api/../../other")]
+    [InlineData("/mounted/v1/created", "/api/%2e%2e/%2e%2e/other")]
+    [InlineData("/mounted/v1/created", "/api/..")]
+    // Not the canonical form of a path on the connection: left for the agent's client to read.
+    [InlineData("/mounted/v1/created", "/api/v1/./refunds")]
+    [InlineData("/mounted/v1/created", "/api//v1/refunds")]
+    [InlineData("/mounted/v1/created", "/api/v1/%2Frefunds")]
+    public async Task A_link_whose_path_would_leave_the_connection_or_is_not_canonical_is_not_mapped(string path, string upstreamLocation)
+    {
+        var (location, contentLocation) = await CreatedAsync(path, upstreamLocation);
+
+        Assert.Equal(upstreamLocation, location);
+        Assert.Equal(upstreamLocation, contentLocation);
+    }
+
+    [Fact]
+    public async Task An_absolute_link_that_leaves_the_connection_keeps_the_upstream_s_address_and_is_masked_as_any_header()
+    {
+        var (billing, _) = await CreatedAsync("/billing/v1/created", Upstream("/billing/../admin/delete-all"));
+        var (mounted, _) = await CreatedAsync("/mounted/v1/created", Upstream("/api/%2e%2e/other"));
+
+        Assert.Equal($"http://[REDACTED:IPV4]:{_upstream.BaseUri.Port}/billing/../admin/delete-all", billing);
+        Assert.Equal(Upstream("/api/%2e%2e/other"), mounted);
+    }
+
+    private async Task<string> LinkAsync(string path, string link)
+    {
+        var response = await RawHttp.SendAsync(_gateway.ProxyUri, $"{path}?link={Uri.EscapeDataString(link)}", _key);
+        Assert.Equal(StatusCodes.Status200OK, response.Status);
+        return response.Headers["Link"];
+    }
+
+    [Theory]
+    // RFC 8288 pagination: every target that is the upstream is the gateway's path, the parameters as sent.
+    [InlineData("/billing/v1/items", "<{upstream}/v1/items?page=2>; rel=\"next\", <{upstream}/v1/items?page=9>; rel=\"last\"",
+        "</billing/v1/items?page=2>; rel=\"next\", </billing/v1/items?page=9>; rel=\"last\"")]
+    [InlineData("/mounted/v1/items", "<{upstream}/api/v1/items?page=2>;rel=next,</api/v1/items?page=1>; rel=prev",
+        "</mounted/v1/items?page=2>;rel=next,</mounted/v1/items?page=1>; rel=prev")]
+    // A quoted parameter may hold ',', ';', '<' and '>': only link targets are read as links.
+    [InlineData("/mounted/v1/items", "<{upstream}/api/a>; title=\"x, <{upstream}/api/b>; y\\\"\", <https://elsewhere.example/c>; rel=alternate",
+        "</mounted/a>; title=\"x, <{upstream}/api/b>; y\\\"\", <https://elsewhere.example/c>; rel=alternate")]
+    // Outside the connection, or not canonical: as sent.
+    [InlineData("/mounted/v1/items", "<{upstream}/api/../other>; rel=up, </other>; rel=help", "<{upstream}/api/../other>; rel=up, </other>; rel=help")]
+    public async Task Link_header_targets_to_the_upstream_become_the_gateway_path(string path, string upstreamLink, string expected)
+    {
+        var link = await LinkAsync(path, upstreamLink.Replace("{upstream}", Upstream(""), StringComparison.Ordinal));
+
+        Assert.Equal(expected.Replace("{upstream}", Upstream(""), StringComparison.Ordinal), link);
+    }
+
+    [Fact]
+    public async Task A_link_header_target_elsewhere_is_masked_as_any_header()
+    {
+        var link = await LinkAsync("/billing/v1/items", "<https://files.example.com/export?owner=ada@example.com>; rel=\"export\", <" + Upstream("/v1/items?page=2") + ">; rel=next");
+
+        Assert.Equal("<https://files.example.com/export?owner=[REDACTED:EMAIL]>; rel=\"export\", </billing/v1/items?page=2>; rel=next", link);
     }
 
     [Fact]

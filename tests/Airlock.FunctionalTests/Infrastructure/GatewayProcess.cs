@@ -13,9 +13,12 @@ public sealed partial class GatewayProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly List<string> _output = [];
 
-    private GatewayProcess(Process process, Uri proxy, Uri admin)
+    private readonly List<string> _errors;
+
+    private GatewayProcess(Process process, Uri proxy, Uri admin, List<string> errors)
     {
         _process = process;
+        _errors = errors;
         ProxyUri = proxy;
         AdminUri = admin;
     }
@@ -93,7 +96,17 @@ public sealed partial class GatewayProcess : IAsyncDisposable
             {
             }
         });
-        return new GatewayProcess(process, proxy, admin);
+        return new GatewayProcess(process, proxy, admin, errors);
+    }
+
+    /// <summary>What the gateway wrote to standard error so far, a line each (its startup
+    /// warnings come before it listens).</summary>
+    public IReadOnlyList<string> ErrorLines()
+    {
+        lock (_errors)
+        {
+            return [.. _errors];
+        }
     }
 
     /// <summary>The process's peak resident set size so far (VmHWM), in bytes.</summary>

@@ -124,6 +124,18 @@ public sealed class UpstreamCredentialTests : IAsyncLifetime
                 }
 
                 break;
+            case "html":
+                // An HTML page quoting it as HTML encoders write it: System.Text.Encodings.Web's
+                // (hexadecimal references), decimal references, named ones.
+                await SendAsync(context, "text/html", Encoding.UTF8.GetBytes(
+                    $"<p>{System.Text.Encodings.Web.HtmlEncoder.Default.Encode(sent)}</p><p>{Escaped(sent, c => $"&#{(int)c};")}</p>"
+                    + $"<p>{Escaped(sent, Named)}</p>"));
+                break;
+            case "escaped":
+                // String escapes (Python's and C's \x2B), and percent-encoding applied twice.
+                await SendAsync(context, "text/plain", Encoding.UTF8.GetBytes(
+                    $"repr: {Escaped(sent, c => $"\\x{(int)c:X2}")}\nlogged: {Uri.EscapeDataString(Uri.EscapeDataString(sent))}\n"));
+                break;
             case "binary":
                 await SendAsync(context, "application/octet-stream", [0, 1, 2, .. Encoding.UTF8.GetBytes(sent), 0xff, 0xfe]);
                 break;
@@ -145,11 +157,31 @@ public sealed class UpstreamCredentialTests : IAsyncLifetime
         }
     }
 
+    /// <summary>The secret with every character but letters and digits written by <paramref name="escape"/>.</summary>
+    private static string Escaped(string secret, Func<char, string> escape) =>
+        string.Concat(secret.Select(c => char.IsAsciiLetterOrDigit(c) ? c.ToString() : escape(c)));
+
+    /// <summary>HTML's named references where there is one, else a decimal one.</summary>
+    private static string Named(char c) => c switch
+    {
+        '+' => "&plus;",
+        '/' => "&sol;",
+        '=' => "&equals;",
+        ':' => "&colon;",
+        '-' => "-",
+        _ => $"&#{(int)c};",
+    };
+
     /// <summary>The forms a secret could be read back in: as it is, percent-encoded (either
-    /// case), JSON-escaped, and inside base64 at any alignment.</summary>
+    /// case, once or twice), JSON-, string- or HTML-escaped, and inside base64 at any alignment.</summary>
     private static IEnumerable<string> Probes(string secret)
     {
         yield return secret;
+        yield return Uri.EscapeDataString(Uri.EscapeDataString(secret));
+        yield return System.Text.Encodings.Web.HtmlEncoder.Default.Encode(secret);
+        yield return Escaped(secret, c => $"&#{(int)c};");
+        yield return Escaped(secret, Named);
+        yield return Escaped(secret, c => $"\\x{(int)c:X2}");
         yield return Uri.EscapeDataString(secret);
         yield return System.Web.HttpUtility.UrlEncode(secret);
         yield return JsonEncodedText.Encode(secret).ToString();
@@ -194,6 +226,8 @@ public sealed class UpstreamCredentialTests : IAsyncLifetime
     [InlineData("plain", "large", false)]
     [InlineData("plain", "gzip", true)]
     [InlineData("plain", "binary", true)]
+    [InlineData("plain", "html", true)]
+    [InlineData("plain", "escaped", true)]
     [InlineData("masked", "json", true)]
     [InlineData("masked", "json-slashes", true)]
     [InlineData("masked", "text", true)]
@@ -203,6 +237,8 @@ public sealed class UpstreamCredentialTests : IAsyncLifetime
     [InlineData("masked", "large", false)]
     [InlineData("masked", "gzip", true)]
     [InlineData("masked", "binary", true)]
+    [InlineData("masked", "html", true)]
+    [InlineData("masked", "escaped", true)]
     public async Task The_injected_credential_never_comes_back_to_the_agent_or_into_the_recording(string connection, string form, bool countInHeader)
     {
         var (response, body) = await EchoThroughAsync(connection, form);

@@ -311,6 +311,21 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void The_idle_timeout_defaults_to_half_a_second_and_is_bounded()
+    {
+        var set = Load(Valid.Replace("response: 45s }", "response: 45s, idle: 1500ms }", StringComparison.Ordinal));
+        var never = Load(Valid.Replace("response: 45s }", "response: 45s, idle: 0s }", StringComparison.Ordinal));
+        var tooLong = Load(Valid.Replace("response: 45s }", "response: 45s, idle: 11m }", StringComparison.Ordinal));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(500), Load(Valid).Config!.Connections[0].IdleTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), set.Config!.Connections[0].IdleTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), set.Config.Connections[1].IdleTimeout);
+        Assert.Equal(TimeSpan.Zero, never.Config!.Connections[0].IdleTimeout);
+        Assert.False(tooLong.Succeeded);
+        Assert.Contains(tooLong.Errors, e => e.Path == "connections.billing.timeouts.idle");
+    }
+
+    [Fact]
     public void Retries_default_to_none_and_are_bounded()
     {
         var retrying = Load(Valid.Replace("timeouts: { connect: 2s, response: 45s }", "timeouts: { connect: 2s, response: 45s }\n    retries: 2", StringComparison.Ordinal));

@@ -42,6 +42,15 @@ public class InjectedCredentialTests
         Token.Replace("/", "\\/", StringComparison.Ordinal),
         // Mixed: one character percent-encoded, another JSON-escaped, as a JSON-in-URL would have it.
         "Up5tream%2BSecret\\/Token=9f8e7d42c0ffee",
+        // Percent-encoded twice (and three times), string escapes, HTML character references.
+        Uri.EscapeDataString(Uri.EscapeDataString(Token)),
+        Uri.EscapeDataString(Uri.EscapeDataString(Uri.EscapeDataString(Token))),
+        "Up5tream\\x2bSecret\\x2FToken\\x3D9f8e7d42c0ffee",
+        "Up5tream\\+Secret\\/Token\\=9f8e7d42c0ffee",
+        System.Text.Encodings.Web.HtmlEncoder.Default.Encode(Token),
+        "Up5tream&#43;Secret&#047;Token&#61;9f8e7d42c0ffee",
+        "Up5tream&#X2b;Secret&#x00002F;Token&#x3d;9f8e7d42c0ffee",
+        "Up5tream&plus;Secret&sol;Token&equals;9f8e7d42c0ffee",
         Convert.ToBase64String(Encoding.UTF8.GetBytes(Token)),
         Convert.ToBase64String(Encoding.UTF8.GetBytes(Token)).Replace('+', '-').Replace('/', '_').TrimEnd('='),
         Convert.ToBase64String(Encoding.UTF8.GetBytes("Authorization: Bearer " + Token + "\r\n")),
@@ -101,10 +110,15 @@ public class InjectedCredentialTests
         var events = credential.Scrub("data: {\"n\":1}\n\n"u8, final: false, ref output, new MaskCounts(), out _);
         var cut = credential.Scrub("seen: Up5tream+Sec"u8, final: false, ref output, new MaskCounts(), out _);
         var escape = credential.Scrub("a 10%"u8, final: false, ref output, new MaskCounts(), out _);
+        var reference = credential.Scrub("Up5tream&#x2"u8, final: false, ref output, new MaskCounts(), out _);
+        var html = credential.Scrub("Tom &amp; Jerry &#x2B;"u8, final: true, ref output, new MaskCounts(), out var replaced);
 
         Assert.Equal(15, events);
         Assert.Equal("seen: ".Length, cut);
         Assert.Equal("a 10".Length, escape);
+        Assert.Equal(0, reference);
+        Assert.Equal("Tom &amp; Jerry &#x2B;".Length, html);
+        Assert.Equal(0, replaced);
     }
 
     [Fact]
