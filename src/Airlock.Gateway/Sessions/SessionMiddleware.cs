@@ -125,7 +125,7 @@ public sealed partial class SessionMiddleware(
         [LoggerMessage(1002, LogLevel.Error, "Session {SessionId}: refused with 503 because the store is unavailable: {Reason}")]
         public static partial void StoreUnavailable(ILogger logger, Guid sessionId, string reason);
 
-        [LoggerMessage(1001, LogLevel.Warning, "Session {SessionId}: refused because the recording queue is full; its own record did not fit either")]
+        [LoggerMessage(1003, LogLevel.Warning, "Session {SessionId}: refused because the recording queue is full; its own record did not fit either")]
         public static partial void RefusalNotRecorded(ILogger logger, Guid sessionId);
     }
 }
