@@ -15,8 +15,8 @@ namespace Airlock.Gateway.Admin;
 /// <code>
 /// GET  /api/reviews?status=pending&amp;limit=50   what the caller may decide (all, for admins and auditors)
 /// GET  /api/reviews/{id}                       the exact request, every decision; 404 if not the caller's to see
-/// POST /api/reviews/{id}/approve               { comment, windowMinutes? }
-/// POST /api/reviews/{id}/deny                  { comment }
+/// POST /api/reviews/{id}/approve               { comment, windowMinutes?, requestSha256? }
+/// POST /api/reviews/{id}/deny                  { comment, requestSha256? }
 /// GET  /api/reviews/{id}/result                what the upstream answered, once executed
 /// GET  /api/grants[?all=true]                  active grants (all, with all=true)
 /// POST /api/grants/{id}/revoke
@@ -110,7 +110,7 @@ public static class ReviewEndpoints
         }
 
         var result = await service.DecideAsync(id, Caller(context).Identity, verdict, body?.Comment,
-            body?.WindowMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, context.RequestAborted);
+            body?.WindowMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, context.RequestAborted, body?.RequestSha256);
         if (result.Problem is { } problem)
         {
             await ProblemWriter.WriteAsync(context, problem, result.Detail!, extensions: json =>
