@@ -38,8 +38,24 @@ public static partial class ConsoleEndpoints
         ConsolePages.Message(context, StatusCodes.Status404NotFound, "No such review",
             ["There is no such review, or it is not one you may see."], "/", "Back to the inbox");
 
-    private static string? WhyNotDecide(HttpContext context, Review review) =>
-        review.Status != ReviewStatus.Pending ? $"the review is {review.Status}" : ReviewService.WhyMayNotDecide(Person(context).Identity, review);
+    private static string? WhyNotDecide(HttpContext context, Review review) => WhyNotDecide(Person(context).Identity, review);
+
+    /// <summary>Why the person may not decide the review now: ReviewService's rule (an approver,
+    /// never the requester), and on the page also a review no longer pending or one they decided.</summary>
+    internal static string? WhyNotDecide(Identity.CallerIdentity person, Review review)
+    {
+        if (review.Status != ReviewStatus.Pending)
+        {
+            return $"the review is {review.Status}";
+        }
+
+        if (review.Decisions.FirstOrDefault(d => d.Subject == person.Subject) is { } mine)
+        {
+            return $"you {(mine.Verdict == ReviewDecision.Approve ? "approved" : "denied")} it at {ConsoleTime.Exact(mine.At)}; it waits for someone else";
+        }
+
+        return ReviewService.WhyMayNotDecide(person, review);
+    }
 
     private static Microsoft.AspNetCore.Http.HttpResults.RazorComponentResult<ReviewPage> ReviewPage(HttpContext context, Review review, AirlockConfig config, PolicyProvider policies, TimeProvider time,
         Notice? notice, int status = StatusCodes.Status200OK)

@@ -109,7 +109,8 @@ public static partial class ConsoleEndpoints
 
     /// <summary>
     /// The pending reviews the person may decide (ReviewService's rule, as on the admin API),
-    /// newest first; admins and auditors also see the ones others must decide. The decided tab:
+    /// newest first; admins and auditors also see the ones others must decide, approvers the ones
+    /// they decided that wait for more approvals. The decided tab:
     /// the reviews they may see that are no longer pending.
     /// </summary>
     private static async Task<InboxModel> InboxModelAsync(HttpContext context, IAirlockStore store, AirlockConfig config, PolicyProvider policies,
@@ -124,11 +125,12 @@ public static partial class ConsoleEndpoints
         if (filter.Tab == InboxFilter.Pending)
         {
             var pending = (await store.ListReviewsAsync(ReviewStatus.Pending, 1000, cancel)).Where(filter.Matches).ToList();
-            decidable = [.. pending.Where(r => ReviewService.WhyMayNotDecide(caller.Identity, r) is null).Take(Shown)];
-            if (caller.Has(AdminRoles.Admin | AdminRoles.Auditor))
-            {
-                others = [.. pending.Where(r => ReviewService.WhyMayNotDecide(caller.Identity, r) is not null).Take(Shown)];
-            }
+            decidable = [.. pending.Where(r => WhyNotDecide(caller.Identity, r) is null).Take(Shown)];
+            // Admins and auditors see every pending review; approvers also the ones they decided
+            // that wait for someone else.
+            var seesAll = caller.Has(AdminRoles.Admin | AdminRoles.Auditor);
+            others = [.. pending.Where(r => WhyNotDecide(caller.Identity, r) is not null
+                && (seesAll || r.Decisions.Any(d => d.Subject == caller.Identity.Subject))).Take(Shown)];
         }
         else
         {
