@@ -5,7 +5,10 @@
 #   carol        groups people              (she may not)
 #   admin        groups airlock-admins      (the admin API's admin role)
 #   audrey       groups auditors            (the admin API's auditor role: reads, changes nothing)
-# The secret of each is "<name>-demo-secret". For trying things out on one machine only.
+# The secret of each is "<name>-demo-secret". The same people can sign in at a terminal with
+# `./airlock login --admin-url http://127.0.0.1:8081` (the device grant, public client
+# airlock-cli): the provider's sign-in page takes their name and any password.
+# For trying things out on one machine only.
 #
 # npm's oidc-provider 9 supports Node.js 22 LTS and later LTS releases. It also runs on Node.js
 # 20.18 and later (the tests run there), where it prints "Unsupported runtime" at start.
@@ -34,5 +37,8 @@ export AIRLOCK_TEST_CLIENTS='[
   {"id":"carol","secret":"carol-demo-secret","groups":["people"]},
   {"id":"admin","secret":"admin-demo-secret","groups":["airlock-admins"]},
   {"id":"audrey","secret":"audrey-demo-secret","groups":["auditors"]}]'
+export AIRLOCK_TEST_DEVICE_FLOW='{"clientId":"airlock-cli","people":{
+  "alice":["finance-approvers","people"],"bob":["finance-approvers","people"],"carol":["people"],
+  "admin":["airlock-admins"],"audrey":["auditors"]}}'
 cd "$idp"
 exec node provider.mjs

@@ -5,7 +5,8 @@ namespace Airlock.Cli;
 
 /// <summary>
 /// The <c>airlock</c> command: one executable whose verbs run the gateway (<c>serve</c>) and
-/// manage what it keeps (<c>keys</c>, <c>sessions</c>, <c>policy</c>, <c>reviews</c>, <c>audit</c>).
+/// manage what it keeps (<c>keys</c>, <c>sessions</c>, <c>policy</c>, <c>reviews</c>, <c>audit</c>);
+/// <c>login</c> and <c>logout</c> keep a person's sign-in for the admin-API verbs.
 /// </summary>
 public static class AirlockCli
 {
@@ -24,6 +25,8 @@ public static class AirlockCli
         root.Subcommands.Add(PolicyCommand.Create());
         root.Subcommands.Add(ReviewsCommand.Create());
         root.Subcommands.Add(AuditCommand.Create());
+        root.Subcommands.Add(LoginCommand.Create());
+        root.Subcommands.Add(LoginCommand.CreateLogout());
         return root;
     }
 

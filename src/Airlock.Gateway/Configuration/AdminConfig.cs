@@ -10,4 +10,7 @@ namespace Airlock.Gateway.Configuration;
 public sealed record AdminConfig(ImmutableArray<string> AdminGroups, ImmutableArray<string> AuditorGroups)
 {
     public static AdminConfig Nobody { get; } = new([], []);
+
+    /// <summary>How <c>airlock login</c> signs people in (<c>admin.login</c>); null: not offered.</summary>
+    public AdminLoginConfig? Login { get; init; }
 }

@@ -31,7 +31,7 @@ public static partial class ConfigLoader
             return AdminConfig.Nobody;
         }
 
-        reader.OnlyKeys(map, "admin", "adminGroups", "auditorGroups");
+        reader.OnlyKeys(map, "admin", "adminGroups", "auditorGroups", "login");
         var admins = reader.StringList(map, "adminGroups", "admin", []);
         var auditors = reader.StringList(map, "auditorGroups", "admin", []);
         if ((!admins.IsEmpty || !auditors.IsEmpty) && identity is { Issuers.IsEmpty: true })
@@ -39,6 +39,6 @@ public static partial class ConfigLoader
             reader.Error(map, "admin", "the admin API authenticates people with OIDC access tokens: configure an issuer under identity.oidc");
         }
 
-        return new AdminConfig(admins, auditors);
+        return new AdminConfig(admins, auditors) { Login = ReadAdminLogin(reader, YamlConfigReader.Child(map, "login"), identity) };
     }
 }

@@ -146,12 +146,14 @@ public static class AirlockGateway
         }
 
         app.MapAirlockHealth();
+        app.MapAirlockLogin(config.Admin.Login);
         // Prometheus scrapes the admin listener, as it reads health: never the proxy listener.
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapPolicyApi();
         app.MapReviewApi();
         app.MapAuditApi();
         app.MapSessionApi();
+        app.MapCallerApi();
         app.MapFallback(context => ProblemWriter.WriteAsync(context, ProblemType.NotFound, "no such admin endpoint"));
         return app;
     }

@@ -54,9 +54,14 @@ public sealed class OidcProvider : IAsyncDisposable
 
     public static Task<OidcProvider> StartAsync() => StartAsync(people: false);
 
+    /// <param name="environment">Further settings for provider.mjs, e.g. <c>AIRLOCK_TEST_DEVICE_FLOW</c>.</param>
+    public static Task<OidcProvider> StartAsync(IReadOnlyDictionary<string, string>? environment) =>
+        StartAsync(people: false, environment);
+
     /// <param name="people">Also serve people's sign-in (authorization code, PKCE, the login form)
     /// for <see cref="People"/>, with dynamic client registration for consoles.</param>
-    public static async Task<OidcProvider> StartAsync(bool people)
+    /// <param name="environment">Further settings for provider.mjs, e.g. <c>AIRLOCK_TEST_DEVICE_FLOW</c>.</param>
+    public static async Task<OidcProvider> StartAsync(bool people, IReadOnlyDictionary<string, string>? environment = null)
     {
         var directory = Repository.PathOf("tests", "fixtures", "oidc");
         if (!Directory.Exists(Path.Combine(directory, "node_modules", "oidc-provider")))
@@ -80,6 +85,11 @@ public sealed class OidcProvider : IAsyncDisposable
         {
             info.Environment["AIRLOCK_TEST_PEOPLE"] = JsonSerializer.Serialize(People);
             info.Environment["AIRLOCK_TEST_REGISTRATION"] = "1";
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start node");
