@@ -28,6 +28,8 @@ namespace Airlock.Gateway.Console;
 /// GET  /reviews/{id}              the review page
 /// GET  /fragments/reviews/{id}    its live part (status, decisions, outcome)
 /// POST /reviews/{id}/decide       approve (optionally for a window) or deny
+/// GET  /grants                    the grants in force
+/// POST /grants/{id}/revoke        revoke one
 /// GET  /events[?review={id}]      server-sent events: "changed"
 /// GET  /signin?returnUrl=/…       sign in, back to a console page
 /// POST /signout                   sign out (and at the provider, when it offers it)
@@ -57,6 +59,8 @@ public static partial class ConsoleEndpoints
         endpoints.MapGet("/reviews/{id:guid}", ReviewAsync);
         endpoints.MapGet("/fragments/reviews/{id:guid}", ReviewFragmentAsync);
         endpoints.MapPost("/reviews/{id:guid}/decide", DecideAsync);
+        endpoints.MapGet("/grants", GrantsAsync);
+        endpoints.MapPost("/grants/{id:guid}/revoke", RevokeGrantAsync);
         return endpoints;
     }
 

@@ -22,6 +22,7 @@ public static class ConsoleNavigation
     public static readonly IReadOnlyList<Entry> Entries =
     [
         new("inbox", "/", "Inbox", AdminRoles.None),
+        new("grants", "/grants", "Grants", AdminRoles.None),
     ];
 
     public static IEnumerable<Entry> For(AdminCaller? caller) =>
