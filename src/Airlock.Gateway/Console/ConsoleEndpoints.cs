@@ -30,6 +30,8 @@ namespace Airlock.Gateway.Console;
 /// POST /reviews/{id}/decide       approve (optionally for a window) or deny
 /// GET  /grants                    the grants in force
 /// POST /grants/{id}/revoke        revoke one
+/// GET  /audit                     checkpoints (auditors, admins)
+/// POST /audit/verify              verify the trail now
 /// GET  /events[?review={id}]      server-sent events: "changed"
 /// GET  /signin?returnUrl=/…       sign in, back to a console page
 /// POST /signout                   sign out (and at the provider, when it offers it)
@@ -61,6 +63,8 @@ public static partial class ConsoleEndpoints
         endpoints.MapPost("/reviews/{id:guid}/decide", DecideAsync);
         endpoints.MapGet("/grants", GrantsAsync);
         endpoints.MapPost("/grants/{id:guid}/revoke", RevokeGrantAsync);
+        endpoints.MapGet("/audit", AuditAsync);
+        endpoints.MapPost("/audit/verify", VerifyAuditAsync);
         return endpoints;
     }
 
