@@ -32,6 +32,8 @@ namespace Airlock.Gateway.Console;
 /// POST /grants/{id}/revoke        revoke one
 /// GET  /audit                     checkpoints (auditors, admins)
 /// POST /audit/verify              verify the trail now
+/// GET  /sessions                  the newest sessions (auditors, admins; filters)
+/// GET  /sessions/{id}             one, as a transcript
 /// GET  /events[?review={id}]      server-sent events: "changed"
 /// GET  /signin?returnUrl=/…       sign in, back to a console page
 /// POST /signout                   sign out (and at the provider, when it offers it)
@@ -64,6 +66,8 @@ public static partial class ConsoleEndpoints
         endpoints.MapGet("/grants", GrantsAsync);
         endpoints.MapPost("/grants/{id:guid}/revoke", RevokeGrantAsync);
         endpoints.MapGet("/audit", AuditAsync);
+        endpoints.MapGet("/sessions", SessionsAsync);
+        endpoints.MapGet("/sessions/{id:guid}", SessionAsync);
         endpoints.MapPost("/audit/verify", VerifyAuditAsync);
         return endpoints;
     }

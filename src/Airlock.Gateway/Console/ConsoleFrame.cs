@@ -23,6 +23,7 @@ public static class ConsoleNavigation
     [
         new("inbox", "/", "Inbox", AdminRoles.None),
         new("grants", "/grants", "Grants", AdminRoles.None),
+        new("sessions", "/sessions", "Sessions", AdminRoles.Admin | AdminRoles.Auditor),
         new("audit", "/audit", "Audit", AdminRoles.Admin | AdminRoles.Auditor),
     ];
 

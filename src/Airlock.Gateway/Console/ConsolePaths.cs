@@ -11,7 +11,7 @@ public static class ConsolePaths
 {
     /// <summary>Pages and fragments for a signed-in person.</summary>
     public static bool NeedsPerson(PathString path) =>
-        path == "/" || path.StartsWithSegments("/reviews") || path.StartsWithSegments("/grants") || path.StartsWithSegments("/audit") || path.StartsWithSegments("/fragments")
+        path == "/" || path.StartsWithSegments("/reviews") || path.StartsWithSegments("/grants") || path.StartsWithSegments("/audit") || path.StartsWithSegments("/sessions") || path.StartsWithSegments("/fragments")
         || path.StartsWithSegments("/events") || path.StartsWithSegments("/signout");
 
     /// <summary>Every path the console answers (its security headers apply to all of them).</summary>
