@@ -132,7 +132,7 @@ public static class AirlockGateway
             // The console's security headers, then its sign-in callbacks. Past the proxy branch:
             // the proxy listener never runs authentication, so /signin-oidc there is a connection
             // path like any other. (Called here, ASP.NET does not add its own at the front.)
-            app.UseWhen(context => Console.ConsolePaths.IsConsole(context.Request.Path), console => console.UseMiddleware<Console.ConsoleSecurityHeaders>());
+            app.UseWhen(context => Console.ConsolePaths.IsConsole(context.Request.Path), console => console.UseMiddleware<Console.ConsoleSecurityHeaders>().UseMiddleware<Console.ConsoleProviderFailure>());
             app.UseAuthentication();
             app.UseAntiforgery();
         }

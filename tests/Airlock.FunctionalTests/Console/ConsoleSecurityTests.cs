@@ -332,6 +332,36 @@ public sealed class ConsoleSecurityTests(ChromiumFixture chromium)
         Assert.Equal(SameSiteMode.Strict, antiforgeryCookie.SameSite);
     }
 
+    [Fact]
+    public async Task A_provider_that_refuses_the_console_gets_a_page_saying_sign_in_could_not_start_not_a_crash()
+    {
+        var idp = await TestServices.ConsoleIdp;
+        await using var upstream = await TestUpstream.StartAsync();
+        var (clientId, _) = await idp.RegisterConsoleAsync(new Uri("https://airlock.example.com"));
+        var config = new GatewayConfig
+        {
+            Policy = ConsoleHost.Policy,
+            TopLevel = $$"""
+                console:
+                  issuer: corp
+                  clientId: {{clientId}}
+                  clientSecret: { env: CONSOLE_SECRET }
+                  publicUrl: https://airlock.example.com
+                """,
+        }.Connection("billing", upstream.BaseUri).TrustIssuer(idp.Issuer);
+        config.Environment["CONSOLE_SECRET"] = "not-the-secret-the-provider-knows";
+        await using var gateway = await TestGateway.StartAsync(config);
+
+        // The provider refuses the pushed authorization request (invalid_client).
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = gateway.AdminUri };
+        using var page = await client.GetAsync(new Uri("/", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadGateway, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("Sign-in could not start", html, StringComparison.Ordinal);
+        Assert.Contains("default-src 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+    }
+
     private static IFormData FormOf(IAPIRequestContext api, params (string Name, string Value)[] fields)
     {
         var form = api.CreateFormData();
