@@ -200,4 +200,35 @@ public sealed class ConsoleApprovalTests(ChromiumFixture chromium)
             await host.Idp.TokenAsync("bob"), new { comment = "done" });
         Assert.Equal(HttpStatusCode.Forbidden, (await second).StatusCode);
     }
+
+    [Fact]
+    public async Task On_a_phone_sized_screen_the_review_fits_and_approve_is_reached_and_pressed_with_the_keyboard()
+    {
+        await using var host = await ConsoleHost.StartAsync();
+        const string body = "{\"customer\":\"cus_77\",\"amount\":90,\"note\":\"a long note that must wrap rather than push the page sideways on a phone screen\"}";
+        var held = host.RefundAsync(body, reason: "a customer asked by phone");
+        var review = await host.Gateway.PendingReviewAsync();
+        await using var phone = await chromium.NewContextAsync(width: 390, height: 844);
+        var page = await host.OpenAsync(phone, $"/reviews/{review.Id}", signInAs: "alice");
+        await Assertions.Expect(page.Locator("#approve")).ToBeVisibleAsync();
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
+            "the review page is wider than a 390 px screen");
+        await ConsoleHost.ScreenshotAsync(page, "review-phone");
+
+        // Tab from the top of the page reaches Approve, with a visible focus ring, and Enter presses it.
+        await page.Locator("body").FocusAsync();
+        var reached = false;
+        for (var presses = 0; presses < 40 && !reached; presses++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+            reached = await page.EvaluateAsync<string?>("() => document.activeElement && document.activeElement.id") == "approve";
+        }
+
+        Assert.True(reached, "Approve is not reachable with the Tab key");
+        Assert.NotEqual("none", await page.EvaluateAsync<string>("() => getComputedStyle(document.activeElement).outlineStyle"));
+        await page.Keyboard.PressAsync("Enter");
+        using var answer = await held;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal(body, Encoding.UTF8.GetString(host.Upstream.Only().Body));
+    }
 }
