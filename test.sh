@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and functional tests against real parts (Kestrel, the npm
 # oidc-provider and express, Python's wsgiref, SQLite, PostgreSQL), and the README's tour against
-# the quick-start. Needs .NET 10, Node.js, python3, curl and PostgreSQL's server binaries (Debian:
-# apt-get install postgresql); .ci/run installs them on a fresh machine.
+# the quick-start. Needs .NET 10, Node.js, python3, curl, PostgreSQL's server binaries and Chromium
+# (Debian: apt-get install postgresql chromium); .ci/run installs them on a fresh machine.
 # Prints one summary line, "N passed, N failed, N skipped", and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")"

@@ -7,7 +7,9 @@
 #   audrey       groups auditors            (the admin API's auditor role: reads, changes nothing)
 # The secret of each is "<name>-demo-secret". The same people can sign in at a terminal with
 # `./airlock login --admin-url http://127.0.0.1:8081` (the device grant, public client
-# airlock-cli): the provider's sign-in page takes their name and any password.
+# airlock-cli), and in a browser at the console, http://127.0.0.1:8081/ (the authorization code
+# flow, client airlock-console, secret "console-demo-secret", as run.sh sets it): the provider's
+# sign-in page takes their name and any password.
 # For trying things out on one machine only.
 #
 # npm's oidc-provider 9 supports Node.js 22 LTS and later LTS releases. It also runs on Node.js
@@ -40,5 +42,13 @@ export AIRLOCK_TEST_CLIENTS='[
 export AIRLOCK_TEST_DEVICE_FLOW='{"clientId":"airlock-cli","people":{
   "alice":["finance-approvers","people"],"bob":["finance-approvers","people"],"carol":["people"],
   "admin":["airlock-admins"],"audrey":["auditors"]}}'
+# The console's sign-in: the people above (same groups) and the console's client, whose redirect
+# URIs are the quick-start's admin listener.
+export AIRLOCK_TEST_PEOPLE='{
+  "alice":["finance-approvers","people"],"bob":["finance-approvers","people"],"carol":["people"],
+  "admin":["airlock-admins"],"audrey":["auditors"]}'
+export AIRLOCK_TEST_CONSOLE_CLIENTS='[{"id":"airlock-console","secret":"console-demo-secret",
+  "redirect_uris":["http://127.0.0.1:8081/signin-oidc"],
+  "post_logout_redirect_uris":["http://127.0.0.1:8081/signout-callback-oidc"]}]'
 cd "$idp"
 exec node provider.mjs

@@ -13,6 +13,8 @@ eng/build-if-changed.sh src/Airlock/Airlock.csproj samples/Billing/Billing.cspro
 export BILLING_API_TOKEN="${BILLING_API_TOKEN:-quickstart-billing-token}"
 # The key behind masking's keyed hashes: the same customer id always hashes the same way.
 export MASKING_HASH_KEY="${MASKING_HASH_KEY:-quickstart-masking-key-change-me}"
+# The console's client secret at the demo IdP (idp.sh registers airlock-console with it).
+export AIRLOCK_CONSOLE_SECRET="${AIRLOCK_CONSOLE_SECRET:-console-demo-secret}"
 
 # The key that signs audit checkpoints, made once on first run. A real deployment keeps the
 # private key out of the store's reach and gives the public key (audit-key.pub.pem) to auditors.

@@ -20,18 +20,7 @@ public sealed class AdminAuthenticationMiddleware(RequestDelegate next, CallerAu
             return;
         }
 
-        var roles = AdminRoles.None;
-        if (identity.Groups.Any(config.Admin.AdminGroups.Contains))
-        {
-            roles |= AdminRoles.Admin;
-        }
-
-        if (identity.Groups.Any(config.Admin.AuditorGroups.Contains))
-        {
-            roles |= AdminRoles.Auditor;
-        }
-
-        context.Features.Set(new AdminCaller(identity, roles));
+        context.Features.Set(AdminCaller.For(identity, config.Admin));
         await next(context);
     }
 }

@@ -15,8 +15,8 @@ namespace Airlock.Gateway.Admin;
 /// <code>
 /// GET  /api/reviews?status=pending&amp;limit=50   what the caller may decide (all, for admins and auditors)
 /// GET  /api/reviews/{id}                       the exact request, every decision; 404 if not the caller's to see
-/// POST /api/reviews/{id}/approve               { comment, windowMinutes? }
-/// POST /api/reviews/{id}/deny                  { comment }
+/// POST /api/reviews/{id}/approve               { comment, windowMinutes?, requestSha256? }
+/// POST /api/reviews/{id}/deny                  { comment, requestSha256? }
 /// GET  /api/reviews/{id}/result                what the upstream answered, once executed
 /// GET  /api/grants[?all=true]                  active grants (all, with all=true)
 /// POST /api/grants/{id}/revoke
@@ -110,7 +110,7 @@ public static class ReviewEndpoints
         }
 
         var result = await service.DecideAsync(id, Caller(context).Identity, verdict, body?.Comment,
-            body?.WindowMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, context.RequestAborted);
+            body?.WindowMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, context.RequestAborted, body?.RequestSha256);
         if (result.Problem is { } problem)
         {
             await ProblemWriter.WriteAsync(context, problem, result.Detail!, extensions: json =>
@@ -153,7 +153,7 @@ public static class ReviewEndpoints
         var now = time.GetUtcNow();
         var grants = await store.ListGrantsAsync(activeOnly: all != true, now, context.RequestAborted);
         var visible = grants
-            .Where(g => caller.Has(AdminRoles.Admin | AdminRoles.Auditor) || g.GrantedBy.Contains(caller.Identity.Subject) || g.Subject == caller.Identity.Subject)
+            .Where(g => GrantRevocation.MaySee(caller, g))
             .Select(g => GrantView.Of(g, now))
             .ToArray();
         await context.Response.WriteAsJsonAsync(visible, ReviewJsonContext.Default.GrantViewArray, cancellationToken: context.RequestAborted);
@@ -161,34 +161,18 @@ public static class ReviewEndpoints
 
     private static async Task RevokeGrantAsync(HttpContext context, Guid id, IAirlockStore store, TimeProvider time, AuditTrail audit)
     {
-        var caller = Caller(context);
-        var grant = await store.GetGrantAsync(id, context.RequestAborted);
-        if (grant is null || !(caller.Has(AdminRoles.Admin) || grant.GrantedBy.Contains(caller.Identity.Subject)))
+        var (outcome, revoked) = await GrantRevocation.RevokeAsync(Caller(context), id, store, time, audit, context.RequestAborted);
+        switch (outcome)
         {
-            await ProblemWriter.WriteAsync(context, ProblemType.NotFound, "no such grant, or not one you may revoke (admins, and the approvers who granted it)");
-            return;
+            case GrantRevocation.Outcome.NotFound:
+                await ProblemWriter.WriteAsync(context, ProblemType.NotFound, "no such grant, or not one you may revoke (admins, and the approvers who granted it)");
+                return;
+            case GrantRevocation.Outcome.AlreadyEnded:
+                await ProblemWriter.WriteAsync(context, ProblemType.ReviewConflict, "the grant has already ended or been revoked");
+                return;
+            default:
+                await context.Response.WriteAsJsonAsync(GrantView.Of(revoked!, time.GetUtcNow()), ReviewJsonContext.Default.GrantView, cancellationToken: context.RequestAborted);
+                return;
         }
-
-        var now = time.GetUtcNow();
-        var revoked = await store.RevokeGrantAsync(id, caller.Identity.Subject, now, context.RequestAborted);
-        if (revoked is null)
-        {
-            await ProblemWriter.WriteAsync(context, ProblemType.ReviewConflict, "the grant has already ended or been revoked");
-            return;
-        }
-
-        var recorded = audit.Event(AuditKinds.GrantRevoked, "revoked", AuditTrail.ActorOf(caller.Identity),
-            new Dictionary<string, string> { ["grantId"] = revoked.Id.ToString(), ["subject"] = revoked.Subject, ["reviewId"] = revoked.ReviewId.ToString() },
-            revoked.Connection, revoked.Rule) with { ReviewId = revoked.ReviewId };
-        try
-        {
-            await audit.RecordAsync(recorded, context.RequestAborted);
-        }
-        catch (AuditUnavailableException)
-        {
-            audit.Record(recorded);
-        }
-
-        await context.Response.WriteAsJsonAsync(GrantView.Of(revoked, now), ReviewJsonContext.Default.GrantView, cancellationToken: context.RequestAborted);
     }
 }

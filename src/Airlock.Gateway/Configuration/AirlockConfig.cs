@@ -39,4 +39,7 @@ public sealed record AirlockConfig
 
     /// <summary>Where traces go (<c>telemetry.traces</c>); null: the gateway records no traces.</summary>
     public TracesConfig? Traces { get; init; }
+
+    /// <summary>The approver's console (<c>console</c>); null: the console is off.</summary>
+    public ConsoleConfig? Console { get; init; }
 }

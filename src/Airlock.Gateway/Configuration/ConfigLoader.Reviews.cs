@@ -8,7 +8,7 @@ public static partial class ConfigLoader
     /// <summary>The review events a webhook can receive.</summary>
     public static readonly ImmutableArray<string> ReviewEvents = ["opened", "approved", "denied", "expired", "executed"];
 
-    private static ReviewsConfig ReadReviews(YamlConfigReader reader, SecretResolver secrets, YamlNode? node)
+    private static ReviewsConfig ReadReviews(YamlConfigReader reader, SecretResolver secrets, YamlNode? node, List<ConfigError> warnings)
     {
         if (node is null || reader.Mapping(node, "reviews") is not { } map)
         {
@@ -32,6 +32,11 @@ public static partial class ConfigLoader
             {
                 reader.Error(YamlConfigReader.Child(map, "links"), "reviews.links", "must be an absolute http or https URL");
                 links = null;
+            }
+            else
+            {
+                warnings.Add(Warning(reader, YamlConfigReader.Child(map, "links")!, "reviews.links",
+                    "is deprecated: set console.publicUrl, and links lead to the console's page of each review (console.publicUrl wins when both are set)"));
             }
         }
 

@@ -93,14 +93,15 @@ public static partial class ConfigLoader
             return new ConfigLoadResult(null, reader.Errors, warnings);
         }
 
-        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections", "policy", "admin", "reviews", "audit", "rateLimits", "recording", "telemetry");
+        reader.OnlyKeys(map, "", "listeners", "store", "identity", "connections", "policy", "admin", "reviews", "audit", "rateLimits", "recording", "telemetry", "console");
         var listeners = ReadListeners(reader, Required(reader, map, "listeners"), warnings);
         var store = ReadStore(reader, secrets, Required(reader, map, "store"), baseDirectory);
         var identity = ReadIdentity(reader, Required(reader, map, "identity"), warnings);
         var connections = ReadConnections(reader, secrets, Required(reader, map, "connections"), warnings);
         var policy = ReadPolicy(reader, Required(reader, map, "policy"), baseDirectory);
         var admin = ReadAdmin(reader, YamlConfigReader.Child(map, "admin"), identity);
-        var reviews = ReadReviews(reader, secrets, YamlConfigReader.Child(map, "reviews"));
+        var reviews = ReadReviews(reader, secrets, YamlConfigReader.Child(map, "reviews"), warnings);
+        var console = ReadConsole(reader, secrets, YamlConfigReader.Child(map, "console"), identity, warnings);
         var audit = ReadAudit(reader, secrets, YamlConfigReader.Child(map, "audit"), map, warnings);
         var recordingQueue = RecordingQueueConfig.Default;
         if (YamlConfigReader.Child(map, "recording") is { } queueNode && reader.Mapping(queueNode, "recording") is { } queueMap)
@@ -160,6 +161,7 @@ public static partial class ConfigLoader
             PerIdentityRateLimit = perIdentity,
             RecordingQueue = recordingQueue,
             Traces = traces,
+            Console = console,
         };
         return new ConfigLoadResult(config, [], warnings);
     }

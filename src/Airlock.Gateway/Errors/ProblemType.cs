@@ -33,6 +33,7 @@ public sealed record ProblemType(string Name, int Status, string Title)
     public static readonly ProblemType ReviewExpired = new("review-expired", 403, "Nobody decided the request in time");
     public static readonly ProblemType ReviewNotFound = new("review-not-found", 404, "No such review");
     public static readonly ProblemType ReviewConflict = new("review-conflict", 409, "The review cannot take that decision now");
+    public static readonly ProblemType ReviewRequestMismatch = new("review-request-mismatch", 409, "The decision names another request than the one held");
     public static readonly ProblemType ExecutionUnknown = new("execution-unknown", 502, "Whether the approved request reached the upstream is unknown");
     public static readonly ProblemType RecordingUnavailable = new("recording-unavailable", 503, "The gateway cannot record more requests right now");
     public static readonly ProblemType StoreUnavailable = new("store-unavailable", 503, "The gateway's store cannot be reached");

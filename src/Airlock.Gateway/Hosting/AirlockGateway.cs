@@ -2,6 +2,7 @@ using System.Net;
 using Airlock.Gateway.Admin;
 using Airlock.Gateway.Audit;
 using Airlock.Gateway.Configuration;
+using Airlock.Gateway.Console;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Forwarding;
 using Airlock.Gateway.Identity;
@@ -41,7 +42,8 @@ public sealed class AirlockGatewayOptions
 /// Builds the gateway: two Kestrel listeners and one pipeline each.
 /// <code>
 /// proxy listener:  Session → Normalization → Identity → caller limit → Routing → Policy → Forwarding (YARP) → upstream
-/// admin listener:  /healthz, /readyz; /api/* (people with OIDC tokens, roles from groups)
+/// admin listener:  /healthz, /readyz; /api/* (people with OIDC tokens, roles from groups);
+///                  the console (people signed in with OIDC, when configured)
 /// </code>
 /// </summary>
 public static class AirlockGateway
@@ -128,8 +130,24 @@ public static class AirlockGateway
             .UseMiddleware<ReviewMiddleware>()
             .UseMiddleware<ForwardingMiddleware>());
 
+        if (config.Console is not null)
+        {
+            // The console's security headers, then its sign-in callbacks. Past the proxy branch:
+            // the proxy listener never runs authentication, so /signin-oidc there is a connection
+            // path like any other. (Called here, ASP.NET does not add its own at the front.)
+            app.UseWhen(context => Console.ConsolePaths.IsConsole(context.Request.Path), console => console.UseMiddleware<Console.ConsoleSecurityHeaders>().UseMiddleware<Console.ConsoleProviderFailure>());
+            app.UseAuthentication();
+            app.UseAntiforgery();
+        }
+
         app.UseRouting();
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api => api.UseMiddleware<AdminAuthenticationMiddleware>());
+        if (config.Console is not null)
+        {
+            app.UseWhen(context => Console.ConsolePaths.NeedsPerson(context.Request.Path), console => console.UseMiddleware<Console.ConsoleAuthenticationMiddleware>());
+            app.MapAirlockConsole();
+        }
+
         app.MapAirlockHealth();
         app.MapAirlockLogin(config.Admin.Login);
         // Prometheus scrapes the admin listener, as it reads health: never the proxy listener.
@@ -197,8 +215,9 @@ public static class AirlockGateway
         services.AddSingleton<SessionWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionWriter>());
         services.AddHttpForwarder();
-        // ASP.NET authentication pulls in data protection; Airlock issues no cookies, so keep its
-        // keys in memory rather than writing a key ring to the home directory.
+        // ASP.NET authentication pulls in data protection. Its keys stay in memory rather than in a
+        // key ring in the home directory: the only cookies are the console's (session, sign-in
+        // correlation, antiforgery), and a restart signing people out of the console is the price.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddAirlockIdentity(config.Identity);
         services.AddSingleton<ReviewSignals>();
@@ -216,6 +235,11 @@ public static class AirlockGateway
         }
 
         services.AddSingleton<ReviewService>();
+        if (config.Console is { } console)
+        {
+            services.AddAirlockConsole(console);
+        }
+
         services.AddSingleton<ReviewExecutor>();
         services.AddSingleton<ReviewMaintenance>();
         services.AddHostedService(sp => sp.GetRequiredService<ReviewMaintenance>());

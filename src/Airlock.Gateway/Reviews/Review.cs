@@ -32,6 +32,10 @@ public sealed record Review
     /// about; null otherwise. Shown to the approver.</summary>
     public string? Ambiguous { get; init; }
 
+    /// <summary>Why the agent says it needs the call (its <c>Airlock-Reason</c> header), or null.
+    /// The agent's own claim, never verified: shown to approvers as such.</summary>
+    public string? AgentReason { get; init; }
+
     public required ImmutableArray<string> Approvers { get; init; }
 
     public required int ApprovalsNeeded { get; init; }
@@ -54,4 +58,8 @@ public sealed record Review
     public string? UnknownReason { get; init; }
 
     public int Approvals => Decisions.Count(d => d.Verdict == ReviewDecision.Approve);
+
+    /// <summary>The SHA-256 of the stored request (<see cref="HeldRequestDigest"/>): what an
+    /// approver is shown and what their decision names, so it applies to that payload only.</summary>
+    public string RequestSha256 => HeldRequestDigest.Of(Request);
 }

@@ -92,13 +92,37 @@ public sealed partial class ReviewMiddleware(
             return;
         }
 
+        // The agent's stated reason goes to approvers as its claim; one they could misread is refused.
+        var reason = AgentReason.Read(request.Headers, out var badReason);
+        if (badReason is not null)
+        {
+            session.Decision = decision with { Action = PolicyAction.Deny };
+            session.Error = ProblemType.InvalidRequest.Name;
+            if (await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = "invalid-agent-reason" }))
+            {
+                await ProblemWriter.WriteAsync(context, ProblemType.InvalidRequest, badReason + "; the request was not held", session.Id);
+            }
+
+            return;
+        }
+
         var review = await reviews.OpenAsync(session.Id, identity, rule, decision,
-            HeldRequestCapture.From(context, session, body.Original!), context.RequestAborted);
+            HeldRequestCapture.From(context, session, body.Original!), reason, context.RequestAborted);
         session.ReviewId = review.Id;
-        var opened = new Dictionary<string, string> { ["approvers"] = string.Join(',', review.Approvers), ["approvalsNeeded"] = review.ApprovalsNeeded.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var opened = new Dictionary<string, string>
+        {
+            ["approvers"] = string.Join(',', review.Approvers),
+            ["approvalsNeeded"] = review.ApprovalsNeeded.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["requestSha256"] = review.RequestSha256,
+        };
         if (review.Ambiguous is { } ambiguous)
         {
             opened["ambiguous"] = ambiguous;
+        }
+
+        if (review.AgentReason is { } agentReason)
+        {
+            opened["agentReason"] = agentReason;
         }
 
         if (!await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.ReviewOpened, "held", opened))
@@ -108,7 +132,7 @@ public sealed partial class ReviewMiddleware(
             return;
         }
 
-        reviews.AnnounceOpened(review);
+        await reviews.AnnounceOpenedAsync(review);
 
         var hold = PreferWait.Hold(context.Request, rule.Review!.Hold, out var applied);
         if (applied is not null)

@@ -31,7 +31,8 @@ public sealed partial class ReviewService(
     TimeProvider timeProvider,
     ILogger<ReviewService> logger)
 {
-    public async Task<Review> OpenAsync(Guid sessionId, CallerIdentity requester, PolicyRule rule, PolicyDecision decision, HeldRequest request, CancellationToken cancellationToken)
+    public async Task<Review> OpenAsync(Guid sessionId, CallerIdentity requester, PolicyRule rule, PolicyDecision decision, HeldRequest request,
+        string? agentReason, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var settings = rule.Review!;
@@ -46,6 +47,7 @@ public sealed partial class ReviewService(
             Rule = rule.Name,
             PolicyVersion = decision.PolicyVersion,
             Ambiguous = decision.Ambiguous,
+            AgentReason = agentReason,
             Approvers = settings.Approvers,
             ApprovalsNeeded = settings.Approvals,
             MaxGrant = settings.MaxGrant,
@@ -56,8 +58,13 @@ public sealed partial class ReviewService(
         return review;
     }
 
-    /// <summary>Tells the approvers' webhooks of a new review, once its opening is on record.</summary>
-    public void AnnounceOpened(Review review) => webhooks.Publish(new ReviewEvent("opened", review, review.CreatedAt));
+    /// <summary>Tells the approvers' webhooks and consoles of a new review, once its opening is on record.</summary>
+    public async Task AnnounceOpenedAsync(Review review)
+    {
+        webhooks.Publish(new ReviewEvent("opened", review, review.CreatedAt));
+        // Consoles (on every replica) show a new held request as it arrives.
+        await NotifyChangedAsync(review.Id);
+    }
 
     /// <summary>Whether the person may decide the review; if not, why.</summary>
     public static string? WhyMayNotDecide(CallerIdentity person, Review review)
@@ -79,7 +86,11 @@ public sealed partial class ReviewService(
         || caller.Identity.IsSameCaller(review.Requester)
         || caller.Identity.Groups.Any(review.Approvers.Contains);
 
-    public async Task<DecideResult> DecideAsync(Guid id, CallerIdentity person, string verdict, string? comment, TimeSpan? window, CancellationToken cancellationToken)
+    /// <param name="requestSha256">The hash of the request the person was shown
+    /// (<see cref="Review.RequestSha256"/>), when the client carries it (the console always does):
+    /// a decision naming another request than the one stored is refused.</param>
+    public async Task<DecideResult> DecideAsync(Guid id, CallerIdentity person, string verdict, string? comment, TimeSpan? window,
+        CancellationToken cancellationToken, string? requestSha256 = null)
     {
         var review = await store.GetReviewAsync(id, cancellationToken);
         if (review is null)
@@ -90,6 +101,12 @@ public sealed partial class ReviewService(
         if (WhyMayNotDecide(person, review) is { } why)
         {
             return new DecideResult(review, null, ProblemType.Forbidden, why);
+        }
+
+        if (requestSha256 is not null && !HeldRequestDigest.Matches(review.Request, requestSha256))
+        {
+            return new DecideResult(review, null, ProblemType.ReviewRequestMismatch,
+                $"the decision names request {requestSha256}, but the request held for review {review.Id} is {review.RequestSha256}; nothing was decided: look at the request again");
         }
 
         if (window is { } w)
@@ -190,7 +207,8 @@ public sealed partial class ReviewService(
     /// <summary>The event of one person's decision, recorded before the decision is stored.</summary>
     private AuditEvent DecisionEvent(Review review, CallerIdentity person, string verdict, string? comment, TimeSpan? window)
     {
-        var detail = new Dictionary<string, string> { ["verdict"] = verdict };
+        // The request decided, by its hash: the trail says which payload the person approved.
+        var detail = new Dictionary<string, string> { ["verdict"] = verdict, ["requestSha256"] = review.RequestSha256 };
         if (comment is not null)
         {
             detail["comment"] = comment;

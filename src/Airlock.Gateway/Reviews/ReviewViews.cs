@@ -56,7 +56,9 @@ public sealed record ReviewView(
     int? ResultStatus,
     bool CanDecide,
     string? WhyNot,
-    string? Ambiguous)
+    string? Ambiguous,
+    string RequestSha256,
+    string? AgentReason)
 {
     public static ReviewView Of(Review review, CallerIdentity? viewer)
     {
@@ -71,7 +73,7 @@ public sealed record ReviewView(
             [.. review.Approvers], review.ApprovalsNeeded, review.Approvals, (int)review.MaxGrant.TotalMinutes,
             new HeldRequestView(r.Connection, r.Method, r.Path, r.Query, [.. r.Headers.Select(h => new[] { h.Key, h.Value })], BodyView.Of(r.Body)),
             [.. review.Decisions.Select(d => new DecisionView(d.Subject, d.Verdict, d.Comment, d.Window is { } w ? (int)w.TotalMinutes : null, d.At))],
-            review.GrantId, review.Result?.Status, whyNot is null, whyNot, review.Ambiguous);
+            review.GrantId, review.Result?.Status, whyNot is null, whyNot, review.Ambiguous, review.RequestSha256, review.AgentReason);
     }
 }
 
@@ -82,7 +84,9 @@ public sealed record GrantView(Guid Id, Guid ReviewId, string Subject, string? K
         [.. grant.GrantedBy], grant.CreatedAt, grant.ExpiresAt, grant.RevokedAt, grant.RevokedBy, grant.IsActive(now));
 }
 
-public sealed record DecisionRequest(string? Comment, int? WindowMinutes);
+/// <param name="RequestSha256">The request the person decides, as shown to them
+/// (<see cref="ReviewView.RequestSha256"/>); optional, refused when it is not the one held.</param>
+public sealed record DecisionRequest(string? Comment, int? WindowMinutes, string? RequestSha256 = null);
 
 /// <summary>What the requester sees of their own review on the proxy listener.</summary>
 public sealed record RequesterReviewView(Guid ReviewId, string Status, string Rule, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt,

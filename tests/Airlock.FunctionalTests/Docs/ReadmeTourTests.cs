@@ -6,6 +6,7 @@ using Airlock.FunctionalTests.Infrastructure;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Reviews;
 using Airlock.Gateway.Storage;
+using Microsoft.Playwright;
 
 namespace Airlock.FunctionalTests.Docs;
 
@@ -21,7 +22,7 @@ namespace Airlock.FunctionalTests.Docs;
 /// with a quick-start the developer runs: the copy runs on free ports, commands are sent the
 /// free ones, and outputs are read back with the README's.
 /// </remarks>
-public sealed partial class ReadmeTourTests : IAsyncLifetime
+public sealed partial class ReadmeTourTests(ChromiumFixture chromium) : IAsyncLifetime, IClassFixture<ChromiumFixture>
 {
     private static readonly string[] TourPorts = ["8080", "8081", "9090", "9400"];
 
@@ -178,6 +179,33 @@ public sealed partial class ReadmeTourTests : IAsyncLifetime
         await File.WriteAllTextAsync(written, transcript.ToString());
         Assert.True(differences.Count == 0,
             $"{differences.Count} of the README's {commands.Count} commands print something else than it shows (the whole run is in {written}):\n\n{string.Join("\n\n", differences)}");
+
+        // The console the tour opens: the demo IdP signs alice in, step 4's refund (still held)
+        // is in her inbox, and she approves it there (the first of two approvals).
+        var console = $"http://127.0.0.1:{_ports["8081"]}/";
+        await using var browser = await chromium.NewContextAsync();
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(console);
+        await page.WaitForURLAsync(url => url.StartsWith($"http://127.0.0.1:{_ports["9400"]}/", StringComparison.Ordinal));
+        await page.FillAsync("input[name=login]", "alice");
+        await page.FillAsync("input[name=password]", "any password");
+        await page.ClickAsync("button[type=submit]");
+        try
+        {
+            // The gateway here is a child process, cold: its first sign-in (token, userinfo) may be slow.
+            await page.WaitForURLAsync(url => url == console, new() { Timeout = 60_000 });
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"signing in to the quick-start's console ended at {page.Url}:\n{await page.InnerTextAsync("body")}");
+        }
+
+        var held = page.Locator("#inbox li.review");
+        await Assertions.Expect(held).ToHaveCountAsync(1);
+        await Assertions.Expect(held).ToContainTextAsync("POST /billing/v1/refunds");
+        await held.Locator("a.line").ClickAsync();
+        await page.ClickAsync("#approve");
+        await Assertions.Expect(page.Locator(".notice-ok")).ToHaveTextAsync("Your approval is recorded: 1 of 2.");
     }
 
     /// <summary>The README's text with the free ports in place of the quick-start's.</summary>

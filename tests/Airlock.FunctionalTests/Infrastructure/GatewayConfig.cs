@@ -30,6 +30,9 @@ public sealed class GatewayConfig
 
     public bool ApiKeys { get; set; } = true;
 
+    /// <summary>Where the admin listener binds; a free port by default.</summary>
+    public string AdminListen { get; set; } = "127.0.0.1:0";
+
     public List<string> Issuers { get; } = [];
 
     public List<(string Name, Uri Upstream, string Extra)> Connections { get; } = [];
@@ -65,7 +68,7 @@ public sealed class GatewayConfig
     public string ToYaml()
     {
         var yaml = new StringBuilder();
-        yaml.AppendLine("listeners:\n  proxy: 127.0.0.1:0\n  admin: 127.0.0.1:0");
+        yaml.AppendLine("listeners:\n  proxy: 127.0.0.1:0\n  admin: " + AdminListen);
         yaml.AppendLine("store:\n  " + Store);
         yaml.AppendLine("identity:\n  apiKeys: " + (ApiKeys ? "true" : "false"));
         if (Issuers.Count > 0)

@@ -27,6 +27,17 @@ public sealed class OidcProvider : IAsyncDisposable
         ("admin", ["airlock-admins"]),
     ];
 
+    /// <summary>The people of a provider started with <c>people: true</c>, who sign in with its
+    /// login form (the console), with their groups.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> People = new Dictionary<string, string[]>
+    {
+        ["alice"] = ["finance-approvers", "people"],
+        ["bob"] = ["finance-approvers", "people"],
+        ["carol"] = ["people"],
+        ["audrey"] = ["auditors"],
+        ["admin"] = ["airlock-admins"],
+    };
+
     private readonly Process _process;
     private readonly HttpClient _http = new();
 
@@ -41,10 +52,16 @@ public sealed class OidcProvider : IAsyncDisposable
 
     public static string SecretOf(string clientId) => $"{clientId}-secret-0123456789abcdef0123456789";
 
-    public static Task<OidcProvider> StartAsync() => StartAsync(null);
+    public static Task<OidcProvider> StartAsync() => StartAsync(people: false);
 
     /// <param name="environment">Further settings for provider.mjs, e.g. <c>AIRLOCK_TEST_DEVICE_FLOW</c>.</param>
-    public static async Task<OidcProvider> StartAsync(IReadOnlyDictionary<string, string>? environment)
+    public static Task<OidcProvider> StartAsync(IReadOnlyDictionary<string, string>? environment) =>
+        StartAsync(people: false, environment);
+
+    /// <param name="people">Also serve people's sign-in (authorization code, PKCE, the login form)
+    /// for <see cref="People"/>, with dynamic client registration for consoles.</param>
+    /// <param name="environment">Further settings for provider.mjs, e.g. <c>AIRLOCK_TEST_DEVICE_FLOW</c>.</param>
+    public static async Task<OidcProvider> StartAsync(bool people, IReadOnlyDictionary<string, string>? environment = null)
     {
         var directory = Repository.PathOf("tests", "fixtures", "oidc");
         if (!Directory.Exists(Path.Combine(directory, "node_modules", "oidc-provider")))
@@ -64,6 +81,12 @@ public sealed class OidcProvider : IAsyncDisposable
         info.Environment["AIRLOCK_TEST_SIGNING"] = "1";
         info.Environment["AIRLOCK_TEST_CLIENTS"] = JsonSerializer.Serialize(
             Clients.Select(c => new { id = c.Id, secret = SecretOf(c.Id), groups = c.Groups }));
+        if (people)
+        {
+            info.Environment["AIRLOCK_TEST_PEOPLE"] = JsonSerializer.Serialize(People);
+            info.Environment["AIRLOCK_TEST_REGISTRATION"] = "1";
+        }
+
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;
@@ -101,6 +124,29 @@ public sealed class OidcProvider : IAsyncDisposable
         }
 
         return JsonNode.Parse(body)!["access_token"]!.GetValue<string>();
+    }
+
+    /// <summary>Registers a console as a client (RFC 7591 dynamic registration), with its sign-in
+    /// and sign-out callbacks at <paramref name="publicUrl"/>; returns its id and secret.</summary>
+    public async Task<(string Id, string Secret)> RegisterConsoleAsync(Uri publicUrl)
+    {
+        var root = publicUrl.GetLeftPart(UriPartial.Authority);
+        using var response = await _http.PostAsJsonAsync(Issuer + "/reg", new Dictionary<string, object>
+        {
+            ["redirect_uris"] = new[] { root + "/signin-oidc" },
+            ["post_logout_redirect_uris"] = new[] { root + "/signout-callback-oidc" },
+            ["grant_types"] = new[] { "authorization_code" },
+            ["response_types"] = new[] { "code" },
+            ["client_name"] = "Airlock console (test)",
+        });
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"registering the console failed: {(int)response.StatusCode} {body}");
+        }
+
+        var client = JsonNode.Parse(body)!;
+        return ((string)client["client_id"]!, (string)client["client_secret"]!);
     }
 
     /// <summary>Signs arbitrary claims with the provider's own key (test-only route): a token

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using Airlock.FunctionalTests.Infrastructure;
+using Airlock.Gateway.Identity;
 using Airlock.Gateway.Identity.ApiKeys;
+using Airlock.Gateway.Reviews;
 using Airlock.Gateway.Sessions;
 using Airlock.Gateway.Storage;
 using Airlock.Gateway.Storage.Postgres;
@@ -96,6 +98,39 @@ public abstract class StoreContractTests : IAsyncLifetime
         var bySubject = await Store.ListSessionsAsync(new SessionQuery(Subject: "key:agent"), CancellationToken.None);
         Assert.Equal(5, bySubject.Count);
         Assert.Null(await Store.GetSessionAsync(Guid.NewGuid(), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Reviews_round_trip_with_the_agents_reason_and_the_same_request_hash()
+    {
+        var request = new HeldRequest("billing", "POST", "/billing/v1/refunds", "source=agent",
+            [new("Content-Type", "application/json"), new("X-Trace", "a\u202Eb")], "{\"amount\":500}"u8.ToArray(), "127.0.0.1");
+        var review = new Review
+        {
+            Id = Guid.CreateVersion7(T0),
+            CreatedAt = T0,
+            Status = ReviewStatus.Pending,
+            SessionId = Guid.CreateVersion7(T0),
+            Requester = new CallerIdentity("key:billing-agent", CallerIdentity.ApiKeyMethod, "airlock", "billing-agent", "0123456789abcdef", ["agents"]),
+            Request = request,
+            Rule = "refunds",
+            PolicyVersion = "sha256:00",
+            AgentReason = "customer 4411 was charged twice \u202Efor order 9912",
+            Approvers = ["finance-approvers"],
+            ApprovalsNeeded = 1,
+            MaxGrant = TimeSpan.FromMinutes(30),
+            ExpiresAt = T0.AddHours(1),
+        };
+        await Store.CreateReviewAsync(review, CancellationToken.None);
+        var without = review with { Id = Guid.CreateVersion7(T0.AddSeconds(1)), AgentReason = null };
+        await Store.CreateReviewAsync(without, CancellationToken.None);
+
+        var stored = (await Store.GetReviewAsync(review.Id, CancellationToken.None))!;
+        Assert.Equal(review.AgentReason, stored.AgentReason);
+        Assert.Equal(review.RequestSha256, stored.RequestSha256);
+        Assert.StartsWith("sha256:", stored.RequestSha256, StringComparison.Ordinal);
+        Assert.Null((await Store.GetReviewAsync(without.Id, CancellationToken.None))!.AgentReason);
+        Assert.Equal([without.Id, review.Id], (await Store.ListReviewsAsync(ReviewStatus.Pending, 10, CancellationToken.None)).Select(r => r.Id));
     }
 
     protected abstract Task<IAirlockStore> CreateSecondHandleAsync();

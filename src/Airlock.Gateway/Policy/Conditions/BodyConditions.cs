@@ -15,6 +15,8 @@ public sealed class JsonBodyCondition(JsonFieldPath path, ValueTest test) : Rule
 
     public override string Key => "body";
 
+    public override string Describe() => $"body: {Path} {Test}";
+
     public override bool NeedsBody => true;
 
     public override Verdict Evaluate(RequestFacts facts, bool strict)
@@ -84,6 +86,8 @@ public sealed class RawBodyCondition(Regex pattern) : RuleCondition
     public Regex Pattern { get; } = pattern;
 
     public override string Key => "bodyMatches";
+
+    public override string Describe() => $"bodyMatches: /{Pattern}/";
 
     public override bool NeedsBody => true;
 

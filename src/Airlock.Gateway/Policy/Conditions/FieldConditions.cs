@@ -12,6 +12,8 @@ public sealed class QueryCondition(string name, ValueTest test) : RuleCondition
 
     public override string Key => "query";
 
+    public override string Describe() => $"query: {Name} {Test}";
+
     public override Verdict Evaluate(RequestFacts facts, bool strict)
     {
         var verdict = EvaluateOn(facts.Query, strict);
@@ -65,6 +67,8 @@ public sealed class HeaderCondition(string name, ValueTest test) : RuleCondition
     public ValueTest Test { get; } = test;
 
     public override string Key => "headers";
+
+    public override string Describe() => $"headers: {Name} {Test}";
 
     public override Verdict Evaluate(RequestFacts facts, bool strict)
     {

@@ -11,6 +11,10 @@ public sealed class GroupsCondition(ImmutableArray<string> anyOf, ImmutableArray
 
     public override string Key => "groups";
 
+    public override string Describe() =>
+        "groups: " + string.Join("; ", new[] { AnyOf.IsEmpty ? null : "any of " + string.Join(", ", AnyOf), AllOf.IsEmpty ? null : "all of " + string.Join(", ", AllOf) }
+            .Where(p => p is not null));
+
     public override Verdict Evaluate(RequestFacts facts, bool strict)
     {
         var groups = facts.Identity.Groups;

@@ -22,6 +22,8 @@ public sealed class PathCondition(ImmutableArray<PathPattern> patterns) : RuleCo
         return Verdict.No;
     }
 
+    public override string Describe() => $"paths: {string.Join(", ", Patterns)}";
+
     public override string Explain(RequestFacts facts, bool strict) =>
         $"paths: {facts.Path} matches none of {string.Join(", ", Patterns)}";
 }

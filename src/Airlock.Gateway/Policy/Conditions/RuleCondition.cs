@@ -16,6 +16,10 @@ public abstract class RuleCondition
     /// review rules compare loosely, so a variant spelling cannot slip past them.</param>
     public abstract Verdict Evaluate(RequestFacts facts, bool strict);
 
+    /// <summary>What the condition asks, as the policy file says it (<c>methods: POST, PUT</c>):
+    /// shown with a rule that matched, e.g. to the approver of a request it held.</summary>
+    public abstract string Describe();
+
     /// <summary>Why the condition does not hold for this request, in words for a person.</summary>
     public abstract string Explain(RequestFacts facts, bool strict);
 

@@ -16,6 +16,8 @@ public abstract class SetCondition(string key, IEnumerable<string> values, Strin
     public override Verdict Evaluate(RequestFacts facts, bool strict) =>
         Fact(facts) is { } value && Values.Contains(value) ? Verdict.Yes : Verdict.No;
 
+    public override string Describe() => $"{key}: {string.Join(", ", Values.Order(StringComparer.Ordinal))}";
+
     public override string Explain(RequestFacts facts, bool strict) =>
         $"{key}: {Fact(facts) ?? "(none)"} is not one of {string.Join(", ", Values.Order(StringComparer.Ordinal))}";
 }

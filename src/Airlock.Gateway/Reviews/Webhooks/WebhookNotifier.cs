@@ -154,7 +154,9 @@ public sealed partial class WebhookNotifier : BackgroundService
                 "expired" => "expired without a decision",
                 _ => $"was executed: the upstream answered {review.Result?.Status}",
             };
-            var text = $"Airlock review <{link}|{review.Id}> {what}\n`{review.Request.Method} {Recording.StoredTarget.Path(review.Request.Path)}` by `{review.Requester.Subject}`, rule `{review.Rule}`";
+            // Slack's mrkdwn link, <url|text>; with no link configured, the id alone.
+            var reference = link is null ? review.Id.ToString() : $"<{link}|{review.Id}>";
+            var text = $"Airlock review {reference} {what}\n`{review.Request.Method} {Recording.StoredTarget.Path(review.Request.Path)}` by `{review.Requester.Subject}`, rule `{review.Rule}`";
             return JsonSerializer.SerializeToUtf8Bytes(new SlackPayload(text), WebhookJsonContext.Default.SlackPayload);
         }
 

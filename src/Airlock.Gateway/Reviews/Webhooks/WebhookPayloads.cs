@@ -9,7 +9,7 @@ public sealed record ReviewEventPayload(
     Guid ReviewId,
     string Status,
     DateTimeOffset At,
-    string Link,
+    string? Link,
     string Rule,
     string PolicyVersion,
     string Connection,

@@ -12,7 +12,7 @@ public sealed partial class PostgresStore
         id, created_at, status, session_id, requester_subject, requester_auth, requester_issuer, requester_key_name,
         requester_key_id, requester_owner, requester_groups::text, client_address, connection, method, path, query, headers::text, body,
         rule, policy_version, approvers::text, approvals_needed, max_grant_us, expires_at, decided_at, executed_at,
-        result_status, result_headers::text, result_body, result_truncated, result_session_id, grant_id, unknown_reason, ambiguous
+        result_status, result_headers::text, result_body, result_truncated, result_session_id, grant_id, unknown_reason, ambiguous, agent_reason
         """;
 
     public async Task CreateReviewAsync(Review review, CancellationToken cancellationToken)
@@ -21,8 +21,8 @@ public sealed partial class PostgresStore
         await using var command = _dataSource.CreateCommand("""
             INSERT INTO reviews (id, created_at, status, session_id, requester_subject, requester_auth, requester_issuer,
                 requester_key_name, requester_key_id, requester_owner, requester_groups, client_address, connection, method, path,
-                query, headers, body, rule, policy_version, approvers, approvals_needed, max_grant_us, expires_at, ambiguous)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
+                query, headers, body, rule, policy_version, approvers, approvals_needed, max_grant_us, expires_at, ambiguous, agent_reason)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
             """);
         Add(command, review.Id);
         Add(command, review.CreatedAt);
@@ -49,6 +49,7 @@ public sealed partial class PostgresStore
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = review.MaxGrant.Ticks / 10 });
         Add(command, review.ExpiresAt);
         AddText(command, review.Ambiguous);
+        AddText(command, review.AgentReason);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -341,6 +342,7 @@ public sealed partial class PostgresStore
             GrantId = r.IsDBNull(31) ? null : r.GetGuid(31),
             UnknownReason = r.IsDBNull(32) ? null : r.GetString(32),
             Ambiguous = Text(33),
+            AgentReason = Text(34),
         };
     }
 }

@@ -179,5 +179,8 @@ internal static class SqliteMigrations
         new(9, "reviews say when the rule held the request only because it reads two ways", """
             ALTER TABLE reviews ADD COLUMN ambiguous TEXT;
             """),
+        new(10, "reviews keep the reason the agent gave (Airlock-Reason), shown to approvers as its claim", """
+            ALTER TABLE reviews ADD COLUMN agent_reason TEXT;
+            """),
     ];
 }

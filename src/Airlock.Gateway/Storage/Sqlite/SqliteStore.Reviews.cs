@@ -11,7 +11,7 @@ public sealed partial class SqliteStore
         id, created_at, status, session_id, requester_subject, requester_auth, requester_issuer, requester_key_name,
         requester_key_id, requester_owner, requester_groups, client_address, connection, method, path, query, headers, body,
         rule, policy_version, approvers, approvals_needed, max_grant_us, expires_at, decided_at, executed_at,
-        result_status, result_headers, result_body, result_truncated, result_session_id, grant_id, unknown_reason, ambiguous
+        result_status, result_headers, result_body, result_truncated, result_session_id, grant_id, unknown_reason, ambiguous, agent_reason
         """;
 
     public async Task CreateReviewAsync(Review review, CancellationToken cancellationToken)
@@ -22,9 +22,9 @@ public sealed partial class SqliteStore
         command.CommandText = """
             INSERT INTO reviews (id, created_at, status, session_id, requester_subject, requester_auth, requester_issuer,
                 requester_key_name, requester_key_id, requester_owner, requester_groups, client_address, connection, method, path,
-                query, headers, body, rule, policy_version, approvers, approvals_needed, max_grant_us, expires_at, ambiguous)
+                query, headers, body, rule, policy_version, approvers, approvals_needed, max_grant_us, expires_at, ambiguous, agent_reason)
             VALUES ($id, $created, $status, $session, $subject, $auth, $issuer, $keyName, $keyId, $owner, $groups, $client,
-                $connection, $method, $path, $query, $headers, $body, $rule, $version, $approvers, $needed, $maxGrant, $expires, $ambiguous)
+                $connection, $method, $path, $query, $headers, $body, $rule, $version, $approvers, $needed, $maxGrant, $expires, $ambiguous, $reason)
             """;
         var p = command.Parameters;
         var r = review.Request;
@@ -53,6 +53,7 @@ public sealed partial class SqliteStore
         p.AddWithValue("$maxGrant", SqliteTime.ToMicroseconds(review.MaxGrant));
         p.AddWithValue("$expires", SqliteTime.ToMicroseconds(review.ExpiresAt));
         p.AddWithValue("$ambiguous", (object?)review.Ambiguous ?? DBNull.Value);
+        p.AddWithValue("$reason", (object?)review.AgentReason ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -327,6 +328,7 @@ public sealed partial class SqliteStore
             GrantId = r.IsDBNull(31) ? null : Guid.Parse(r.GetString(31)),
             UnknownReason = Text(32),
             Ambiguous = Text(33),
+            AgentReason = Text(34),
         };
     }
 }

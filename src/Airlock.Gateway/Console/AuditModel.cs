@@ -1,0 +1,8 @@
+using Airlock.Gateway.Audit;
+
+namespace Airlock.Gateway.Console;
+
+/// <summary>The audit page: the signed checkpoints, the signing key, and a verification when one
+/// was asked for (null until then; <see cref="Busy"/> when another was running).</summary>
+public sealed record AuditModel(ConsoleFrame Frame, IReadOnlyList<AuditCheckpoint> Checkpoints, string? SigningKeyId, bool SignaturesChecked,
+    AuditVerification? Verification, bool Busy);

@@ -1,0 +1,6 @@
+using Airlock.Gateway.Reviews;
+
+namespace Airlock.Gateway.Console;
+
+/// <summary>The grants page: the grants in force the person may see, and whether they may revoke each.</summary>
+public sealed record GrantsModel(ConsoleFrame Frame, IReadOnlyList<(Grant Grant, bool MayRevoke)> Grants, Notice? Notice);
