@@ -1,5 +1,7 @@
+using System.IO.Compression;
 using Airlock.Gateway.Admin;
 using Airlock.Gateway.Audit;
+using Airlock.Gateway.Audit.Evidence;
 using Airlock.Gateway.Console.Pages;
 using Airlock.Gateway.Storage;
 using Microsoft.AspNetCore.Antiforgery;
@@ -41,6 +43,46 @@ public static partial class ConsoleEndpoints
         }
 
         return await AuditPageAsync(context, store, checkpoints, result, busy: false);
+    }
+
+    /// <summary>
+    /// The evidence bundle <c>airlock audit export</c> writes (events.jsonl, events.csv,
+    /// checkpoints.jsonl, manifest.json), the whole trail, as one zip to download; unzipped, it
+    /// verifies offline with <c>airlock audit verify --file</c>. A post like verification, and
+    /// behind the same gate: it reads every event.
+    /// </summary>
+    private static async Task<IResult> ExportAuditAsync(HttpContext context, IAuditStore store, AuditCheckpointService checkpoints, AuditVerificationGate gate,
+        IAntiforgery antiforgery, TimeProvider time)
+    {
+        if (await AuditRefusalAsync(context, antiforgery) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!await gate.Semaphore.WaitAsync(TimeSpan.Zero, context.RequestAborted))
+        {
+            return await AuditPageAsync(context, store, checkpoints, verification: null, busy: true, StatusCodes.Status429TooManyRequests);
+        }
+
+        var work = Directory.CreateTempSubdirectory("airlock-export-");
+        try
+        {
+            var bundle = Path.Combine(work.FullName, "bundle");
+            var manifest = await AuditExport.WriteAsync(store, bundle, since: null, until: null, csv: true, time, context.RequestAborted);
+            var zip = Path.Combine(work.FullName, "evidence.zip");
+            await ZipFile.CreateFromDirectoryAsync(bundle, zip, CompressionLevel.Optimal, includeBaseDirectory: false, context.RequestAborted);
+
+            // Opened before the folder goes: on Linux the open file outlives its deletion, so
+            // nothing of the export stays on disk once the download ends or is abandoned.
+            var download = new FileStream(zip, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+            var name = $"airlock-audit-{manifest.ExportedAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{manifest.FirstSeq}-{manifest.LastSeq}.zip";
+            return Results.File(download, "application/zip", name);
+        }
+        finally
+        {
+            gate.Semaphore.Release();
+            work.Delete(recursive: true);
+        }
     }
 
     private static async Task<IResult?> AuditRefusalAsync(HttpContext context, IAntiforgery antiforgery)

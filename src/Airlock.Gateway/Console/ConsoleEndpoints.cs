@@ -32,6 +32,7 @@ namespace Airlock.Gateway.Console;
 /// POST /grants/{id}/revoke        revoke one
 /// GET  /audit                     checkpoints (auditors, admins)
 /// POST /audit/verify              verify the trail now
+/// POST /audit/export              the evidence bundle as a zip download
 /// GET  /sessions                  the newest sessions (auditors, admins; filters)
 /// GET  /sessions/{id}             one, as a transcript
 /// GET  /events[?review={id}]      server-sent events: "changed"
@@ -69,6 +70,7 @@ public static partial class ConsoleEndpoints
         endpoints.MapGet("/sessions", SessionsAsync);
         endpoints.MapGet("/sessions/{id:guid}", SessionAsync);
         endpoints.MapPost("/audit/verify", VerifyAuditAsync);
+        endpoints.MapPost("/audit/export", ExportAuditAsync);
         return endpoints;
     }
 

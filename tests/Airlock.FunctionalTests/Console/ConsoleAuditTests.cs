@@ -1,4 +1,6 @@
+using System.IO.Compression;
 using System.Net;
+using Airlock.Cli;
 using Airlock.FunctionalTests.Infrastructure;
 using Airlock.Gateway.Storage;
 using Microsoft.Data.Sqlite;
@@ -58,6 +60,56 @@ public sealed class ConsoleAuditTests(ChromiumFixture chromium)
     }
 
     [Fact]
+    public async Task An_auditor_downloads_the_evidence_bundle_and_it_verifies_offline()
+    {
+        await using var host = await ConsoleHost.StartAsync();
+        using (var read = await host.Gateway.Proxy.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/billing/v1/customers")
+        {
+            Headers = { Authorization = new("Bearer", host.AgentKey) },
+        }))
+        {
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+
+        await using var browser = await chromium.NewContextAsync();
+        var audrey = await host.OpenAsync(browser, "/audit", signInAs: "audrey");
+        var events = await host.Gateway.Store.QueryAuditEventsAsync(new AuditQuery(), CancellationToken.None);
+        var download = await audrey.RunAndWaitForDownloadAsync(() => audrey.ClickAsync("#export"));
+        Assert.EndsWith($"-1-{events[^1].Seq}.zip", download.SuggestedFilename, StringComparison.Ordinal);
+
+        var directory = Directory.CreateTempSubdirectory("airlock-evidence-").FullName;
+        try
+        {
+            var zip = Path.Combine(directory, "evidence.zip");
+            await download.SaveAsAsync(zip);
+            var bundle = Path.Combine(directory, "bundle");
+            await ZipFile.ExtractToDirectoryAsync(zip, bundle);
+            Assert.Equal(events.Count, (await File.ReadAllLinesAsync(Path.Combine(bundle, "events.jsonl"))).Length);
+            Assert.True(File.Exists(Path.Combine(bundle, "events.csv")));
+
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            var exit = await AirlockCli.RunAsync(["audit", "verify", "--file", bundle], stdout, stderr);
+            Assert.True(exit == 0, $"{stdout}{stderr}");
+            Assert.Contains("intact", stdout.ToString(), StringComparison.Ordinal);
+
+            // A changed line in the downloaded bundle is caught offline.
+            var lines = await File.ReadAllLinesAsync(Path.Combine(bundle, "events.jsonl"));
+            lines[^1] = lines[^1].Replace("\"GET\"", "\"DELETE\"", StringComparison.Ordinal);
+            await File.WriteAllLinesAsync(Path.Combine(bundle, "events.jsonl"), lines);
+            Assert.NotEqual(0, await AirlockCli.RunAsync(["audit", "verify", "--file", bundle], new StringWriter(), new StringWriter()));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        // A download from a form elsewhere gets nothing.
+        var forged = await audrey.APIRequest.PostAsync(new Uri(host.Url, "/audit/export").ToString(), new() { Form = audrey.APIRequest.CreateFormData() });
+        Assert.Equal(400, forged.Status);
+    }
+
+    [Fact]
     public async Task An_approver_has_no_audit_page()
     {
         await using var host = await ConsoleHost.StartAsync();
@@ -73,5 +125,8 @@ public sealed class ConsoleAuditTests(ChromiumFixture chromium)
         form.Set("__RequestVerificationToken", token!);
         var verify = await alice.APIRequest.PostAsync(new Uri(host.Url, "/audit/verify").ToString(), new() { Form = form });
         Assert.Equal(403, verify.Status);
+        var export = await alice.APIRequest.PostAsync(new Uri(host.Url, "/audit/export").ToString(), new() { Form = form });
+        Assert.Equal(403, export.Status);
+        Assert.NotEqual("application/zip", export.Headers.GetValueOrDefault("content-type"));
     }
 }
