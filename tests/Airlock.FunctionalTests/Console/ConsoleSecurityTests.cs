@@ -247,16 +247,28 @@ public sealed class ConsoleSecurityTests(ChromiumFixture chromium)
     }
 
     [Fact]
-    public async Task A_link_opened_signed_out_lands_on_its_review_after_sign_in_and_a_return_address_elsewhere_lands_on_the_inbox()
+    public async Task The_link_a_webhook_carries_opened_signed_out_lands_on_its_review_after_sign_in_and_a_return_address_elsewhere_lands_on_the_inbox()
     {
-        await using var host = await ConsoleHost.StartAsync();
+        await using var chat = await WebhookReceiver.StartAsync();
+        await using var host = await ConsoleHost.StartAsync(configure: config =>
+        {
+            config.Reviews = "  webhooks:\n    - { name: chat, url: { env: CHAT_HOOK }, format: json, secret: { env: CHAT_SECRET }, events: [opened] }";
+            config.Environment["CHAT_HOOK"] = new Uri(chat.BaseUri, "/chat").ToString();
+            config.Environment["CHAT_SECRET"] = "whsec-console-link-0a1b2c3d";
+        });
         var held = host.RefundAsync("{\"amount\":702}");
         var review = await host.Gateway.PendingReviewAsync();
+        var opened = await chat.DeliveryAsync(d => d.Path == "/chat", "the review.opened notification");
+        var link = (string)System.Text.Json.Nodes.JsonNode.Parse(opened.Body)!["link"]!;
+        Assert.Equal(new Uri(host.Url, $"/reviews/{review.Id}").ToString(), link);
         await using var browser = await chromium.NewContextAsync();
 
-        // The link from chat, followed signed out: the provider, then that very review.
-        var page = await host.OpenAsync(browser, $"/reviews/{review.Id}", signInAs: "alice");
-        Assert.Equal(new Uri(host.Url, $"/reviews/{review.Id}").ToString(), page.Url);
+        // The link the notification carried, followed signed out: the provider, then that very review.
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(link);
+        await host.SignInAsync(page, "alice");
+        await page.WaitForURLAsync(link);
+        Assert.Equal(link, page.Url);
         await Assertions.Expect(page.Locator("h1.request-line")).ToContainTextAsync("POST /billing/v1/refunds");
 
         // A sign-in link naming another site, or what a browser reads as one, returns to the inbox
