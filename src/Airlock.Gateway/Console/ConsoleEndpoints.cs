@@ -113,21 +113,22 @@ public static partial class ConsoleEndpoints
         await context.SignOutAsync(ConsoleSchemes.Oidc, new AuthenticationProperties { RedirectUri = "/signed-out" });
     }
 
-    private static async Task<IResult> InboxAsync(HttpContext context, IAirlockStore store, AirlockConfig config, PolicyProvider policies,
+    private static async Task<IResult> InboxAsync(HttpContext context, InboxSnapshot snapshot, AirlockConfig config, PolicyProvider policies,
         string? tab, string? connection, string? rule, string? requester) =>
-        ConsolePages.Page<Inbox>(new { Model = await InboxModelAsync(context, store, config, policies, tab, connection, rule, requester) });
+        ConsolePages.Page<Inbox>(new { Model = await InboxModelAsync(context, snapshot, config, policies, tab, connection, rule, requester) });
 
-    private static async Task<IResult> InboxFragmentAsync(HttpContext context, IAirlockStore store, AirlockConfig config, PolicyProvider policies,
+    private static async Task<IResult> InboxFragmentAsync(HttpContext context, InboxSnapshot snapshot, AirlockConfig config, PolicyProvider policies,
         string? tab, string? connection, string? rule, string? requester) =>
-        ConsolePages.Page<InboxList>(new { Model = await InboxModelAsync(context, store, config, policies, tab, connection, rule, requester) });
+        ConsolePages.Page<InboxList>(new { Model = await InboxModelAsync(context, snapshot, config, policies, tab, connection, rule, requester) });
 
     /// <summary>
     /// The pending reviews the person may decide (ReviewService's rule, as on the admin API),
     /// newest first; admins and auditors also see the ones others must decide, approvers the ones
     /// they decided that wait for more approvals. The decided tab:
-    /// the reviews they may see that are no longer pending.
+    /// the reviews they may see that are no longer pending. The reviews come from the snapshot
+    /// every open inbox shares (one store read per change); only the filtering is per person.
     /// </summary>
-    private static async Task<InboxModel> InboxModelAsync(HttpContext context, IAirlockStore store, AirlockConfig config, PolicyProvider policies,
+    private static async Task<InboxModel> InboxModelAsync(HttpContext context, InboxSnapshot snapshot, AirlockConfig config, PolicyProvider policies,
         string? tab, string? connection, string? rule, string? requester)
     {
         const int Shown = 200;
@@ -138,7 +139,7 @@ public static partial class ConsoleEndpoints
         IReadOnlyList<Review> decidable = [], others = [], decided = [];
         if (filter.Tab == InboxFilter.Pending)
         {
-            var pending = (await store.ListReviewsAsync(ReviewStatus.Pending, 1000, cancel)).Where(filter.Matches).ToList();
+            var pending = (await snapshot.PendingAsync(cancel)).Where(filter.Matches).ToList();
             decidable = [.. pending.Where(r => WhyNotDecide(caller.Identity, r) is null).Take(Shown)];
             // Admins and auditors see every pending review; approvers also the ones they decided
             // that wait for someone else.
@@ -148,7 +149,7 @@ public static partial class ConsoleEndpoints
         }
         else
         {
-            decided = [.. (await store.ListReviewsAsync(null, 1000, cancel))
+            decided = [.. (await snapshot.RecentAsync(cancel))
                 .Where(r => r.Status != ReviewStatus.Pending && ReviewService.MaySee(caller, r) && filter.Matches(r)).Take(Shown)];
         }
 
