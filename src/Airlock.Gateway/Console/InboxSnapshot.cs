@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Airlock.Gateway.Reviews;
 using Airlock.Gateway.Storage;
 
@@ -18,6 +19,13 @@ namespace Airlock.Gateway.Console;
 /// <see cref="MaxAge"/>. Failed reads are not kept. Who may see or decide what is not decided
 /// here: the snapshot is every pending (or recent) review, and each fetch filters it for its
 /// person, as before.
+/// </para>
+/// <para>
+/// The rendered fragments are shared too (<see cref="Listing.FragmentAsync"/>): rendering 200
+/// rows for each of 100 consoles was the larger part of a change's cost once the reads were
+/// shared. A fragment is kept with the read it was built from and keyed by what it shows (the
+/// filter and the exact reviews, in order), never by who asked: two people get the same bytes
+/// only when their own filtering chose the same reviews from the same read.
 /// </para>
 /// </summary>
 public sealed class InboxSnapshot : IDisposable
@@ -44,16 +52,16 @@ public sealed class InboxSnapshot : IDisposable
     }
 
     /// <summary>The pending reviews, newest first (at most <see cref="Limit"/>).</summary>
-    public Task<IReadOnlyList<Review>> PendingAsync(CancellationToken cancellationToken) => ReadAsync(_pending, cancellationToken);
+    public Task<Listing> PendingAsync(CancellationToken cancellationToken) => ReadAsync(_pending, cancellationToken);
 
     /// <summary>The newest reviews in any state (at most <see cref="Limit"/>), for the decided tab.</summary>
-    public Task<IReadOnlyList<Review>> RecentAsync(CancellationToken cancellationToken) => ReadAsync(_recent, cancellationToken);
+    public Task<Listing> RecentAsync(CancellationToken cancellationToken) => ReadAsync(_recent, cancellationToken);
 
     public void Dispose() => _signals.Changed -= OnChanged;
 
     private void OnChanged(Guid reviewId, bool waitedHere) => Interlocked.Increment(ref _version);
 
-    private Task<IReadOnlyList<Review>> ReadAsync(List list, CancellationToken cancellationToken)
+    private Task<Listing> ReadAsync(List list, CancellationToken cancellationToken)
     {
         Read? read;
         lock (list.Lock)
@@ -67,7 +75,7 @@ public sealed class InboxSnapshot : IDisposable
             {
                 // Started off the lock (SQLite reads run synchronously), and not with the caller's
                 // cancellation: others await this read too.
-                read = new Read(version, now, Task.Run(() => _store.ListReviewsAsync(list.Status, Limit, CancellationToken.None)));
+                read = new Read(version, now, Task.Run(async () => new Listing(await _store.ListReviewsAsync(list.Status, Limit, CancellationToken.None))));
                 list.Current = read;
             }
         }
@@ -84,5 +92,93 @@ public sealed class InboxSnapshot : IDisposable
         public Read? Current { get; set; }
     }
 
-    private sealed record Read(long Version, DateTimeOffset StartedAt, Task<IReadOnlyList<Review>> Reviews);
+    private sealed record Read(long Version, DateTimeOffset StartedAt, Task<Listing> Reviews);
+
+    /// <summary>One read of a list, and the fragments rendered from it.</summary>
+    public sealed class Listing(IReadOnlyList<Review> reviews)
+    {
+        /// <summary>Distinct fragments kept per read (filters are free text): beyond it, a fetch
+        /// renders its own. A read lasts until the next change, or a second.</summary>
+        public const int MaxFragments = 32;
+
+        private readonly ConcurrentDictionary<FragmentKey, Lazy<Task<string>>> _fragments = new();
+
+        public IReadOnlyList<Review> Reviews { get; } = reviews;
+
+        /// <summary>The inbox's fragment for <paramref name="model"/>, which must have been built
+        /// from this listing: rendered once, by the first fetch that needs it.</summary>
+        public async Task<string> FragmentAsync(InboxModel model, Func<InboxModel, Task<string>> render)
+        {
+            var key = FragmentKey.Of(model);
+            if (!_fragments.TryGetValue(key, out var fragment))
+            {
+                if (_fragments.Count >= MaxFragments)
+                {
+                    return await render(model);
+                }
+
+                fragment = _fragments.GetOrAdd(key, new Lazy<Task<string>>(() => render(model)));
+            }
+
+            try
+            {
+                return await fragment.Value;
+            }
+            catch
+            {
+                // A failed render is not kept: the next fetch tries again.
+                _fragments.TryRemove(new KeyValuePair<FragmentKey, Lazy<Task<string>>>(key, fragment));
+                throw;
+            }
+        }
+    }
+
+    /// <summary>What a fragment shows: its filter (tab included) and its reviews, list by list.</summary>
+    private sealed class FragmentKey : IEquatable<FragmentKey>
+    {
+        private readonly string _filter;
+        private readonly Guid[] _reviews;
+        private readonly int _hash;
+
+        private FragmentKey(string filter, Guid[] reviews)
+        {
+            _filter = filter;
+            _reviews = reviews;
+            var hash = new HashCode();
+            hash.Add(filter, StringComparer.Ordinal);
+            foreach (var id in reviews)
+            {
+                hash.Add(id);
+            }
+
+            _hash = hash.ToHashCode();
+        }
+
+        public static FragmentKey Of(InboxModel model)
+        {
+            // Guid.Empty (never a review's id) separates the lists, so that a review moving from
+            // one list to the next makes another key.
+            var reviews = new Guid[model.Decidable.Count + model.Others.Count + model.Decided.Count + 2];
+            var at = 0;
+            foreach (var list in (IReadOnlyList<Review>[])[model.Decidable, model.Others, model.Decided])
+            {
+                foreach (var review in list)
+                {
+                    reviews[at++] = review.Id;
+                }
+
+                at++;
+            }
+
+            return new FragmentKey(model.Filter.Query(), reviews);
+        }
+
+        public bool Equals(FragmentKey? other) =>
+            other is not null && _hash == other._hash && string.Equals(_filter, other._filter, StringComparison.Ordinal)
+            && _reviews.AsSpan().SequenceEqual(other._reviews);
+
+        public override bool Equals(object? obj) => Equals(obj as FragmentKey);
+
+        public override int GetHashCode() => _hash;
+    }
 }
