@@ -67,11 +67,13 @@ public sealed class InboxSnapshot : IDisposable
         lock (list.Lock)
         {
             // The version is taken before the read starts: a change committed after this point
-            // moves it on, so the read is never taken for newer than it may be.
+            // moves it on, so the read is never taken for newer than it may be. A clock set back
+            // ages it out too.
             var version = Interlocked.Read(ref _version);
             var now = _time.GetUtcNow();
             read = list.Current;
-            if (read is null || read.Version != version || now - read.StartedAt > MaxAge || read.Reviews.IsFaulted || read.Reviews.IsCanceled)
+            if (read is null || read.Version != version || now - read.StartedAt > MaxAge || now < read.StartedAt
+                || read.Reviews.IsFaulted || read.Reviews.IsCanceled)
             {
                 // Started off the lock (SQLite reads run synchronously), and not with the caller's
                 // cancellation: others await this read too.
