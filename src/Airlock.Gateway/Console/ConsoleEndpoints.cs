@@ -113,21 +113,32 @@ public static partial class ConsoleEndpoints
         await context.SignOutAsync(ConsoleSchemes.Oidc, new AuthenticationProperties { RedirectUri = "/signed-out" });
     }
 
-    private static async Task<IResult> InboxAsync(HttpContext context, IAirlockStore store, AirlockConfig config, PolicyProvider policies,
+    private static async Task<IResult> InboxAsync(HttpContext context, InboxSnapshot snapshot, AirlockConfig config, PolicyProvider policies,
         string? tab, string? connection, string? rule, string? requester) =>
-        ConsolePages.Page<Inbox>(new { Model = await InboxModelAsync(context, store, config, policies, tab, connection, rule, requester) });
+        ConsolePages.Page<Inbox>(new { (await InboxModelAsync(context, snapshot, config, policies, tab, connection, rule, requester)).Model });
 
-    private static async Task<IResult> InboxFragmentAsync(HttpContext context, IAirlockStore store, AirlockConfig config, PolicyProvider policies,
-        string? tab, string? connection, string? rule, string? requester) =>
-        ConsolePages.Page<InboxList>(new { Model = await InboxModelAsync(context, store, config, policies, tab, connection, rule, requester) });
+    /// <summary>The list alone, as every open inbox fetches it after a change: rendered once per
+    /// read and content, and shared (see <see cref="InboxSnapshot"/>).</summary>
+    private static async Task<IResult> InboxFragmentAsync(HttpContext context, InboxSnapshot snapshot, AirlockConfig config, PolicyProvider policies,
+        string? tab, string? connection, string? rule, string? requester)
+    {
+        var (model, listing) = await InboxModelAsync(context, snapshot, config, policies, tab, connection, rule, requester);
+        var services = context.RequestServices;
+        var html = await listing.FragmentAsync(model, shown => ConsolePages.RenderAsync<InboxList>(services, new Dictionary<string, object?>
+        {
+            [nameof(InboxList.Model)] = shown,
+        }));
+        return Results.Content(html, "text/html; charset=utf-8");
+    }
 
     /// <summary>
     /// The pending reviews the person may decide (ReviewService's rule, as on the admin API),
     /// newest first; admins and auditors also see the ones others must decide, approvers the ones
     /// they decided that wait for more approvals. The decided tab:
-    /// the reviews they may see that are no longer pending.
+    /// the reviews they may see that are no longer pending. The reviews come from the snapshot
+    /// every open inbox shares (one store read per change); only the filtering is per person.
     /// </summary>
-    private static async Task<InboxModel> InboxModelAsync(HttpContext context, IAirlockStore store, AirlockConfig config, PolicyProvider policies,
+    private static async Task<(InboxModel Model, InboxSnapshot.Listing Listing)> InboxModelAsync(HttpContext context, InboxSnapshot snapshot, AirlockConfig config, PolicyProvider policies,
         string? tab, string? connection, string? rule, string? requester)
     {
         const int Shown = 200;
@@ -136,9 +147,11 @@ public static partial class ConsoleEndpoints
         var caller = Caller(context);
         var cancel = context.RequestAborted;
         IReadOnlyList<Review> decidable = [], others = [], decided = [];
+        InboxSnapshot.Listing listing;
         if (filter.Tab == InboxFilter.Pending)
         {
-            var pending = (await store.ListReviewsAsync(ReviewStatus.Pending, 1000, cancel)).Where(filter.Matches).ToList();
+            listing = await snapshot.PendingAsync(cancel);
+            var pending = listing.Reviews.Where(filter.Matches).ToList();
             decidable = [.. pending.Where(r => WhyNotDecide(caller.Identity, r) is null).Take(Shown)];
             // Admins and auditors see every pending review; approvers also the ones they decided
             // that wait for someone else.
@@ -148,12 +161,13 @@ public static partial class ConsoleEndpoints
         }
         else
         {
-            decided = [.. (await store.ListReviewsAsync(null, 1000, cancel))
+            listing = await snapshot.RecentAsync(cancel);
+            decided = [.. listing.Reviews
                 .Where(r => r.Status != ReviewStatus.Pending && ReviewService.MaySee(caller, r) && filter.Matches(r)).Take(Shown)];
         }
 
         var rules = policies.Current.Rules.Where(r => r.Review is not null).Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
-        return new InboxModel(ConsolePages.Frame(context), filter, decidable, others, decided, [.. config.Connections.Select(c => c.Name)], rules);
+        return (new InboxModel(ConsolePages.Frame(context), filter, decidable, others, decided, [.. config.Connections.Select(c => c.Name)], rules), listing);
     }
 
     /// <summary>

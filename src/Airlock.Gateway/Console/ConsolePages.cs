@@ -1,9 +1,12 @@
 using Airlock.Gateway.Admin;
 using Airlock.Gateway.Console.Pages;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Airlock.Gateway.Console;
 
@@ -26,6 +29,15 @@ internal static class ConsolePages
     public static RazorComponentResult<T> Page<T>(object parameters, int status = StatusCodes.Status200OK)
         where T : Microsoft.AspNetCore.Components.IComponent =>
         new(parameters) { StatusCode = status, ContentType = "text/html; charset=utf-8" };
+
+    /// <summary>Renders a component to HTML, for a fragment that is kept and served more than once.</summary>
+    public static async Task<string> RenderAsync<T>(IServiceProvider services, IDictionary<string, object?> parameters)
+        where T : Microsoft.AspNetCore.Components.IComponent
+    {
+        await using var renderer = new HtmlRenderer(services, services.GetRequiredService<ILoggerFactory>());
+        return await renderer.Dispatcher.InvokeAsync(async () =>
+            (await renderer.RenderComponentAsync<T>(ParameterView.FromDictionary(parameters))).ToHtmlString());
+    }
 
     public static RazorComponentResult<MessagePage> Message(HttpContext context, int status, string heading, IReadOnlyList<string> paragraphs,
         string? linkHref = null, string? linkText = null) =>

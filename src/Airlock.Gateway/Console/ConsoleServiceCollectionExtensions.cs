@@ -9,7 +9,7 @@ public static class ConsoleServiceCollectionExtensions
     /// <summary>
     /// The console's services, when <c>console</c> is configured: static server rendering of its
     /// Razor components, its sign-in (cookie + OpenID Connect), antiforgery for its forms, its
-    /// assets and its live events.
+    /// assets, its live events and the reviews its inboxes share.
     /// </summary>
     public static IServiceCollection AddAirlockConsole(this IServiceCollection services, ConsoleConfig console)
     {
@@ -28,6 +28,7 @@ public static class ConsoleServiceCollectionExtensions
         });
         services.AddSingleton<ConsoleAssets>();
         services.AddSingleton<ConsoleEvents>();
+        services.AddSingleton<InboxSnapshot>();
         return services;
     }
 }

@@ -36,6 +36,10 @@ public sealed class AirlockGatewayOptions
 
     /// <summary>Adjusts logging, e.g. to capture it in tests.</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; set; }
+
+    /// <summary>Adjusts the services after the gateway has registered its own, e.g. for tests
+    /// that count what reaches the store.</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; set; }
 }
 
 /// <summary>
@@ -112,6 +116,7 @@ public static class AirlockGateway
         builder.Services.AddAirlockGateway(config, options.TimeProvider ?? TimeProvider.System);
         builder.Services.AddSingleton(policy.Policy!);
         builder.Services.AddSingleton(new InitialPolicyWarnings(policy.Warnings));
+        options.ConfigureServices?.Invoke(builder.Services);
         var app = builder.Build();
 
         app.MapWhen(Listener.IsProxy, proxy => proxy

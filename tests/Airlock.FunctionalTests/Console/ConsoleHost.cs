@@ -1,5 +1,6 @@
 using Airlock.FunctionalTests.Infrastructure;
 using Airlock.FunctionalTests.Reviews;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Airlock.FunctionalTests.Console;
@@ -44,7 +45,8 @@ public sealed class ConsoleHost : IAsyncDisposable
     /// <summary>The console as people open it (its public URL is the admin listener's address).</summary>
     public Uri Url => Gateway.AdminUri;
 
-    public static async Task<ConsoleHost> StartAsync(string? policy = null, TimeProvider? time = null, string consoleSettings = "", Action<GatewayConfig>? configure = null)
+    public static async Task<ConsoleHost> StartAsync(string? policy = null, TimeProvider? time = null, string consoleSettings = "", Action<GatewayConfig>? configure = null,
+        Action<IServiceCollection>? services = null)
     {
         var idp = await TestServices.ConsoleIdp;
         var upstream = await TestUpstream.StartAsync();
@@ -68,7 +70,7 @@ public sealed class ConsoleHost : IAsyncDisposable
         }.Connection("billing", upstream.BaseUri).TrustIssuer(idp.Issuer);
         config.Environment["CONSOLE_SECRET"] = secret;
         configure?.Invoke(config);
-        var gateway = await TestGateway.StartAsync(config, time);
+        var gateway = await TestGateway.StartAsync(config, time, services: services);
         var key = await gateway.CreateApiKeyAsync("billing-agent", "agents");
         return new ConsoleHost(idp, upstream, gateway, key);
     }

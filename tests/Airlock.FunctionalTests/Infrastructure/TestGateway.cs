@@ -48,7 +48,8 @@ public sealed class TestGateway : IAsyncDisposable
 
     public PolicyProvider Policies => _app.Services.GetRequiredService<PolicyProvider>();
 
-    public static async Task<TestGateway> StartAsync(GatewayConfig config, TimeProvider? timeProvider = null, CapturedLogs? logs = null, string? directory = null)
+    public static async Task<TestGateway> StartAsync(GatewayConfig config, TimeProvider? timeProvider = null, CapturedLogs? logs = null, string? directory = null,
+        Action<IServiceCollection>? services = null)
     {
         directory ??= System.IO.Directory.CreateTempSubdirectory("airlock-test-").FullName;
         var path = Path.Combine(directory, "airlock.yaml");
@@ -62,6 +63,7 @@ public sealed class TestGateway : IAsyncDisposable
         var app = AirlockGateway.Build(result.Config!, policy, new AirlockGatewayOptions
         {
             TimeProvider = timeProvider,
+            ConfigureServices = services,
             ConfigureLogging = logging =>
             {
                 if (logs is null)
