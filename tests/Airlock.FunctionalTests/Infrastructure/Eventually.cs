@@ -26,4 +26,22 @@ internal static class Eventually
             await Task.Delay(20);
         }
     }
+
+    /// <summary>Like <see cref="GetAsync{T}"/>, but answers false at the deadline instead of
+    /// throwing: for a caller that reports what it saw last.</summary>
+    public static async Task<bool> TrueWithinAsync(Func<Task<bool>> probe, TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!await probe())
+        {
+            if (clock.Elapsed > timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(20);
+        }
+
+        return true;
+    }
 }
