@@ -189,8 +189,13 @@ public sealed class ApprovalTests : IAsyncLifetime
         Assert.Single(_upstream.Received);
         using var result = await _gateway.Proxy.SendAsync(TestGateway.Get($"/api/reviews/{review.Id}/result", _key));
         Assert.Equal(HttpStatusCode.OK, result.StatusCode);
-        // The trail holds the whole story once, and still verifies.
-        var events = (await _gateway.Store.QueryAuditEventsAsync(new(), CancellationToken.None)).Where(e => e.ReviewId == review.Id).Select(e => e.Kind).ToList();
+        // The trail holds the whole story once, and still verifies. The executed event goes
+        // through the audit writer after the review's row says executed: wait for it, then count.
+        var events = await Eventually.GetAsync(async () =>
+        {
+            var kinds = (await _gateway.Store.QueryAuditEventsAsync(new(), CancellationToken.None)).Where(e => e.ReviewId == review.Id).Select(e => e.Kind).ToList();
+            return kinds.Contains(Gateway.Audit.AuditKinds.ReviewExecuted) ? kinds : null;
+        }, what: "the review.executed audit event");
         Assert.Equal(1, events.Count(k => k == Gateway.Audit.AuditKinds.ReviewOpened));
         Assert.Equal(1, events.Count(k => k == Gateway.Audit.AuditKinds.ReviewApproved));
         Assert.Equal(1, events.Count(k => k == Gateway.Audit.AuditKinds.ReviewExecuted));
