@@ -24,7 +24,7 @@ if [[ "$area" == all ]]; then
 elif [[ -n "${globs[$area]:-}" ]]; then
   areas=("$area")
 else
-  echo "usage: eng/mutation.sh [${order[*]// /|}|all]" >&2
+  echo "usage: eng/mutation.sh [$(IFS="|"; echo "${order[*]}")|all]" >&2
   exit 2
 fi
 
