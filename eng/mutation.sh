@@ -43,6 +43,14 @@ for a in "${areas[@]}"; do
   for g in ${globs[$a]}; do args+=(--mutate "$g"); done
 done
 echo "== mutation: ${areas[*]}"
+# Stryker leaves its mutated gateway assembly in the unit tests' output folder, the original
+# beside it as *.stryker-unchanged: put the original back, so a later `dotnet test --no-build`
+# tests the real gateway.
+restore_assemblies() {
+  find tests/Airlock.Gateway.Tests/bin -name '*.stryker-unchanged' 2>/dev/null |
+    while read -r kept; do mv -f "$kept" "${kept%.stryker-unchanged}"; done
+}
+trap restore_assemblies EXIT
 start=$SECONDS
 rm -rf "$out"
 (cd tests/Airlock.Gateway.Tests &&
