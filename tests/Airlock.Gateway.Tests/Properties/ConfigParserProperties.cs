@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Tests.Properties;
 /// </summary>
 public class ConfigParserProperties
 {
-    private const long Iterations = 1_000;
+    private static readonly long Iterations = PropertySize.Iterations(1_000);
 
     private static readonly string Quickstart = YamlMutations.Sample("samples/quickstart/airlock.yaml");
 

@@ -16,7 +16,7 @@ namespace Airlock.Gateway.Tests.Properties;
 /// </summary>
 public class JsonMaskerProperties
 {
-    private const long Iterations = 1_500;
+    private static readonly long Iterations = PropertySize.Iterations(1_500);
 
     private static readonly Gen<MaskAction> DetectorAction = Gen.OneOf(MaskAction.Redact, MaskAction.Partial, MaskAction.Hash, MaskAction.Drop);
 

@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Tests.Properties;
 /// </summary>
 public class NormalizationProperties
 {
-    private const long Iterations = 20_000;
+    private static readonly long Iterations = PropertySize.Iterations(20_000);
 
     private static readonly string[] Pieces =
     [

@@ -11,7 +11,7 @@ namespace Airlock.Gateway.Tests.Properties;
 /// </summary>
 public class PolicyParserProperties
 {
-    private const long Iterations = 1_000;
+    private static readonly long Iterations = PropertySize.Iterations(1_000);
 
     private static readonly string Quickstart = YamlMutations.Sample("samples/quickstart/policy.yaml");
 

@@ -13,7 +13,7 @@ namespace Airlock.Gateway.Tests.Properties;
 /// </summary>
 public class TextMaskerProperties
 {
-    private const long Iterations = 1_500;
+    private static readonly long Iterations = PropertySize.Iterations(1_500);
 
     private static readonly Gen<(string Text, string[] Planted)> Line = Gen.Frequency(
         (3, SensitiveValues.SafeWord.Select(w => (Text: w, Planted: false))),
