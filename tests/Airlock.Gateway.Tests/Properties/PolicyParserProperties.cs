@@ -28,7 +28,7 @@ public class PolicyParserProperties
     [Fact]
     public void An_edited_policy_compiles_or_lists_its_errors_with_lines()
     {
-        Gen.Select(Gen.Int, YamlMutations.Edit.Array[1, 4]).Sample((seed, inserts) =>
+        Gen.Select(Gen.Int, YamlMutations.Edit.Array[1, 4]).Check((seed, inserts) =>
         {
             AssertCompilesOrListsErrors(Encoding.UTF8.GetBytes(YamlMutations.Mutate(Quickstart, seed, inserts)), lines: true);
         }, iter: Iterations, print: s => YamlMutations.Mutate(Quickstart, s.Item1, s.Item2));
@@ -37,7 +37,7 @@ public class PolicyParserProperties
     [Fact]
     public void Any_bytes_compile_or_list_their_errors()
     {
-        Gen.Byte.Array[0, 200].Sample(bytes =>
+        Gen.Byte.Array[0, 200].Check(bytes =>
         {
             // Bytes that are not UTF-8 are one error for the whole file, with no line.
             AssertCompilesOrListsErrors(bytes, lines: false);
