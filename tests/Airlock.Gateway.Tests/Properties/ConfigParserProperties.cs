@@ -54,6 +54,9 @@ public class ConfigParserProperties
         }
 
         Assert.NotEmpty(result.Errors);
+        // A line an operator is sent to is in the file, or just past it where YAML ends too soon.
+        var lineCount = YamlMutations.LineCount(yaml);
+        Assert.All(result.Errors, e => Assert.InRange(e.Line, 0, lineCount + 1));
         // A whole-file error has no line: an empty file, or YAML the parser gives up on
         // without saying where.
         Assert.All(result.Errors, e => Assert.True(e.Line > 0 || e.Message is "the file is empty" || e.Message.StartsWith("invalid YAML", StringComparison.Ordinal), $"no line: {e}"));

@@ -41,6 +41,11 @@ public class PolicyParserProperties
         {
             // Bytes that are not UTF-8 are one error for the whole file, with no line.
             AssertCompilesOrListsErrors(bytes, lines: false);
+            if (!IsUtf8(bytes))
+            {
+                var error = Assert.Single(PolicyParser.Load(bytes, "/etc/airlock/policy.yaml", Connections).Errors);
+                Assert.Equal((0, "the policy file is not valid UTF-8"), (error.Line, error.Message));
+            }
         }, iter: Iterations);
     }
 
@@ -55,11 +60,27 @@ public class PolicyParserProperties
         }
 
         Assert.NotEmpty(result.Errors);
+        // A line an operator is sent to is in the file, or just past it where YAML ends too soon.
+        var lineCount = YamlMutations.LineCount(Encoding.UTF8.GetString(bytes));
+        Assert.All(result.Errors, e => Assert.InRange(e.Line, 0, lineCount + 1));
         if (lines)
         {
             // A whole-file error has no line: an empty file, or YAML the parser gives up on
         // without saying where.
         Assert.All(result.Errors, e => Assert.True(e.Line > 0 || e.Message is "the file is empty" || e.Message.StartsWith("invalid YAML", StringComparison.Ordinal), $"no line: {e}"));
+        }
+    }
+
+    private static bool IsUtf8(byte[] bytes)
+    {
+        try
+        {
+            _ = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
         }
     }
 }
