@@ -28,6 +28,7 @@ public class MaskingEquivalenceTests
     public void Json_masked_with_screened_detectors_is_what_unscreened_ones_give()
     {
         var random = new Random(2411);
+        var masked = new Dictionary<string, long>();
         for (var n = 0; n < 300; n++)
         {
             var body = GeneratedJson(random);
@@ -37,7 +38,17 @@ public class MaskingEquivalenceTests
 
             Assert.Equal(unscreened, screened);
             Assert.Equal(unscreenedCounts, screenedCounts);
+            Assert.DoesNotContain("\"drop\":", screened, StringComparison.Ordinal);
+            foreach (var (label, count) in screenedCounts)
+            {
+                masked[label] = masked.GetValueOrDefault(label) + count;
+            }
         }
+
+        // Equal outputs prove nothing if neither side masked: across the bodies, the fields and
+        // every detector must have masked something (FIELD is the dropped field).
+        Assert.Equal([.. Detectors.All.Select(d => d.Label).Append("SECRET").Append("FIELD").Order(StringComparer.Ordinal)],
+            masked.Where(m => m.Value > 0).Select(m => m.Key).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -51,11 +62,21 @@ public class MaskingEquivalenceTests
         }
 
         var body = text.ToString();
-        var screened = Run(new TextMasker(new MaskingPlan([], Detectors.All.Select(d => new DetectorRule(d, MaskAction.Redact)), HashKey)), body, 4096);
+        var screenedMasker = new TextMasker(new MaskingPlan([], Detectors.All.Select(d => new DetectorRule(d, MaskAction.Redact)), HashKey));
+        var screened = Run(screenedMasker, body, 4096);
         var unscreened = Run(new TextMasker(new MaskingPlan([], Detectors.All.Select(d => new DetectorRule(new Unscreened(d), MaskAction.Redact)), HashKey)), body, 4096);
 
         Assert.Equal(unscreened, screened);
-        Assert.Contains("[REDACTED:", screened, StringComparison.Ordinal);
+        // Something of every kind was masked, and each count is a redaction in the text.
+        Assert.Equal([.. Detectors.All.Select(d => d.Label).Order(StringComparer.Ordinal)],
+            screenedMasker.Counts.ByLabel.Where(m => m.Value > 0).Select(m => m.Key).Order(StringComparer.Ordinal));
+        foreach (var (label, count) in screenedMasker.Counts.ByLabel)
+        {
+            Assert.Equal(count, screened.Split($"[REDACTED:{label}]").Length - 1);
+        }
+
+        Assert.DoesNotContain("alice@example.com", screened, StringComparison.Ordinal);
+        Assert.DoesNotContain("AKIAIOSFODNN7EXAMPLE", screened, StringComparison.Ordinal);
     }
 
     [Fact]

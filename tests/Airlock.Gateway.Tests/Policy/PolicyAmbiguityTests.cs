@@ -79,6 +79,7 @@ public class PolicyAmbiguityTests
     [Theory]
     [InlineData("{\"kind\":\"safe\",\"\\u212Aind\":\"dangerous\"}")]
     [InlineData("{\"\\u212Aind\":\"dangerous\"}")]
+    [InlineData("{\"\\u212Aind\":\"dangerous\",\"kind\":\"safe\"}")]
     public void Keys_folded_alike_by_other_runtimes_cannot_slip_past_a_deny_rule(string body)
     {
         Assert.Equal("kind-danger", Decide(Policy, Request("POST", "/api/kind", body: body)).RuleName);
@@ -102,5 +103,37 @@ public class PolicyAmbiguityTests
     public void A_method_override_parameter_makes_the_method_ambiguous(string query)
     {
         Assert.Equal("no-deletes", Decide(Policy, Request("POST", "/svc/x", query: query)).RuleName);
+    }
+
+    // Each pair below is one set of values in both orders: reading only the first value gets one
+    // row wrong, reading only the last gets the other, so only "ambiguous" passes both.
+    [Theory]
+    [InlineData("mode=safe&mode=dangerous", "deny-dangerous")]
+    [InlineData("mode=dangerous&mode=safe", "deny-dangerous")]
+    [InlineData("mode=safe;MODE=dangerous", "deny-dangerous")]
+    [InlineData("MODE=dangerous;mode=safe", "deny-dangerous")]
+    public void A_repeated_query_parameter_with_different_values_satisfies_a_deny_rule_in_either_order(string query, string rule)
+    {
+        Assert.Equal(rule, Decide(Policy, Request("GET", "/svc/x", query: query)).RuleName);
+    }
+
+    [Theory]
+    [InlineData("{\"items\":[{\"qty\":1},{\"qty\":5000}]}", "(default)")]
+    [InlineData("{\"items\":[{\"qty\":5000},{\"qty\":1}]}", "(default)")]
+    [InlineData("{\"items\":[{\"qty\":1},{\"qty\":2},{\"qty\":5000},{\"qty\":3}]}", "(default)")]
+    public void An_allow_rule_on_every_item_is_not_satisfied_by_the_first_or_the_last_alone(string body, string rule)
+    {
+        Assert.Equal(rule, Decide(Policy, Request("POST", "/api/orders", body: body)).RuleName);
+    }
+
+    [Theory]
+    [InlineData("{\"environment\":\"staging\",\"environment\":\"production\"}", "prod-review")]
+    [InlineData("{\"environment\":\"production\",\"environment\":\"staging\"}", "prod-review")]
+    [InlineData("{\"kind\":\"safe\",\"kind\":\"dangerous\"}", "kind-danger")]
+    [InlineData("{\"kind\":\"dangerous\",\"kind\":\"safe\"}", "kind-danger")]
+    public void A_duplicate_key_counts_against_the_request_whichever_value_comes_first(string body, string rule)
+    {
+        var path = body.Contains("environment", StringComparison.Ordinal) ? "/api/deploy" : "/api/kind";
+        Assert.Equal(rule, Decide(Policy, Request("POST", path, body: body)).RuleName);
     }
 }

@@ -28,7 +28,7 @@ public class ConfigParserProperties
     [Fact]
     public void An_edited_sample_loads_or_lists_its_errors_with_lines()
     {
-        Gen.Select(Gen.Int, YamlMutations.Edit.Array[1, 4], Gen.Bool).Sample((seed, inserts, resolveSecrets) =>
+        Gen.Select(Gen.Int, YamlMutations.Edit.Array[1, 4], Gen.Bool).Check((seed, inserts, resolveSecrets) =>
         {
             AssertLoadsOrListsErrors(YamlMutations.Mutate(Quickstart, seed, inserts), resolveSecrets);
         }, iter: Iterations, print: s => YamlMutations.Mutate(Quickstart, s.Item1, s.Item2));
@@ -37,7 +37,7 @@ public class ConfigParserProperties
     [Fact]
     public void Any_text_loads_or_lists_its_errors()
     {
-        Gen.Frequency((1, Gen.String), (1, YamlMutations.Edit.Array[0, 20].Select(string.Concat))).Sample(text =>
+        Gen.Frequency((1, Gen.String), (1, YamlMutations.Edit.Array[0, 20].Select(string.Concat))).Check(text =>
         {
             AssertLoadsOrListsErrors(text, resolveSecrets: false);
         }, iter: Iterations);
@@ -54,6 +54,9 @@ public class ConfigParserProperties
         }
 
         Assert.NotEmpty(result.Errors);
+        // A line an operator is sent to is in the file, or just past it where YAML ends too soon.
+        var lineCount = YamlMutations.LineCount(yaml);
+        Assert.All(result.Errors, e => Assert.InRange(e.Line, 0, lineCount + 1));
         // A whole-file error has no line: an empty file, or YAML the parser gives up on
         // without saying where.
         Assert.All(result.Errors, e => Assert.True(e.Line > 0 || e.Message is "the file is empty" || e.Message.StartsWith("invalid YAML", StringComparison.Ordinal), $"no line: {e}"));

@@ -36,7 +36,7 @@ public class JsonMaskerProperties
     [Fact]
     public void Masked_json_is_valid_holds_no_listed_value_and_does_not_depend_on_the_cuts()
     {
-        Gen.Select(JsonModel.Document, DetectorRules, SecretAction, Gen.Int, Gen.Int).Sample((document, detectors, secretAction, renderSeed, cutSeed) =>
+        Gen.Select(JsonModel.Document, DetectorRules, SecretAction, Gen.Int, Gen.Int).Check((document, detectors, secretAction, renderSeed, cutSeed) =>
         {
             var body = Encoding.UTF8.GetBytes(JsonModel.Render(document, new Random(renderSeed), 0.1, new Random(renderSeed + 1)));
             using (JsonDocument.Parse(body))
@@ -65,7 +65,7 @@ public class JsonMaskerProperties
     [Fact]
     public void Json_nothing_lists_passes_byte_for_byte()
     {
-        Gen.Select(JsonModel.SafeDocument, DetectorRules, Gen.Int, Gen.Int).Sample((document, detectors, renderSeed, cutSeed) =>
+        Gen.Select(JsonModel.SafeDocument, DetectorRules, Gen.Int, Gen.Int).Check((document, detectors, renderSeed, cutSeed) =>
         {
             // Whitespace, escaped names and escaped values: the body is written as it came.
             var text = JsonModel.Render(document, new Random(renderSeed), 0.1, new Random(renderSeed + 1), escapeNames: true);
@@ -82,7 +82,7 @@ public class JsonMaskerProperties
     [Fact]
     public void Json_cut_short_or_corrupted_never_crashes_the_masker_nor_leaks()
     {
-        Gen.Select(JsonModel.Document, DetectorRules, Gen.Bool, Corruption, Gen.Int).Sample((document, detectors, withFields, corrupt, cutSeed) =>
+        Gen.Select(JsonModel.Document, DetectorRules, Gen.Bool, Corruption, Gen.Int).Check((document, detectors, withFields, corrupt, cutSeed) =>
         {
             var text = Corrupt(document, corrupt);
             var body = Encoding.UTF8.GetBytes(text);
@@ -111,7 +111,7 @@ public class JsonMaskerProperties
     public void A_body_that_is_not_json_is_masked_with_every_detector_not_only_the_configured_ones()
     {
         var notJson = Gen.OneOf("<html>", "tru ", "{'a': ", "]", "\\uZZ", "# ");
-        Gen.Select(JsonModel.Document, notJson, Gen.Int, Gen.Int).Sample((document, prefix, renderSeed, cutSeed) =>
+        Gen.Select(JsonModel.Document, notJson, Gen.Int, Gen.Int).Check((document, prefix, renderSeed, cutSeed) =>
         {
             // Planted values written plainly: text masking reads text, not JSON escapes.
             var text = prefix + JsonModel.Render(document, new Random(renderSeed), 0, new Random(renderSeed + 1));

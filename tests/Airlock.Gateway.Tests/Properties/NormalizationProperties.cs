@@ -43,7 +43,7 @@ public class NormalizationProperties
     [Fact]
     public void Any_target_is_accepted_or_refused_with_a_reason_and_never_throws()
     {
-        AnyString.Sample(raw =>
+        AnyString.Check(raw =>
         {
             var error = RequestTargetNormalizer.Normalize(raw, out var target);
 
@@ -62,7 +62,7 @@ public class NormalizationProperties
     [Fact]
     public void An_accepted_target_is_canonical_and_normalising_it_again_changes_nothing()
     {
-        AnyString.Sample(raw =>
+        AnyString.Check(raw =>
         {
             if (RequestTargetNormalizer.Normalize(raw, out var target) != NormalizationError.None)
             {
@@ -79,7 +79,7 @@ public class NormalizationProperties
     [Fact]
     public void An_accepted_target_stays_under_the_connection_it_named()
     {
-        UnderConnection.Sample(sample =>
+        UnderConnection.Check(sample =>
         {
             if (RequestTargetNormalizer.Normalize(sample.Target, out var target) != NormalizationError.None)
             {
@@ -94,7 +94,7 @@ public class NormalizationProperties
     [Fact]
     public void Escaping_unreserved_characters_does_not_change_the_canonical_form()
     {
-        Gen.Select(Target, Gen.Int, Gen.Bool).Sample((raw, seed, lower) =>
+        Gen.Select(Target, Gen.Int, Gen.Bool).Check((raw, seed, lower) =>
         {
             var random = new Random(seed);
             var escaped = new System.Text.StringBuilder();

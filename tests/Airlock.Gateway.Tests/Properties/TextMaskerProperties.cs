@@ -28,7 +28,7 @@ public class TextMaskerProperties
     [Fact]
     public void Masked_text_holds_no_planted_value_and_does_not_depend_on_the_cuts()
     {
-        Gen.Select(Line.Array[0, 12], Gen.OneOf("\n", "\r\n"), DetectorRules, Gen.Int).Sample((lines, newline, detectors, cutSeed) =>
+        Gen.Select(Line.Array[0, 12], Gen.OneOf("\n", "\r\n"), DetectorRules, Gen.Int).Check((lines, newline, detectors, cutSeed) =>
         {
             var text = string.Join(newline, lines.Select(l => l.Text));
             var planted = lines.SelectMany(l => l.Planted).ToArray();
@@ -44,7 +44,7 @@ public class TextMaskerProperties
     {
         // Past TextMasker.MaxSegmentChars without a line break, text is cut: the cut must not
         // depend on the pieces, nor split a value that holds spaces.
-        Gen.Select(Line.Array[1, 8], DetectorRules, Gen.Int).Sample((lines, detectors, cutSeed) =>
+        Gen.Select(Line.Array[1, 8], DetectorRules, Gen.Int).Check((lines, detectors, cutSeed) =>
         {
             var line = string.Join(" | ", lines.Select(l => l.Text.Replace('\n', ' ')));
             var text = new StringBuilder();

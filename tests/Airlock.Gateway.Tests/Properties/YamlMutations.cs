@@ -4,7 +4,7 @@ namespace Airlock.Gateway.Tests.Properties;
 
 /// <summary>Random edits of a valid YAML file (lines dropped, repeated, swapped, re-indented,
 /// values replaced by YAML's awkward forms, text inserted or cut), and the samples to edit.</summary>
-internal static class YamlMutations
+internal static partial class YamlMutations
 {
     private static readonly string[] Awkward =
     [
@@ -66,4 +66,10 @@ internal static class YamlMutations
 
         return string.Join('\n', lines);
     }
+
+    /// <summary>Lines as YAML counts them: it also breaks lines at a lone CR, NEL, LS and PS.</summary>
+    public static int LineCount(string text) => LineBreak().Count(text) + 1;
+
+    [System.Text.RegularExpressions.GeneratedRegex("\r\n|[\r\n\u0085\u2028\u2029]")]
+    private static partial System.Text.RegularExpressions.Regex LineBreak();
 }
