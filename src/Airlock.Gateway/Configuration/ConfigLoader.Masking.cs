@@ -119,6 +119,12 @@ public static partial class ConfigLoader
                 {
                     reader.Error(YamlConfigReader.Child(entry, "regex"), at + ".regex", $"is not a valid regular expression: {ex.Message}");
                 }
+                catch (NotSupportedException ex)
+                {
+                    // Custom detectors run on .NET's linear-time engine, so a hostile body cannot
+                    // make masking backtrack; it refuses backreferences and lookarounds.
+                    reader.Error(YamlConfigReader.Child(entry, "regex"), at + ".regex", $"cannot run in linear time, which every detector must: {ex.Message}");
+                }
 
                 continue;
             }

@@ -52,6 +52,8 @@ public class MaskingConfigTests
     [InlineData("      detectors: [{ detector: email, action: scramble }]", "'scramble' is not an action")]
     [InlineData("      detectors: [{ regex: 'x+' }]", "a custom detector needs a label")]
     [InlineData("      detectors: [{ regex: '(', label: BAD }]", "is not a valid regular expression")]
+    [InlineData("      detectors: [{ regex: '(a)\\1', label: BAD }]", "cannot run in linear time")]
+    [InlineData("      detectors: [{ regex: 'x(?=y)', label: BAD }]", "cannot run in linear time")]
     [InlineData("      detectors: [{ detector: email, regex: 'x' }]", "give exactly one of detector")]
     [InlineData("      fields: [{ path: '$.a[?(@.b)]' }]", "no filters or slices")]
     [InlineData("      fields: [{ path: 'customers.email' }]", "starts with $")]
