@@ -294,18 +294,7 @@ public sealed class ConsoleSecurityTests(ChromiumFixture chromium)
         var idp = await TestServices.ConsoleIdp;
         await using var upstream = await TestUpstream.StartAsync();
         var (clientId, secret) = await idp.RegisterConsoleAsync(new Uri("https://airlock.example.com"));
-        var config = new GatewayConfig
-        {
-            Policy = ConsoleHost.Policy,
-            TopLevel = $$"""
-                console:
-                  issuer: corp
-                  clientId: {{clientId}}
-                  clientSecret: { env: CONSOLE_SECRET }
-                  publicUrl: https://airlock.example.com
-                """,
-        }.Connection("billing", upstream.BaseUri).TrustIssuer(idp.Issuer);
-        config.Environment["CONSOLE_SECRET"] = secret;
+        var config = HttpsConsole(idp, upstream.BaseUri, clientId, secret);
         await using var gateway = await TestGateway.StartAsync(config);
 
         // Signed out, a page sends the browser to the provider: the sign-in's own cookies
@@ -350,18 +339,7 @@ public sealed class ConsoleSecurityTests(ChromiumFixture chromium)
         var idp = await TestServices.ConsoleIdp;
         await using var upstream = await TestUpstream.StartAsync();
         var (clientId, _) = await idp.RegisterConsoleAsync(new Uri("https://airlock.example.com"));
-        var config = new GatewayConfig
-        {
-            Policy = ConsoleHost.Policy,
-            TopLevel = $$"""
-                console:
-                  issuer: corp
-                  clientId: {{clientId}}
-                  clientSecret: { env: CONSOLE_SECRET }
-                  publicUrl: https://airlock.example.com
-                """,
-        }.Connection("billing", upstream.BaseUri).TrustIssuer(idp.Issuer);
-        config.Environment["CONSOLE_SECRET"] = "not-the-secret-the-provider-knows";
+        var config = HttpsConsole(idp, upstream.BaseUri, clientId, "not-the-secret-the-provider-knows");
         await using var gateway = await TestGateway.StartAsync(config);
 
         // The provider refuses the pushed authorization request (invalid_client).
@@ -383,5 +361,24 @@ public sealed class ConsoleSecurityTests(ChromiumFixture chromium)
         }
 
         return form;
+    }
+
+    /// <summary>A gateway whose console is reached at https://airlock.example.com (TLS ended in
+    /// front of it), signing in with the given client secret.</summary>
+    private static GatewayConfig HttpsConsole(OidcProvider idp, Uri upstream, string clientId, string secret)
+    {
+        var config = new GatewayConfig
+        {
+            Policy = ConsoleHost.Policy,
+            TopLevel = $$"""
+                console:
+                  issuer: corp
+                  clientId: {{clientId}}
+                  clientSecret: { env: CONSOLE_SECRET }
+                  publicUrl: https://airlock.example.com
+                """,
+        }.Connection("billing", upstream).TrustIssuer(idp.Issuer);
+        config.Environment["CONSOLE_SECRET"] = secret;
+        return config;
     }
 }
