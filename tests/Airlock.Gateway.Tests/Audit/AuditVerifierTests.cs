@@ -384,4 +384,276 @@ public sealed class AuditVerifierTests : IDisposable
         Assert.Equal(3, result.Break!.Seq);
         Assert.Equal(2, result.Count);
     }
+
+    [Theory]
+    [InlineData(16)]
+    [InlineData(20)]
+    [InlineData(40)]
+    public void A_partial_export_taken_on_trust_trusts_only_its_first_link_and_checks_every_later_one(int forgedSeq)
+    {
+        var chain = TestChain.Build(40);
+        var export = chain.Skip(14).ToList();
+        var madeUp = "sha256:" + new string('1', 64);
+        var index = forgedSeq - 15;
+        // The forger rewrote the event and its own hash, but could not know the true link.
+        export[index] = TestChain.Reseal([TestChain.Parse(export[index]) with { Outcome = "denied" }], forgedSeq - 1, madeUp).Single();
+
+        var result = TestChain.Verify(export, firstSeq: 15, prevHash: null);
+
+        Assert.False(result.Valid);
+        Assert.Equal(forgedSeq, result.Break!.Seq);
+        Assert.Equal($"event {forgedSeq} does not follow event {forgedSeq - 1}: it names prevHash {madeUp}, but event {forgedSeq - 1} hashes to {chain[forgedSeq - 2].Hash} (an event was changed, removed, inserted or reordered)",
+            result.Break.Problem);
+        Assert.Equal(forgedSeq - 15, result.Count);
+        Assert.Equal(chain[forgedSeq - 2].Hash, result.HeadHash);
+    }
+
+    [Fact]
+    public void A_partial_export_taken_on_trust_still_finds_an_event_removed_after_its_first()
+    {
+        var chain = TestChain.Build(40);
+        var export = chain.Skip(14).ToList();
+        export.RemoveAt(1);
+
+        var result = TestChain.Verify(export.Select((s, i) => i == 0 ? s : s with { Seq = s.Seq - 1 }), firstSeq: 15, prevHash: null);
+
+        Assert.Equal(16, result.Break!.Seq);
+        Assert.Equal("event 16 holds the content of event 17 (an event was inserted or removed before it, or events were reordered)", result.Break.Problem);
+    }
+
+    [Fact]
+    public void The_first_event_of_a_whole_chain_is_held_to_the_genesis_and_the_problem_says_so()
+    {
+        var other = "sha256:" + new string('1', 64);
+        var chain = TestChain.Reseal([TestChain.Event(1)], 0, other);
+
+        var result = TestChain.Verify(chain);
+
+        Assert.Equal(new AuditBreak(1, $"event 1 does not start the chain: its prevHash is {other}, not the genesis hash"), result.Break);
+        Assert.Equal(0, result.Count);
+        Assert.Equal(AuditChain.Genesis, result.HeadHash);
+    }
+
+    [Fact]
+    public void An_excerpt_notes_a_checkpoint_past_its_last_event_as_not_checked_where_a_whole_chain_would_be_truncated()
+    {
+        var chain = TestChain.Build(40);
+        var excerpt = chain.Skip(14).Take(11).ToList();
+        AuditCheckpoint[] checkpoints = [CheckpointAt(chain, 30), CheckpointAt(chain, 10), CheckpointAt(chain, 20)];
+
+        var result = TestChain.Verify(excerpt, checkpoints, _publicPem, firstSeq: 15, prevHash: null, excerpt: true);
+        var asTail = TestChain.Verify(excerpt, checkpoints, _publicPem, firstSeq: 15, prevHash: null);
+
+        Assert.True(result.Valid, result.Break?.Problem);
+        Assert.Equal((11L, 15L, chain[24].Hash), (result.Count, result.FirstSeq, result.HeadHash));
+        Assert.Equal([
+            "checkpoint at event 10: before this export's first event; not checked",
+            "checkpoint at event 20: signature valid, head hash matches",
+            "checkpoint at event 30: after this export's last event; not checked",
+        ], result.Checkpoints);
+        Assert.False(asTail.Valid);
+        Assert.Equal(26, asTail.Break!.Seq);
+        Assert.Equal($"the chain ends at event 25, but a checkpoint signed at {AuditChain.FormatTime(TestChain.T0.AddHours(1))} vouches for 30 events: the tail was truncated",
+            asTail.Break.Problem);
+    }
+
+    [Fact]
+    public void An_excerpt_still_checks_the_signature_of_a_checkpoint_past_its_end()
+    {
+        var chain = TestChain.Build(40);
+        var forged = CheckpointAt(chain, 30) with { HeadHash = chain[28].Hash };
+
+        var result = TestChain.Verify(chain.Skip(14).Take(11), [forged], _publicPem, firstSeq: 15, prevHash: null, excerpt: true);
+
+        Assert.False(result.Valid);
+        Assert.Equal(30, result.Break!.Seq);
+        Assert.StartsWith("checkpoint at event 30: ", result.Break.Problem, StringComparison.Ordinal);
+        Assert.Contains("signature does not match", result.Break.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_excerpt_still_finds_a_rewrite_under_a_checkpoint_inside_it()
+    {
+        var chain = TestChain.Build(40);
+        var checkpoint = CheckpointAt(chain, 20);
+        var rewritten = chain.Take(14).Concat(TestChain.Reseal(
+            chain.Skip(14).Select(s => TestChain.Parse(s) with { Outcome = "denied" }), 14, chain[13].Hash)).ToList();
+
+        var result = TestChain.Verify(rewritten.Skip(14).Take(11), [checkpoint], _publicPem, firstSeq: 15, prevHash: null, excerpt: true);
+
+        Assert.False(result.Valid);
+        Assert.Equal(20, result.Break!.Seq);
+        Assert.Equal($"event 20 hashes to {rewritten[19].Hash}, but the checkpoint signed at {AuditChain.FormatTime(TestChain.T0.AddHours(1))} says {chain[19].Hash}: the chain was rewritten",
+            result.Break.Problem);
+    }
+
+    [Fact]
+    public void The_same_checkpoint_given_twice_is_checked_once()
+    {
+        var chain = TestChain.Build(10);
+        var checkpoint = CheckpointAt(chain, 10);
+
+        var result = TestChain.Verify(chain, [checkpoint, checkpoint with { }], _publicPem);
+
+        Assert.True(result.Valid);
+        Assert.Equal(["checkpoint at event 10: signature valid, head hash matches"], result.Checkpoints);
+    }
+
+    [Fact]
+    public void Once_a_link_is_broken_no_checkpoint_is_checked_and_the_break_is_the_one_reported()
+    {
+        var chain = TestChain.Build(20);
+        AuditCheckpoint[] checkpoints = [CheckpointAt(chain, 10), CheckpointAt(chain, 20) with { HeadHash = chain[0].Hash }];
+        chain[4] = WithContent(chain[4], "\"outcome\":\"allowed\"", "\"outcome\":\"denied\"");
+
+        var result = TestChain.Verify(chain, checkpoints, _publicPem);
+
+        Assert.False(result.Valid);
+        Assert.Equal(5, result.Break!.Seq);
+        Assert.StartsWith("event 5 was changed", result.Break.Problem, StringComparison.Ordinal);
+        Assert.Empty(result.Checkpoints);
+        Assert.Equal((4L, chain[3].Hash), (result.Count, result.HeadHash));
+    }
+
+    [Fact]
+    public void Search_columns_that_match_the_hashed_content_verify()
+    {
+        var chain = TestChain.Build(5).Select(s => s with { Columns = new SearchColumns("key:billing-agent", "billing") }).ToList();
+        var bare = TestChain.Reseal([new AuditEvent { At = TestChain.T0.AddSeconds(1), Kind = AuditKinds.GatewayStarted, Outcome = "started" }], 5, chain[^1].Hash).Single();
+        chain.Add(bare with { Columns = new SearchColumns(null, null) });
+
+        var result = TestChain.Verify(chain);
+
+        Assert.True(result.Valid, result.Break?.Problem);
+        Assert.Equal(6, result.Count);
+    }
+
+    public static TheoryData<string, Func<StoredAuditEvent, StoredAuditEvent>> ColumnEdits => new()
+    {
+        { "actor", s => s with { Columns = new SearchColumns("key:other-agent", "billing") } },
+        { "actor removed", s => s with { Columns = new SearchColumns(null, "billing") } },
+        { "connection", s => s with { Columns = new SearchColumns("key:billing-agent", "crm") } },
+        { "connection removed", s => s with { Columns = new SearchColumns("key:billing-agent", null) } },
+        { "kind", s => s with { Kind = AuditKinds.RequestDenied } },
+        { "time", s => s with { At = s.At.AddTicks(10) } },
+        { "prevHash", s => s with { PrevHash = "sha256:" + new string('1', 64) } },
+    };
+
+    [Theory]
+    [MemberData(nameof(ColumnEdits))]
+    public void An_edited_searchable_column_is_found_at_its_event_though_the_hashed_content_is_intact(string column, Func<StoredAuditEvent, StoredAuditEvent> edit)
+    {
+        var chain = TestChain.Build(5).Select(s => s with { Columns = new SearchColumns("key:billing-agent", "billing") }).ToList();
+        chain[3] = edit(chain[3]);
+
+        var result = TestChain.Verify(chain);
+
+        Assert.False(result.Valid, column);
+        Assert.Equal(new AuditBreak(4, "event 4's searchable columns (kind, time, actor, connection, prevHash) differ from its hashed content: they were edited"), result.Break);
+        Assert.Equal(3, result.Count);
+    }
+
+    [Theory]
+    [InlineData("key:billing-agent", null)]
+    [InlineData(null, "billing")]
+    public void Search_columns_given_to_an_event_without_actor_or_connection_are_an_edit(string? actor, string? connection)
+    {
+        var bare = TestChain.Reseal([new AuditEvent { At = TestChain.T0, Kind = AuditKinds.GatewayStarted, Outcome = "started" }], 0, AuditChain.Genesis).Single();
+
+        var result = TestChain.Verify([bare with { Columns = new SearchColumns(actor, connection) }]);
+
+        Assert.Equal(1, result.Break!.Seq);
+        Assert.Contains("searchable columns", result.Break.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_nul_in_an_actor_is_compared_the_way_the_store_keeps_it()
+    {
+        var odd = TestChain.Event(1) with { Actor = new AuditActor("corp:a\0b", [], "oidc"), Target = new AuditTarget("bill\0ing", "GET", "/") };
+        var stored = TestChain.Reseal([odd], 0, AuditChain.Genesis).Single();
+
+        Assert.True(TestChain.Verify([stored with { Columns = new SearchColumns("corp:a\uFFFDb", "bill\uFFFDing") }]).Valid);
+        Assert.False(TestChain.Verify([stored with { Columns = new SearchColumns("corp:a?b", "bill\uFFFDing") }]).Valid);
+    }
+
+    [Fact]
+    public void Bytes_that_are_not_an_event_under_a_recomputed_hash_are_named_as_an_edit()
+    {
+        var chain = TestChain.Build(5);
+        var bytes = "{\"seq\":2,"u8.ToArray();
+        chain[1] = chain[1] with { Canonical = bytes, Hash = AuditChain.HashOf(bytes) };
+
+        var result = TestChain.Verify(chain);
+
+        Assert.Equal(2, result.Break!.Seq);
+        Assert.StartsWith("event 2 is not a readable audit event (", result.Break.Problem, StringComparison.Ordinal);
+        Assert.EndsWith("): it was edited", result.Break.Problem, StringComparison.Ordinal);
+        Assert.Equal(1, result.Count);
+    }
+
+    [Fact]
+    public void Json_missing_an_event_s_members_under_a_recomputed_hash_is_named_as_an_edit()
+    {
+        var chain = TestChain.Build(5);
+        var bytes = "{\"seq\":2}"u8.ToArray();
+        chain[1] = chain[1] with { Canonical = bytes, Hash = AuditChain.HashOf(bytes) };
+
+        var result = TestChain.Verify(chain);
+
+        Assert.Equal(new AuditBreak(2, "event 2 is not a readable audit event (KeyNotFoundException): it was edited"), result.Break);
+    }
+
+    [Theory]
+    [InlineData("\"kind\":", "\"kind\": ")]
+    [InlineData("\"kind\":", "\"extra\":\"x\",\"kind\":")]
+    [InlineData(",\"rule\":\"read-billing\"", "")]
+    public void A_non_canonical_edit_under_a_recomputed_hash_is_named_as_an_edit(string from, string to)
+    {
+        var chain = TestChain.Build(5);
+        var edited = WithContent(chain[2], from, to);
+        chain[2] = edited with { Hash = AuditChain.HashOf(edited.Canonical) };
+
+        var result = TestChain.Verify(chain);
+
+        Assert.Equal(new AuditBreak(3, "event 3 is not in its canonical form (an extra, missing or reformatted member): it was edited"), result.Break);
+    }
+
+    [Fact]
+    public void A_non_canonical_edit_without_a_recomputed_hash_is_named_as_an_edit()
+    {
+        var chain = TestChain.Build(5);
+        chain[2] = WithContent(chain[2], "\"kind\":", "\"kind\": ");
+
+        var result = TestChain.Verify(chain);
+
+        Assert.Equal(new AuditBreak(3, "event 3 is not in its canonical form: it was edited"), result.Break);
+    }
+
+    [Fact]
+    public void A_changed_event_is_named_with_the_hash_its_content_has_and_the_one_recorded()
+    {
+        var chain = TestChain.Build(5);
+        chain[2] = WithContent(chain[2], "\"outcome\":\"allowed\"", "\"outcome\":\"denied\"");
+
+        var result = TestChain.Verify(chain);
+
+        Assert.Equal(new AuditBreak(3, $"event 3 was changed: its content hashes to {AuditChain.HashOf(chain[2].Canonical)}, but its recorded hash is {chain[2].Hash}"), result.Break);
+    }
+
+    [Fact]
+    public void Inspecting_an_intact_event_gives_what_its_links_and_columns_are_checked_against()
+    {
+        var stored = TestChain.Build(3)[2];
+
+        var check = AuditVerifier.Inspect(stored);
+
+        Assert.Equal(new AuditVerifier.EventCheck(null, 3, stored.PrevHash, AuditKinds.RequestAllowed, AuditChain.FormatTime(stored.At), "key:billing-agent", "billing"), check);
+    }
+
+    [Fact]
+    public void The_rate_reported_is_events_per_second_of_the_walk()
+    {
+        Assert.Equal(250, new AuditVerification(true, 500, AuditChain.Genesis, 1, null, [], TimeSpan.FromSeconds(2)).EventsPerSecond);
+        Assert.Equal(0, new AuditVerification(true, 500, AuditChain.Genesis, 1, null, [], TimeSpan.Zero).EventsPerSecond);
+    }
 }

@@ -35,9 +35,9 @@ internal static class TestChain
     public static AuditEvent Parse(StoredAuditEvent stored) => AuditChain.Parse(stored.Canonical, stored.Hash);
 
     public static AuditVerification Verify(IEnumerable<StoredAuditEvent> chain, IEnumerable<AuditCheckpoint>? checkpoints = null, string? publicPem = null,
-        long firstSeq = 1, string? prevHash = AuditChain.Genesis)
+        long firstSeq = 1, string? prevHash = AuditChain.Genesis, bool excerpt = false)
     {
-        var verifier = new AuditVerifier(checkpoints ?? [], publicPem, firstSeq, prevHash);
+        var verifier = new AuditVerifier(checkpoints ?? [], publicPem, firstSeq, prevHash, excerpt);
         foreach (var stored in chain)
         {
             if (!verifier.Add(stored))
