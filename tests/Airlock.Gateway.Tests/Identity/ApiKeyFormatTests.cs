@@ -26,6 +26,17 @@ public class ApiKeyFormatTests
     }
 
     [Fact]
+    public void A_key_is_url_safe_text_a_shell_or_header_takes_as_it_is()
+    {
+        // 32 random bytes in base64url: no '+', '/' or '=' padding, whatever the bytes were.
+        foreach (var (id, text, _) in Enumerable.Range(0, 1000).Select(_ => ApiKeyFormat.Generate()))
+        {
+            Assert.Matches("^alk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$", text);
+            Assert.Equal(text[4..20], id);
+        }
+    }
+
+    [Fact]
     public void A_changed_secret_does_not_match()
     {
         var (_, text, hash) = ApiKeyFormat.Generate();
