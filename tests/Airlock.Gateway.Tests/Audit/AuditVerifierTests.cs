@@ -439,16 +439,19 @@ public sealed class AuditVerifierTests : IDisposable
     {
         var chain = TestChain.Build(40);
         var excerpt = chain.Skip(14).Take(11).ToList();
-        AuditCheckpoint[] checkpoints = [CheckpointAt(chain, 30), CheckpointAt(chain, 10), CheckpointAt(chain, 20)];
+        AuditCheckpoint[] checkpoints = [CheckpointAt(chain, 30), CheckpointAt(chain, 10), CheckpointAt(chain, 25), CheckpointAt(chain, 15), CheckpointAt(chain, 14)];
 
         var result = TestChain.Verify(excerpt, checkpoints, _publicPem, firstSeq: 15, prevHash: null, excerpt: true);
         var asTail = TestChain.Verify(excerpt, checkpoints, _publicPem, firstSeq: 15, prevHash: null);
 
         Assert.True(result.Valid, result.Break?.Problem);
         Assert.Equal((11L, 15L, chain[24].Hash), (result.Count, result.FirstSeq, result.HeadHash));
+        // Its first and last events are inside it: the checkpoints there are checked.
         Assert.Equal([
             "checkpoint at event 10: before this export's first event; not checked",
-            "checkpoint at event 20: signature valid, head hash matches",
+            "checkpoint at event 14: before this export's first event; not checked",
+            "checkpoint at event 15: signature valid, head hash matches",
+            "checkpoint at event 25: signature valid, head hash matches",
             "checkpoint at event 30: after this export's last event; not checked",
         ], result.Checkpoints);
         Assert.False(asTail.Valid);
@@ -655,5 +658,83 @@ public sealed class AuditVerifierTests : IDisposable
     {
         Assert.Equal(250, new AuditVerification(true, 500, AuditChain.Genesis, 1, null, [], TimeSpan.FromSeconds(2)).EventsPerSecond);
         Assert.Equal(0, new AuditVerification(true, 500, AuditChain.Genesis, 1, null, [], TimeSpan.Zero).EventsPerSecond);
+    }
+
+    [Fact]
+    public void A_missing_event_is_named_with_the_events_either_side()
+    {
+        var chain = TestChain.Build(10);
+        chain.RemoveRange(6, 2);
+
+        var result = TestChain.Verify(chain);
+
+        Assert.Equal(new AuditBreak(7, "event 7 is missing: the chain goes from event 6 to event 9 (removed or reordered)"), result.Break);
+    }
+
+    [Fact]
+    public void An_event_number_seen_again_is_named_with_the_event_before_it()
+    {
+        var chain = TestChain.Build(10);
+        chain.Insert(5, chain[2]);
+
+        var result = TestChain.Verify(chain);
+
+        Assert.Equal(new AuditBreak(6, "event 3 appears again after event 5 (inserted or reordered)"), result.Break);
+    }
+
+    public static TheoryData<string, string, string> UnreadableEdits => new()
+    {
+        { "\"kind\":\"request.allowed\"", "\"kind\":5", "InvalidOperationException" },
+        { "\"at\":\"", "\"at\":\"yesterday", "FormatException" },
+        { "\"sessionId\":\"", "\"sessionId\":\"nope", "FormatException" },
+        { "\"seq\":2,", "", "KeyNotFoundException" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreadableEdits))]
+    public void An_event_edited_into_json_that_is_not_an_event_is_named_with_what_could_not_be_read(string from, string to, string error)
+    {
+        var chain = TestChain.Build(5);
+        var edited = WithContent(chain[1], from, to);
+        var rehashed = edited with { Hash = AuditChain.HashOf(edited.Canonical) };
+
+        var result = TestChain.Verify([chain[0], edited]);
+        var underRecomputedHash = TestChain.Verify([chain[0], rehashed]);
+
+        Assert.Equal(new AuditBreak(2, $"event 2 is not a readable audit event ({error}): it was edited"), result.Break);
+        Assert.Equal(new AuditBreak(2, $"event 2 is not a readable audit event ({error}): it was edited"), underRecomputedHash.Break);
+    }
+
+    [Theory]
+    [InlineData("\"rule\":\"read-billing\"", "\"rule\":5")]
+    [InlineData("\"rule\":\"read-billing\"", "\"rule\":[]")]
+    [InlineData("\"detail\":{\"n\":\"2\"}", "\"detail\":null")]
+    [InlineData("\"detail\":{\"n\":\"2\"}", "\"detail\":[]")]
+    [InlineData("\"target\":{", "\"target\":[],\"x\":{")]
+    public void A_member_of_the_wrong_type_under_a_recomputed_hash_is_read_as_absent_and_named_as_an_edit(string from, string to)
+    {
+        var chain = TestChain.Build(5);
+        var edited = WithContent(chain[1], from, to);
+
+        var result = TestChain.Verify([chain[0], edited with { Hash = AuditChain.HashOf(edited.Canonical) }]);
+
+        Assert.Equal(new AuditBreak(2, "event 2 is not in its canonical form (an extra, missing or reformatted member): it was edited"), result.Break);
+    }
+
+    [Fact]
+    public void Inspecting_an_edited_event_gives_only_the_problem()
+    {
+        var intact = TestChain.Build(3)[2];
+        var changed = WithContent(intact, "\"outcome\":\"allowed\"", "\"outcome\":\"denied\"");
+        var unreadable = changed with { Canonical = "{}"u8.ToArray() };
+        var reformatted = WithContent(intact, "\"kind\":", "\"kind\": ");
+
+        foreach (var edited in new[] { changed, unreadable, unreadable with { Hash = AuditChain.HashOf(unreadable.Canonical) }, reformatted, reformatted with { Hash = AuditChain.HashOf(reformatted.Canonical) } })
+        {
+            var check = AuditVerifier.Inspect(edited);
+
+            Assert.NotNull(check.Problem);
+            Assert.Equal(new AuditVerifier.EventCheck(check.Problem, 0, "", "", "", null, null), check);
+        }
     }
 }

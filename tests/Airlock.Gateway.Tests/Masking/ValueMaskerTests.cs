@@ -164,6 +164,24 @@ public class ValueMaskerTests
     }
 
     [Fact]
+    public void A_value_after_an_overlap_that_lost_is_still_masked()
+    {
+        var (_, masked, counts) = Mask("x 123-456 7890 ada@example.com", Custom("late", "456 7890"), Custom("early", "123-456"), Detect("email"));
+
+        Assert.Equal("x [REDACTED:EARLY] 7890 [REDACTED:EMAIL]", masked);
+        Assert.Equal(2, counts.Total);
+    }
+
+    [Fact]
+    public void Values_side_by_side_are_each_masked()
+    {
+        var (_, masked, counts) = Mask("abcd", Custom("one", "ab"), Custom("two", "cd"));
+
+        Assert.Equal("[REDACTED:ONE][REDACTED:TWO]", masked);
+        Assert.Equal(2, counts.Total);
+    }
+
+    [Fact]
     public void Where_finds_start_together_the_longer_wins()
     {
         var (_, masked, counts) = Mask("id abcdef!", Custom("short", "abc"), Custom("long", "abcdef"));
