@@ -54,6 +54,9 @@ public class ApiKeyFormatTests
     [InlineData("alk_0123456789abcdef_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
     public void Malformed_keys_do_not_parse(string text)
     {
-        Assert.False(ApiKeyFormat.TryParse(text, out _, out _));
+        // Nothing comes out of a key that does not parse: no id to look up, no secret to hash.
+        Assert.False(ApiKeyFormat.TryParse(text, out var id, out var secret));
+        Assert.Equal("", id);
+        Assert.True(secret.IsEmpty);
     }
 }
