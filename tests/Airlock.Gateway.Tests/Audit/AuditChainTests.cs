@@ -167,4 +167,20 @@ public class AuditChainTests
 
         Assert.Equal(variants.Length, variants.Select(v => AuditChain.HashOf(AuditChain.Canonicalize(v))).Distinct().Count());
     }
+
+    [Fact]
+    public void An_event_read_with_members_missing_has_empty_text_in_them_never_null()
+    {
+        // What `airlock audit verify` reads from a hand-edited export line: the members it
+        // lacks are empty, so the verifier can say the line is not canonical instead of failing.
+        var parsed = AuditChain.Parse("""{"seq":3,"at":"2026-11-24T09:00:00.000000Z","kind":"gateway.started","outcome":"started","actor":{"groups":[]},"detail":{"note":null}}"""u8);
+
+        Assert.Equal(("", ""), (parsed.Actor!.Subject, parsed.Actor.AuthMethod));
+        Assert.Equal("", parsed.Detail["note"]);
+        Assert.Equal(("", ""), (parsed.PrevHash, parsed.Hash));
+        Assert.Equal((3L, "gateway.started", "started"), (parsed.Seq, parsed.Kind, parsed.Outcome));
+        Assert.Equal(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero), parsed.At);
+        Assert.Null(parsed.Target);
+        Assert.Null(parsed.Rule);
+    }
 }
