@@ -25,6 +25,8 @@ public class PrescreenSignalTests
         { "123456 7890123", PaymentCard },
         { "123456  7890123", None },
         { "123456_7890123", None },
+        { "123456789012/1", None },
+        { "1234567890123456789", PaymentCard },
 
         // us-ssn: three digits free of a word character or '-' before them, a space or hyphen,
         // two digits.
@@ -63,6 +65,12 @@ public class PrescreenSignalTests
         { "-202-555", None },
         { "02 794", Phone },
         { "02-7946", Phone },
+        { "0123 794", Phone },
+        { "012 7946", Phone },
+        { "0123-7946", Phone },
+        { "+0123 794", None },
+        { ".0123 794", None },
+        { "-02 794", None },
         { "01234 794", Phone },
         { "012345 794", None },
         { "0 794", None },
@@ -74,6 +82,9 @@ public class PrescreenSignalTests
         // ipv4: an octet free of a word character or '.' before it, '.', an octet; three dots.
         { "1.2.3.4", Ipv4 },
         { "255.1.1.1", Ipv4 },
+        { "12.3.4.5", Ipv4 },
+        { "123.4.5.6", Ipv4 },
+        { "1.234.5.6", Ipv4 },
         { "1.2.3", None },
         { "1234.5.6.7", None },
         { "a1.2.3.4", None },
@@ -97,6 +108,10 @@ public class PrescreenSignalTests
         { "::", Ipv6 },
         { "F:f:", Ipv6 },
         { "abcd:ef01:", Ipv6 },
+        { "abcd::", Ipv6 },
+        { "a:bcd:", Ipv6 },
+        { "a:bcde:", Ipv6 },
+        { "abcde::", None },
         { "12:30", None },
         { "x12:30:45", None },
         { "g::", None },
@@ -163,6 +178,68 @@ public class PrescreenSignalTests
         AssertSignals($"Some words /{text}/ more words", expected | Always);
     }
 
+    [Fact]
+    public void A_long_text_is_screened_whole_wherever_its_value_sits()
+    {
+        // Long texts are searched 64 bytes at a time for the first byte worth a look, from
+        // windows that slide back at the end of the buffer.
+        foreach (var length in new[] { 65, 100, 127, 128, 129, 200 })
+        {
+            for (var at = 0; at + 6 <= length; at += 7)
+            {
+                var text = new string('/', at) + "123-45" + new string('/', length - at - 6);
+                AssertSignals(text, UsSsn | Always);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_text_of_exactly_64_bytes_is_screened_to_its_last_byte()
+    {
+        AssertSignals(new string('/', 58) + "123-45", UsSsn | Always);
+        AssertSignals("123-45" + new string('/', 58), UsSsn | Always);
+        AssertSignals(new string('/', 60) + "GB82", Iban | Always);
+    }
+
+    [Fact]
+    public void What_lies_around_a_string_in_a_body_never_counts()
+    {
+        // The values sit right before and after the string, where a 64-byte read sees them.
+        var body = Encoding.UTF8.GetBytes("123-45 GB82 sk- eyJ a::b 1.2.3.4 +1 (1 @ ٣" + "plain text" + "123-45 GB82 sk- eyJ a::b 1.2.3.4 +1 (1 @ ٣");
+        var start = body.AsSpan().IndexOf("plain text"u8);
+        Assert.Equal(Always, Prescreen.Scan(body, start, "plain text".Length));
+
+        var longBody = Encoding.UTF8.GetBytes("123-45 GB82 @" + new string('/', 100) + "123-45 GB82 @");
+        Assert.Equal(Always, Prescreen.Scan(longBody, 13, 100));
+        Assert.Equal(Always, Prescreen.Scan(longBody, 13, 70));
+        Assert.Equal(Always, Prescreen.Scan(longBody, 43, 70));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(30)]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(100)]
+    public void Bytes_that_do_not_decode_before_the_first_interesting_one_get_the_digit_signals(int plainBefore)
+    {
+        // A long text the vector search clears up to its first digit: what it passed over must
+        // decode, or the text is read the slow way (where a broken sequence may hide a digit).
+        var text = new byte[plainBefore + 80];
+        text.AsSpan().Fill((byte)'/');
+        text[plainBefore] = 0xC3;
+        text[^1] = (byte)'1';
+        var signals = Prescreen.Scan(text);
+        Assert.Equal(UsSsn | Phone | Iban | Ipv4 | Always, signals);
+
+        // The same with a whole character there: nothing to find.
+        var whole = new byte[plainBefore + 81];
+        whole.AsSpan().Fill((byte)'/');
+        "\u00e9"u8.CopyTo(whole.AsSpan(plainBefore));
+        whole[^1] = (byte)'1';
+        Assert.Equal(Always, Prescreen.Scan(whole));
+    }
+
     private static void AssertSignals(string text, DetectorSignals expected)
     {
         var utf8 = Encoding.UTF8.GetBytes(text);
@@ -172,9 +249,9 @@ public class PrescreenSignalTests
         var longText = new string('/', 80) + text + new string('/', 80);
         // Underscores well away from the text are looked at but signal nothing: with them a short
         // string has enough to look at that it is screened by masks rather than by jumps.
-        var crowded = new byte[160];
-        crowded.AsSpan().Fill((byte)'/');
         var underscores = Encoding.UTF8.GetBytes("_____////////" + text);
+        var crowded = new byte[underscores.Length + 120];
+        crowded.AsSpan().Fill((byte)'/');
         underscores.CopyTo(crowded, 40);
         var ways = new (string Way, DetectorSignals Signals)[]
         {
