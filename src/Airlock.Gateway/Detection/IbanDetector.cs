@@ -11,7 +11,9 @@ public sealed partial class IbanDetector() : RegexDetector("iban", "IBAN", Patte
 {
     public override DetectorSignals Needs => DetectorSignals.Iban;
 
-    protected override bool MightContain(ReadOnlySpan<char> text) => CountDigits(text, 4) >= 4;
+    // The check digits are the only digits an IBAN must have: a basic account number may be
+    // letters (Qatar's, Saint Lucia's are 21 and 24 letters or digits).
+    protected override bool MightContain(ReadOnlySpan<char> text) => CountDigits(text, 2) >= 2;
 
     /// <summary>Moves the first four characters to the end, reads letters as 10..35, and checks
     /// the number is 1 mod 97, computed piecewise so it never overflows.</summary>

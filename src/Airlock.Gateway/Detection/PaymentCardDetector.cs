@@ -62,23 +62,15 @@ public sealed class PaymentCardDetector : IDetector
                 return;
             }
 
-            i = tooLong ? SkipDigitRun(text, j) : Math.Max(end, i + 1);
+            // Past a run that is too long, the check at the top skips the rest of it: every digit
+            // there follows a digit or a joined separator.
+            i = Math.Max(end, i + 1);
         }
     }
 
     /// <summary>A separator between two digits continues a number rather than starting one.</summary>
     private static bool IsJoinedSeparator(ReadOnlySpan<char> text, int at) =>
         (text[at] == ' ' || text[at] == '-') && at > 0 && char.IsAsciiDigit(text[at - 1]);
-
-    private static int SkipDigitRun(ReadOnlySpan<char> text, int from)
-    {
-        while (from < text.Length && (char.IsAsciiDigit(text[from]) || text[from] is ' ' or '-'))
-        {
-            from++;
-        }
-
-        return from;
-    }
 
     public static bool Luhn(ReadOnlySpan<byte> digits)
     {

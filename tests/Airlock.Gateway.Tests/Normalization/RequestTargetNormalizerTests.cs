@@ -34,6 +34,25 @@ public class RequestTargetNormalizerTests
     [InlineData("/billing/a%3Bb", "/billing/a%3Bb")]
     [InlineData("/billing/...", "/billing/...")]
     [InlineData("/billing/.hidden", "/billing/.hidden")]
+    // The first and last lead byte of each UTF-8 length, in shortest form, are characters.
+    [InlineData("/billing/%C2%A9", "/billing/%C2%A9")]
+    [InlineData("/billing/%df%bf", "/billing/%DF%BF")]
+    [InlineData("/billing/%E0%A0%80", "/billing/%E0%A0%80")]
+    [InlineData("/billing/%EF%BF%BD", "/billing/%EF%BF%BD")]
+    [InlineData("/billing/%F0%90%80%80", "/billing/%F0%90%80%80")]
+    [InlineData("/billing/%F4%8F%BF%BF", "/billing/%F4%8F%BF%BF")]
+    // Every hex digit, either case, in both places of an escape.
+    [InlineData("/billing/%30%39%41%5A%61%7a%6A%4a%6F%4F", "/billing/09AZazjJoO")]
+    [InlineData("/billing/%2a%2A%3a%5b%5D%7c%7C", "/billing/%2A%2A%3A%5B%5D%7C%7C")]
+    [InlineData("/billing/a%2e", "/billing/a.")]
+    [InlineData("/billing/./", "/billing/")]
+    [InlineData("/billing/v1/x/../..", "/billing/")]
+    [InlineData("/billing/v1/x/../y/../../z", "/billing/z")]
+    [InlineData("/billing/a/./b/../../c/", "/billing/c/")]
+    [InlineData("///", "/")]
+    [InlineData("/./billing", "/billing")]
+    [InlineData("/billing/a%25x%25", "/billing/a%25x%25")]
+    [InlineData("/billing/<a>|^`", "/billing/%3Ca%3E%7C%5E%60")]
     public void Paths_have_one_canonical_form(string raw, string canonical)
     {
         var error = RequestTargetNormalizer.Normalize(raw, out var target);
@@ -67,6 +86,28 @@ public class RequestTargetNormalizerTests
     [InlineData("/billing/v1/%ED%A0%80", NormalizationError.InvalidUtf8)]
     [InlineData("/billing/v1/%F4%90%80%80", NormalizationError.InvalidUtf8)]
     [InlineData("/billing/v1/%FF", NormalizationError.InvalidUtf8)]
+    [InlineData("/billing/v1/%80", NormalizationError.InvalidUtf8)]
+    [InlineData("/billing/v1/%C1%BF", NormalizationError.InvalidUtf8)]
+    [InlineData("/billing/v1/%F5%80%80%80", NormalizationError.InvalidUtf8)]
+    [InlineData("/billing/v1/%E2%82", NormalizationError.InvalidUtf8)]
+    [InlineData("/billing/v1/%E2%82%2F", NormalizationError.InvalidUtf8)]
+    [InlineData("/billing/v1/%C3%C3%A9", NormalizationError.InvalidUtf8)]
+    [InlineData("/billing/v1/%C3%41", NormalizationError.InvalidUtf8)]
+    [InlineData("/billing/v1/%E2%8", NormalizationError.InvalidUtf8)]
+    [InlineData("/billing/v1/%4g", NormalizationError.InvalidPercentEncoding)]
+    [InlineData("/billing/v1/%g4", NormalizationError.InvalidPercentEncoding)]
+    [InlineData("/billing/v1/%/", NormalizationError.InvalidPercentEncoding)]
+    [InlineData("/billing/v1/\u007F", NormalizationError.InvalidCharacter)]
+    [InlineData("/billing/v1/\t", NormalizationError.InvalidCharacter)]
+    [InlineData("/billing/v1/%1F", NormalizationError.InvalidCharacter)]
+    [InlineData("/billing/v1/%01", NormalizationError.InvalidCharacter)]
+    [InlineData("/billing/v1/%5c", NormalizationError.EncodedSeparator)]
+    [InlineData("/billing/a%25x%25%32%65", NormalizationError.DoubleEncoding)]
+    [InlineData("/billing/%25%46%46", NormalizationError.DoubleEncoding)]
+    [InlineData("/billing/%25af", NormalizationError.DoubleEncoding)]
+    [InlineData("/billing/v1/x/../../..", NormalizationError.Traversal)]
+    [InlineData("/billing/..", NormalizationError.Traversal)]
+    [InlineData("/%2e%2e", NormalizationError.Traversal)]
     [InlineData("/billing/../admin", NormalizationError.Traversal)]
     [InlineData("/billing/%2e%2e/admin", NormalizationError.Traversal)]
     [InlineData("/billing/v1/../../admin", NormalizationError.Traversal)]
@@ -96,6 +137,8 @@ public class RequestTargetNormalizerTests
     [InlineData("/billing/x?q=%2F%2e%2E&r=caf%C3%A9+x", "q=%2F%2e%2E&r=caf%C3%A9+x")]
     [InlineData("/billing/x?redirect=/a/../b", "redirect=/a/../b")]
     [InlineData("/billing/x?text=line%0Aline%09tab", "text=line%0Aline%09tab")]
+    [InlineData("/billing/x?a=%7F%20%C2%A9%F4%8F%BF%BF%25%2525&b=~!", "a=%7F%20%C2%A9%F4%8F%BF%BF%25%2525&b=~!")]
+    [InlineData("/billing/./y/../x?a=?", "a=?")]
     public void Query_strings_are_kept_exactly(string raw, string query)
     {
         Assert.Equal(NormalizationError.None, RequestTargetNormalizer.Normalize(raw, out var target));
@@ -109,6 +152,18 @@ public class RequestTargetNormalizerTests
     [InlineData("/billing/x?a=%zz", NormalizationError.InvalidPercentEncoding)]
     [InlineData("/billing/x?a=%C0%AF", NormalizationError.InvalidUtf8)]
     [InlineData("/billing/x?a=b#c", NormalizationError.Fragment)]
+    [InlineData("/billing/x?a=\0", NormalizationError.Nul)]
+    [InlineData("/billing/x?a=b c", NormalizationError.InvalidCharacter)]
+    [InlineData("/billing/x?a=\u007F", NormalizationError.InvalidCharacter)]
+    [InlineData("/billing/x?a=caf\u00e9", NormalizationError.InvalidCharacter)]
+    [InlineData("/billing/x?a=%80", NormalizationError.InvalidUtf8)]
+    [InlineData("/billing/x?a=%C3", NormalizationError.InvalidUtf8)]
+    [InlineData("/billing/x?a=%ED%A0%80", NormalizationError.InvalidUtf8)]
+    [InlineData("/billing/x?a=%4", NormalizationError.InvalidPercentEncoding)]
+    [InlineData("/billing/x?a=%C3%A9&b=%00", NormalizationError.Nul)]
+    [InlineData("/billing/x?a=%41%00", NormalizationError.Nul)]
+    [InlineData("/billing/x/../..?a=1", NormalizationError.Traversal)]
+    [InlineData("/billing/x%2F?a=1", NormalizationError.EncodedSeparator)]
     public void Malformed_queries_are_refused(string raw, NormalizationError expected)
     {
         Assert.Equal(expected, RequestTargetNormalizer.Normalize(raw, out _));
@@ -132,5 +187,39 @@ public class RequestTargetNormalizerTests
         var segment = string.Concat(Enumerable.Repeat("%E6%97%A5%E6%9C%AC", 100));
         Assert.Equal(NormalizationError.None, RequestTargetNormalizer.Normalize("/billing/" + segment, out var target));
         Assert.Equal("/billing/" + segment, target.Path);
+    }
+
+    [Fact]
+    public void A_path_that_is_already_canonical_comes_back_as_the_same_string()
+    {
+        const string Raw = "/billing/v1/customers?limit=5";
+        Assert.Equal(NormalizationError.None, RequestTargetNormalizer.Normalize(Raw, out var target));
+        Assert.Equal("/billing/v1/customers", target.Path);
+        Assert.Equal("limit=5", target.Query);
+
+        const string Same = "/billing/v1/customers";
+        Assert.Equal(NormalizationError.None, RequestTargetNormalizer.Normalize(Same, out var whole));
+        Assert.Same(Same, whole.Path);
+    }
+
+    [Theory]
+    [InlineData("/billing/x?a=1", 100, "/billing/x?a=1")]
+    [InlineData("/billing/a b\t\r\n", 100, "/billing/a%20b%09%0D%0A")]
+    [InlineData("/billing/\u007F~!", 100, "/billing/%7F~!")]
+    [InlineData("/billing/caf\u00e9\u20ac", 100, "/billing/caf%E9%FF")]
+    [InlineData("/billing/\0", 100, "/billing/%00")]
+    [InlineData("/billing/v1/customers", 8, "/billing")]
+    [InlineData("/billing/a b", 10, "/billing/a")]
+    [InlineData("/billing/ab", 11, "/billing/ab")]
+    public void A_refused_target_is_recorded_printable_and_cut_to_length(string raw, int maxLength, string recorded)
+    {
+        Assert.Equal(recorded, RequestTargetNormalizer.EscapeForRecord(raw, maxLength));
+    }
+
+    [Fact]
+    public void A_printable_target_within_the_length_is_recorded_as_the_same_string()
+    {
+        const string Raw = "/billing/v1/customers";
+        Assert.Same(Raw, RequestTargetNormalizer.EscapeForRecord(Raw, 2048));
     }
 }
