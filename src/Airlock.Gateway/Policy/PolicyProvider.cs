@@ -103,6 +103,8 @@ public sealed partial class PolicyProvider : BackgroundService
             var bytes = await ReadSettledAsync(cancellationToken);
             if (bytes is null)
             {
+                // Reported once: the periodic check looks again when the file is back.
+                _lastSeen = "unreadable";
                 var unreadable = new PolicyReloadFailure(now, "unreadable", [new ConfigError(_config.File, 0, 0, "", "the policy file cannot be read")]);
                 return await RejectAsync(unreadable, cancellationToken);
             }

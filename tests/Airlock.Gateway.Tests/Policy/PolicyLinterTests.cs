@@ -205,4 +205,20 @@ public class PolicyLinterTests
         Assert.Equal(["/p/policy.yaml:2:1: rules[0] 'all': allows every request on every connection: it turns off default deny"],
             Warnings("rules:\n  - { name: all, action: allow }\n"));
     }
+
+    [Fact]
+    public void A_shadowed_rule_names_the_first_rule_that_decides_it()
+    {
+        var warnings = Warnings("""
+            rules:
+              - { name: first, when: { methods: [GET] }, action: deny }
+              - { name: second, when: { methods: [GET] }, action: deny }
+              - { name: third, when: { methods: [GET] }, action: deny }
+            """);
+
+        Assert.Equal([
+            "/p/policy.yaml:3:1: rules[1] 'second': is shadowed: every request it matches is decided first by rule 'first' (line 2)",
+            "/p/policy.yaml:4:1: rules[2] 'third': is shadowed: every request it matches is decided first by rule 'first' (line 2)",
+        ], warnings);
+    }
 }

@@ -377,6 +377,93 @@ public sealed class PolicyProviderTests : IAsyncLifetime
         Assert.Equal(["loaded", "rejected"], (await LoadsAsync()).Select(l => l.Outcome));
     }
 
+    [Fact]
+    public async Task A_missing_file_is_rejected_once_and_its_return_loaded()
+    {
+        var provider = await WatchAsync();
+        var good = provider.Current;
+        var rejected = _log.WhenLogged("Policy reload rejected with 1 error(s)");
+        File.Delete(PolicyPath);
+        await rejected.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Same(good, provider.Current);
+        Assert.Equal("unreadable", provider.LastFailure!.Version);
+
+        // Still missing at the next periodic check: not rejected again.
+        await _time.PeriodicCheckArmed.WaitAsync(TimeSpan.FromSeconds(30));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await _time.PeriodicCheckArmed.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var loaded = _log.WhenLogged($"Policy {Version(Lockdown)} in force");
+        await File.WriteAllTextAsync(PolicyPath, Lockdown);
+        await loaded.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(["loaded", "rejected"], (await LoadsAsync()).Select(l => l.Outcome));
+    }
+
+    [Fact]
+    public async Task A_directory_that_cannot_be_watched_is_still_checked_periodically()
+    {
+        var initial = PolicyProvider.LoadInitial(_config).Policy!;
+        var elsewhere = Path.Combine(_dir.FullName, "not-yet", "policy.yaml");
+        var config = _config with { Policy = _config.Policy with { File = elsewhere } };
+        _provider = new PolicyProvider(config, initial, _store, _audit, _time, _log);
+        var watchFailed = _log.WhenLogged("Cannot watch the policy file's directory (");
+        await _provider.StartAsync(CancellationToken.None);
+        await watchFailed.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains(_log.Messages, m => m.StartsWith("Cannot watch the policy file's directory (", StringComparison.Ordinal)
+            && m.EndsWith("); checking it every two seconds instead", StringComparison.Ordinal));
+        await _time.PeriodicCheckArmed.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Directory.CreateDirectory(Path.GetDirectoryName(elsewhere)!);
+        await File.WriteAllTextAsync(elsewhere, Lockdown);
+        var loaded = _log.WhenLogged($"Policy {Version(Lockdown)} in force");
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        await loaded.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Version(Lockdown), _provider.Current.Version);
+    }
+
+    [Fact]
+    public async Task A_policy_the_trail_could_not_take_is_tried_again_once_it_can()
+    {
+        // A store of its own with a short busy timeout, and another connection holding its write lock.
+        var path = Path.Combine(_dir.FullName, "data", "locked.db");
+        await using var store = new SqliteStore(path, _time, busyTimeout: TimeSpan.FromMilliseconds(50));
+        await store.MigrateAsync(CancellationToken.None);
+        using var writer = new AuditWriter(store, _time, NullLogger<AuditWriter>.Instance);
+        writer.Start();
+        var initial = PolicyProvider.LoadInitial(_config).Policy!;
+        _provider = new PolicyProvider(_config, initial, store, new AuditTrail(writer, _time, NullLogger<AuditTrail>.Instance), _time, _log);
+        await _provider.StartAsync(CancellationToken.None);
+        await _time.PeriodicCheckArmed.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await using (var blocker = new SqliteConnection($"Data Source={path};Pooling=false"))
+        {
+            await blocker.OpenAsync();
+            using (var begin = blocker.CreateCommand())
+            {
+                begin.CommandText = "BEGIN IMMEDIATE";
+                await begin.ExecuteNonQueryAsync();
+            }
+
+            var refused = _log.WhenLogged("Policy error: " + _config.Policy.File + ": the new policy could not be recorded in the audit trail");
+            await File.WriteAllTextAsync(PolicyPath, Lockdown);
+            await refused.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(Version(Reads), _provider.Current.Version);
+        }
+
+        // The file has not changed since, but the policy is not in force: the next check loads it.
+        var loaded = _log.WhenLogged($"Policy {Version(Lockdown)} in force");
+        await _time.PeriodicCheckArmed.WaitAsync(TimeSpan.FromSeconds(30));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await loaded.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Version(Lockdown), _provider.Current.Version);
+
+        await _provider.StopAsync(CancellationToken.None);
+        _provider.Dispose();
+        _provider = null;
+        await writer.DrainAsync(CancellationToken.None);
+    }
+
     /// <summary>The test's clock; says each time the reload loop arms its periodic check.</summary>
     private sealed class Clock() : FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.Zero))
     {
