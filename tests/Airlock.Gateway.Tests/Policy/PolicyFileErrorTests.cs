@@ -242,6 +242,7 @@ public class PolicyFileErrorTests
     [InlineData("    response: { bodyMatches: \"(?!x)\" }\n", "3:30 guardrails[0].response.bodyMatches: invalid regular expression", "3:15 guardrails[0].response: give at least one of status, contentTypes, bodyMatches or detectors")]
     [InlineData("    when: { bodyMatches: x }\n    response: { status: [500] }\n", "3:11 guardrails[0].when: a guardrail's when is about the request; test the response body under response")]
     [InlineData("    when: { body: { $.a: 1 } }\n    response: { status: [500] }\n", "3:11 guardrails[0].when: a guardrail's when is about the request; test the response body under response")]
+    [InlineData("    when: { methods: [GET], bodyMatches: x }\n    response: { status: [500] }\n", "3:11 guardrails[0].when: a guardrail's when is about the request; test the response body under response")]
     [InlineData("    when: { methods: [get] }\n    response: { status: [500] }\n", "3:22 guardrails[0].when.methods: 'get' must be an HTTP method in upper case, e.g. GET")]
     public void A_guardrail_that_is_wrong_is_an_error_at_its_place(string rest, params string[] errors)
     {

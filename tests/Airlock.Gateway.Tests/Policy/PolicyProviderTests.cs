@@ -205,6 +205,18 @@ public sealed class PolicyProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_reload_is_checked_against_the_configured_connections()
+    {
+        var provider = Start();
+        await File.WriteAllTextAsync(PolicyPath, "rules:\n  - { name: a, when: { connections: [crm] }, action: allow }\n");
+
+        var failure = await provider.ReloadAsync(CancellationToken.None);
+
+        Assert.Equal($"{PolicyPath}:2:37: rules[0].when.connections: 'crm' is not a configured connection", Assert.Single(failure!.Errors).ToString());
+        Assert.Equal(Version(Reads), provider.Current.Version);
+    }
+
+    [Fact]
     public async Task Fixing_the_file_clears_the_failure()
     {
         var provider = Start();
@@ -308,6 +320,10 @@ public sealed class PolicyProviderTests : IAsyncLifetime
 
         await loaded.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(Version(Lockdown), provider.Current.Version);
+
+        // Stopping is not a failure.
+        await provider.StopAsync(CancellationToken.None);
+        Assert.DoesNotContain("Policy reload failed", _log.Messages);
     }
 
     [Fact]
