@@ -279,7 +279,8 @@ public sealed class PolicyProviderTests : IAsyncLifetime
         Assert.Same(failure, provider.LastFailure);
         Assert.Equal(Version(Lockdown), failure.Version);
         Assert.Equal($"{PolicyPath}: the new policy could not be recorded in the audit trail, so it is not in force yet", Assert.Single(failure.Errors).ToString());
-        Assert.Equal(("rejected", Version(Lockdown)), (await LoadsAsync()) is [var load] ? (load.Outcome, load.Version) : default);
+        var load = Assert.Single(await LoadsAsync());
+        Assert.Equal(("rejected", Version(Lockdown)), (load.Outcome, load.Version));
     }
 
     [Fact]
