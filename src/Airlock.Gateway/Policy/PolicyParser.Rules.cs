@@ -208,6 +208,15 @@ public static partial class PolicyParser
         }
 
         reader.OnlyKeys(map, path, "connections", "methods", "paths", "subjects", "keys", "issuers", "groups", "query", "headers", "body", "bodyMatches");
+        foreach (var (keyNode, valueNode) in map.Children)
+        {
+            // `methods:` with its value forgotten must not quietly mean "any method".
+            if (YamlConfigReader.IsNull(valueNode))
+            {
+                reader.Error(keyNode, $"{path}.{(keyNode as YamlScalarNode)?.Value}", "has no value; leave the key out to match any");
+            }
+        }
+
         var conditions = new List<RuleCondition>();
         var connections = reader.StringList(map, "connections", path, []);
         if (YamlConfigReader.Child(map, "connections") is { } connectionsNode)

@@ -65,9 +65,19 @@ public static partial class PolicyParser
         }
 
         var errorsBefore = reader.Errors.Count;
+        foreach (var (keyNode, valueNode) in map.Children)
+        {
+            // `gt:` with its value forgotten must not leave a test that any value passes;
+            // `equals: null` is the null literal, as `in: [null]` and the shorthand are.
+            if (YamlConfigReader.IsNull(valueNode) && keyNode is YamlScalarNode { Value: not "equals" } key)
+            {
+                reader.Error(keyNode, $"{path}.{key.Value}", "has no value");
+            }
+        }
+
         bool? exists = YamlConfigReader.Child(map, "exists") is null ? null : reader.Bool(map, "exists", path, true);
         var oneOf = ImmutableArray<Literal>.Empty;
-        if (YamlConfigReader.Child(map, "equals") is { } equals)
+        if (map.Children.TryGetValue(new YamlScalarNode("equals"), out var equals))
         {
             oneOf = equals is YamlScalarNode && Literals(reader, equals, path + ".equals") is { } one ? one : oneOf;
             if (equals is not YamlScalarNode)

@@ -103,6 +103,8 @@ public sealed partial class PolicyProvider : BackgroundService
             var bytes = await ReadSettledAsync(cancellationToken);
             if (bytes is null)
             {
+                // Reported once: the periodic check looks again when the file is back.
+                _lastSeen = "unreadable";
                 var unreadable = new PolicyReloadFailure(now, "unreadable", [new ConfigError(_config.File, 0, 0, "", "the policy file cannot be read")]);
                 return await RejectAsync(unreadable, cancellationToken);
             }
@@ -251,8 +253,9 @@ public sealed partial class PolicyProvider : BackgroundService
             {
                 try
                 {
-                    // A change event, or the periodic check for file systems that lose events.
-                    await _changed.WaitAsync(PeriodicCheck, stoppingToken);
+                    // A change event, or the periodic check for file systems that lose events
+                    // (on the gateway's clock, so a test can bring it about).
+                    await WaitForChangeOrCheckAsync(stoppingToken);
                     while (_changed.CurrentCount > 0)
                     {
                         await _changed.WaitAsync(stoppingToken);
@@ -275,6 +278,20 @@ public sealed partial class PolicyProvider : BackgroundService
                     Log.ReloadFailed(_logger, ex);
                 }
             }
+        }
+    }
+
+    private async Task WaitForChangeOrCheckAsync(CancellationToken stoppingToken)
+    {
+        using var check = new CancellationTokenSource(PeriodicCheck, _timeProvider);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, check.Token);
+        try
+        {
+            await _changed.WaitAsync(either.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Time for the periodic check.
         }
     }
 
