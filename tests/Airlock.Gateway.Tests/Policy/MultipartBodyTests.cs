@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Airlock.Gateway.Policy;
 using Microsoft.Net.Http.Headers;
@@ -80,6 +81,33 @@ public class MultipartBodyTests
 
         Assert.Null(body!.Error);
         Assert.Equal("1", Encoding.UTF8.GetString(Assert.Single(body.Parts).Content.Span));
+    }
+
+    [Fact]
+    public async Task A_body_held_in_memory_that_is_not_an_array_is_split_the_same()
+    {
+        using var memory = new NotAnArray(Encoding.UTF8.GetBytes(Form("b0", "Content-Disposition: form-data; name=\"a\"\r\n\r\n1", "Content-Disposition: form-data; name=\"b\"\r\n\r\n2")));
+
+        var body = await MultipartBody.ReadAsync("multipart/form-data; boundary=b0", memory.Memory, CancellationToken.None);
+
+        Assert.Null(body!.Error);
+        Assert.Equal(["1", "2"], body.Parts.Select(p => Encoding.UTF8.GetString(p.Content.Span)));
+    }
+
+    /// <summary>Memory that does not expose an array (as pooled or native buffers do not).</summary>
+    private sealed class NotAnArray(byte[] bytes) : MemoryManager<byte>
+    {
+        public override Span<byte> GetSpan() => bytes;
+
+        public override MemoryHandle Pin(int elementIndex = 0) => throw new NotSupportedException();
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Airlock.Gateway.Policy;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using static Airlock.Gateway.Tests.Policy.PolicyStage;
 
@@ -63,6 +64,7 @@ public sealed class PolicyMiddlewareTests : IAsyncLifetime
 
     private readonly PolicyStage _stage = new();
     private PolicyProvider _policies = null!;
+    private readonly CapturedLog<PolicyMiddleware> _log = new();
 
     /// <summary>What reached the next stage: the body it would forward, and the trail by then.</summary>
     private byte[]? _forwarded;
@@ -90,7 +92,7 @@ public sealed class PolicyMiddlewareTests : IAsyncLifetime
             await next.Request.Body.CopyToAsync(forwarded);
             _forwarded = forwarded.ToArray();
             _trailWhenForwarded = await _stage.EventsAsync(session.Id);
-        }, _policies, _stage.Trail, _stage.Configuration, NullLogger<PolicyMiddleware>.Instance);
+        }, _policies, _stage.Trail, _stage.Configuration, _log);
         await middleware.InvokeAsync(context);
         return (context, session);
     }
@@ -215,6 +217,7 @@ public sealed class PolicyMiddlewareTests : IAsyncLifetime
         var denied = Assert.Single(await _stage.EventsAsync(session.Id));
         Assert.Equal((AuditKinds.RequestDenied, "denied", "large-refunds"), (denied.Kind, denied.Outcome, denied.Rule));
         Assert.Empty(denied.Detail);
+        Assert.Equal((LogLevel.Information, 4101, $"Session {session.Id}: denied by large-refunds ({_policies.Current.Version})"), Assert.Single(_log.Lines));
     }
 
     [Fact]

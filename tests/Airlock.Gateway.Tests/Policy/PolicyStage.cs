@@ -10,6 +10,7 @@ using Airlock.Gateway.Storage;
 using Airlock.Gateway.Storage.Sqlite;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -160,4 +161,34 @@ public sealed class PolicyStage : IAsyncLifetime
     /// <summary>The members of a problem, as name → text, for comparing whole.</summary>
     public static ImmutableSortedDictionary<string, string> Members(JsonElement problem) =>
         problem.EnumerateObject().ToImmutableSortedDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetRawText() : p.Value.GetString()!, StringComparer.Ordinal);
+
+    /// <summary>The lines a component logs, as an operator's log shows them: level, event id, message.</summary>
+    public sealed class CapturedLog<T> : ILogger<T>
+    {
+        private readonly List<(LogLevel Level, int Id, string Message)> _lines = [];
+
+        public IReadOnlyList<(LogLevel Level, int Id, string Message)> Lines
+        {
+            get
+            {
+                lock (_lines)
+                {
+                    return [.. _lines];
+                }
+            }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (_lines)
+            {
+                _lines.Add((logLevel, eventId.Id, formatter(state, exception)));
+            }
+        }
+    }
 }

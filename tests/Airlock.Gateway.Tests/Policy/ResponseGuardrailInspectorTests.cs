@@ -6,7 +6,7 @@ using Airlock.Gateway.Audit;
 using Airlock.Gateway.Policy;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using static Airlock.Gateway.Tests.Policy.PolicyStage;
 
 namespace Airlock.Gateway.Tests.Policy;
@@ -39,12 +39,13 @@ public sealed class ResponseGuardrailInspectorTests : IAsyncLifetime
     private readonly PolicyStage _stage = new();
     private CompiledPolicy _policy = null!;
     private ResponseGuardrailInspector _inspector = null!;
+    private readonly CapturedLog<ResponseGuardrailInspector> _log = new();
 
     public async Task InitializeAsync()
     {
         await _stage.InitializeAsync();
         _policy = PolicyFixture.Compile(Rules);
-        _inspector = new ResponseGuardrailInspector(_stage.Configuration, _stage.Trail, NullLogger<ResponseGuardrailInspector>.Instance);
+        _inspector = new ResponseGuardrailInspector(_stage.Configuration, _stage.Trail, _log);
     }
 
     public Task DisposeAsync() => _stage.DisposeAsync();
@@ -136,6 +137,7 @@ public sealed class ResponseGuardrailInspectorTests : IAsyncLifetime
         var blocked = await BlockedEventAsync(session);
         Assert.Equal(new Dictionary<string, string> { ["problem"] = "response-blocked", ["guardrail"] = "no-cards", ["upstreamStatus"] = "200" }, blocked.Detail);
         Assert.Equal(("blocked", "reads"), (blocked.Outcome, blocked.Rule));
+        Assert.Equal((LogLevel.Warning, 4201, $"Session {session.Id}: response blocked by guardrail no-cards"), Assert.Single(_log.Lines));
     }
 
     [Fact]
@@ -225,6 +227,28 @@ public sealed class ResponseGuardrailInspectorTests : IAsyncLifetime
         Assert.False(await _inspector.InspectAsync(context, session, response, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task A_header_name_and_its_value_are_not_read_as_one()
+    {
+        var (context, session) = Exchange("GET", "no-cards");
+        using var response = Response("{}");
+        // "X-Card-4111" and "111111111111": no card number in either, nor in "name: value".
+        response.Headers.TryAddWithoutValidation("X-Card-4111", "111111111111");
+
+        Assert.True(await _inspector.InspectAsync(context, session, response, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_header_value_and_the_next_header_are_not_read_as_one()
+    {
+        var (context, session) = Exchange("GET", "no-cards");
+        using var response = Response("{}");
+        response.Headers.TryAddWithoutValidation("X-First", "4111");
+        response.Headers.TryAddWithoutValidation("111111111111", "x");
+
+        Assert.True(await _inspector.InspectAsync(context, session, response, CancellationToken.None));
+    }
+
     [Theory]
     [InlineData("HEAD", HttpStatusCode.OK)]
     [InlineData("GET", HttpStatusCode.NoContent)]
@@ -287,6 +311,8 @@ public sealed class ResponseGuardrailInspectorTests : IAsyncLifetime
         Assert.Equal("response-not-inspectable", session.Error);
         var blocked = await BlockedEventAsync(session);
         Assert.Equal(new Dictionary<string, string> { ["problem"] = "response-not-inspectable", ["guardrail"] = "no-secrets", ["upstreamStatus"] = "200" }, blocked.Detail);
+        Assert.Equal((LogLevel.Warning, 4202, $"Session {session.Id}: response blocked, not inspectable: the response body is 5000 bytes; at most 4096 are inspected"),
+            Assert.Single(_log.Lines));
     }
 
     [Fact]
