@@ -27,6 +27,9 @@ public class ResponseGuardrailTests
             response: { bodyMatches: "card", detectors: [payment-card] }
           - name: html-errors
             response: { status: [500], contentTypes: [text/html] }
+          - name: admin-errors
+            when: { paths: [/billing/admin/**] }
+            response: { status: [500] }
         """);
 
     private static ResponseGuardrail Guardrail(string name) => Policy.Guardrails.Single(g => g.Name == name);
@@ -39,6 +42,16 @@ public class ResponseGuardrailTests
     public void A_guardrail_applies_to_the_requests_its_when_holds_for_and_to_ambiguous_ones(string path, string query, bool applies)
     {
         Assert.Equal(applies, Guardrail("billing-cards").AppliesTo(Request("GET", path, query)));
+    }
+
+    [Theory]
+    [InlineData("/billing/admin/users")]
+    [InlineData("/billing/ADMIN/users")]
+    [InlineData("/Billing/Admin/Users")]
+    public void A_guardrail_scoped_to_paths_applies_in_any_letter_case_as_a_deny_rule_does(string path)
+    {
+        Assert.True(Guardrail("admin-errors").AppliesTo(Request("GET", path)));
+        Assert.False(Guardrail("admin-errors").AppliesTo(Request("GET", "/billing/users")));
     }
 
     [Fact]
