@@ -101,6 +101,22 @@ public class BodyCharsetRefusalTests
     }
 
     [Fact]
+    public void A_content_type_header_without_a_value_does_not_parse()
+    {
+        var refusal = BodyCharset.Check(new StringValues([(string?)null]), "{}"u8);
+
+        Assert.Equal("the Content-Type of the body does not parse as a media type, so upstreams may each find another charset in it", refusal!.Detail);
+    }
+
+    [Theory]
+    [InlineData(" ")]
+    [InlineData(" \t\r\n")]
+    public void A_body_of_white_space_only_is_read(string body)
+    {
+        Assert.Null(Check("application/json", body));
+    }
+
+    [Fact]
     public void A_charset_named_twice_says_so()
     {
         Assert.Equal("the Content-Type of the body names a charset more than once, or in a form parsers read differently; declare one charset=utf-8 or none",
@@ -246,6 +262,24 @@ public class BodyCharsetRefusalTests
 
         Assert.Equal("latin1", refusal?.Charset);
         Assert.Contains("part 'c'", refusal!.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_part_in_a_transfer_encoding_is_refused_for_it_whatever_else_it_declares()
+    {
+        // Its content is not what it is until decoded: what its Content-Type or name say comes second.
+        var refusal = await FormAsync("Content-Disposition: form-data; name=\"note\"; name*=utf-8''ssn\r\nContent-Type: text/plain; charset=utf-7\r\n"
+            + "Content-Transfer-Encoding: base64\r\n\r\nKwBBAEgASQAtAA==");
+
+        Assert.Equal(ProblemType.UnsupportedContentEncoding, refusal?.Problem);
+    }
+
+    [Fact]
+    public async Task A_part_named_two_ways_is_refused_for_it_before_its_charset()
+    {
+        var refusal = await FormAsync("Content-Disposition: form-data; name=\"note\"; name*=utf-8''ssn\r\nContent-Type: text/plain; charset=utf-7\r\n\r\n+AHI-");
+
+        Assert.Equal(ProblemType.InvalidBody, refusal?.Problem);
     }
 
     [Theory]

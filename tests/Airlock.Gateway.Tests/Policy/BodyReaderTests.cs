@@ -160,6 +160,17 @@ public class BodyReaderTests
     }
 
     [Fact]
+    public async Task A_content_encoding_header_without_a_value_names_no_encoding()
+    {
+        var json = Text("{\"amount\":150}");
+
+        var result = await ReadAsync(json, new StringValues([null, ""]));
+
+        Assert.True(result.Succeeded, result.Detail);
+        Assert.Equal(json, result.Decoded);
+    }
+
+    [Fact]
     public async Task A_br_body_is_inspected_decoded()
     {
         var json = Text("{\"amount\":150}");

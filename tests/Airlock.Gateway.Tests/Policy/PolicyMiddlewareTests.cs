@@ -428,7 +428,10 @@ public sealed class PolicyMiddlewareTests : IAsyncLifetime
 
         Assert.False(_reachedNext);
         Assert.Equal(503, context.Response.StatusCode);
-        Assert.Equal("urn:airlock:problem:audit-unavailable", Problem(context).GetProperty("type").GetString());
+        var problem = Members(Problem(context));
+        Assert.Equal("urn:airlock:problem:audit-unavailable", problem["type"]);
+        Assert.Equal("the gateway cannot record this request in its audit trail, so it does not act on it; try again later", problem["detail"]);
+        Assert.Equal(session.Id.ToString(), problem["sessionId"]);
         Assert.Equal("audit-unavailable", session.Error);
     }
 

@@ -239,6 +239,16 @@ public sealed class ResponseGuardrailInspectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_content_header_name_and_its_value_are_not_read_as_one()
+    {
+        var (context, session) = Exchange("GET", "no-cards");
+        using var response = Response("{}");
+        response.Content.Headers.TryAddWithoutValidation("X-Card-4111", "111111111111");
+
+        Assert.True(await _inspector.InspectAsync(context, session, response, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_header_value_and_the_next_header_are_not_read_as_one()
     {
         var (context, session) = Exchange("GET", "no-cards");
