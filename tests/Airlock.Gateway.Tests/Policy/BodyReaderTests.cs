@@ -296,6 +296,37 @@ public class BodyReaderTests
     }
 
     [Fact]
+    public async Task The_shortest_whole_gzip_and_zlib_streams_are_read_as_empty_bodies()
+    {
+        // gzip: header, an empty final block, CRC-32 0 and length 0; zlib: header, the block, Adler-32 1.
+        byte[] gzip = [0x1F, 0x8B, 0x08, 0, 0, 0, 0, 0, 0, 0x03, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0];
+        byte[] zlib = [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
+
+        var fromGzip = await ReadAsync(gzip, "gzip");
+        var fromZlib = await ReadAsync(zlib, "deflate");
+
+        Assert.True(fromGzip.Succeeded, fromGzip.Detail);
+        Assert.Empty(fromGzip.Decoded!);
+        Assert.True(fromZlib.Succeeded, fromZlib.Detail);
+        Assert.Empty(fromZlib.Decoded!);
+    }
+
+    [Theory]
+    // gzip with its trailer cut to 6 bytes, the last four of which are 0: the length of an empty body.
+    [InlineData("gzip", new byte[] { 0x1F, 0x8B, 0x08, 0, 0, 0, 0, 0, 0, 0x03, 0x03, 0x00, 0, 0, 0, 0, 0, 0 })]
+    [InlineData("gzip", new byte[] { 0x1F, 0x8B, 0x08, 0, 0, 0, 0, 0, 0, 0x03, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0 })]
+    // zlib with its Adler-32 cut to 3 bytes, the last four of which read 1: the checksum of an empty body.
+    [InlineData("deflate", new byte[] { 0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x01 })]
+    // zlib cut inside its first block, ending in the same four bytes.
+    [InlineData("deflate", new byte[] { 0x78, 0x01, 0x00, 0x00, 0x00, 0x01 })]
+    public async Task A_stream_shorter_than_any_whole_one_is_cut_short_whatever_its_last_bytes_say(string encoding, byte[] sent)
+    {
+        var result = await ReadAsync(sent, encoding);
+
+        Assert.Equal(ProblemType.InvalidBody, result.Problem);
+    }
+
+    [Fact]
     public async Task A_gzip_body_of_two_members_is_refused_as_upstreams_read_one_or_both()
     {
         var sent = Gzip(Text("{\"amount\":50}")).Concat(Gzip(Text("{\"amount\":150}"))).ToArray();
