@@ -119,14 +119,18 @@ public static class BodyReader
             return (null, null);
         }
 
+        // The shortest whole streams: zlib is a 2-byte header, at least 2 bytes of deflate data
+        // (an empty final block) and the 4-byte Adler-32; gzip a 10-byte header, the same 2 bytes
+        // and an 8-byte trailer. Anything shorter that decodes is cut short, whatever its last
+        // four bytes happen to say.
         if (encoding == "deflate")
         {
-            return input.Length >= 6 && BinaryPrimitives.ReadUInt32BigEndian(input.AsSpan(input.Length - 4)) == Adler32(output)
+            return input.Length >= 8 && BinaryPrimitives.ReadUInt32BigEndian(input.AsSpan(input.Length - 4)) == Adler32(output)
                 ? (output, null)
                 : (null, "the stream is cut short or its checksum does not match");
         }
 
-        return input.Length >= 18 && BinaryPrimitives.ReadUInt32LittleEndian(input.AsSpan(input.Length - 4)) == (uint)output.Length
+        return input.Length >= 20 && BinaryPrimitives.ReadUInt32LittleEndian(input.AsSpan(input.Length - 4)) == (uint)output.Length
             ? (output, null)
             : (null, "the stream is cut short, or is several gzip members");
     }
