@@ -37,8 +37,10 @@ public sealed class MethodCondition(IEnumerable<string> methods) : SetCondition(
     /// method than the one sent (the header forms are stripped before forwarding).</summary>
     public override Verdict Evaluate(RequestFacts facts, bool strict)
     {
-        // The cheap test first: only a query mentioning "method" (in any spelling or escape) is parsed.
-        if (facts.RawQuery is { } raw && raw.Contains("method", StringComparison.OrdinalIgnoreCase)
+        // The cheap test first: only a query that mentions "method" in any letter case, or has an
+        // escape (the query is kept as sent, and "_%6Dethod" is "_method" to every server), is parsed.
+        if (facts.RawQuery is { } raw
+            && (raw.Contains("method", StringComparison.OrdinalIgnoreCase) || raw.Contains('%', StringComparison.Ordinal))
             && facts.Query.Keys.Any(k => KeyCase.Same(k, "_method")))
         {
             return Verdict.Ambiguous;
