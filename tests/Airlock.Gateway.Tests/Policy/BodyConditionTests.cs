@@ -106,6 +106,8 @@ public class BodyConditionTests
     [InlineData("{\"AMOUNT\":500}", false, false)]
     [InlineData("{\"amount\":50}", true, true)]
     [InlineData("{\"refund\":{\"Amount\":50}}", false, false)]
+    [InlineData("{\"other\":500,\"Amount\":50}", false, true)]
+    [InlineData("{\"Amount\":50,\"other\":500}", false, true)]
     public void Allow_rules_read_a_field_only_in_the_case_written_and_deny_rules_in_any(string body, bool allowed, bool denied)
     {
         Assert.Equal((allowed, denied), OnBody("$.amount", "{ lte: 100 }", body));
