@@ -27,6 +27,10 @@ public class SetConditionTests
     [InlineData("_%6d%65%74%68%6f%64=DELETE")]
     [InlineData("_me%74hod=DELETE")]
     [InlineData("%5F%4D%45%54%48%4F%44=DELETE")]
+    [InlineData(".method=DELETE")] // PHP makes '.' in a name '_'
+    [InlineData("%2Emethod=DELETE")]
+    [InlineData("%20_method=DELETE")] // PHP drops leading spaces
+    [InlineData("++.method=DELETE")]
     public void A_method_override_parameter_anywhere_in_the_query_makes_the_method_ambiguous(string query)
     {
         var decision = Decide(Overrides, Request("POST", "/svc/x", query: query));
@@ -46,6 +50,10 @@ public class SetConditionTests
     [InlineData("_methods=DELETE")]
     [InlineData("a=_method")]
     [InlineData("sort=method&_x=1")]
+    [InlineData("+method=DELETE")]
+    [InlineData("x.method=DELETE")]
+    [InlineData("_method_=DELETE")]
+    [InlineData("__method=DELETE")]
     public void A_query_without_a_method_override_leaves_the_method_as_sent(string? query)
     {
         var decision = Decide(Overrides, Request("POST", "/svc/x", query: query));
