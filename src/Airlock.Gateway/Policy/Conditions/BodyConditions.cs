@@ -131,7 +131,8 @@ public sealed class RawBodyCondition(Regex pattern) : RuleCondition
 
     private static string? FormDecoded(string text)
     {
-        if (!text.Contains('=', StringComparison.Ordinal) || (!text.Contains('%', StringComparison.Ordinal) && !text.Contains('+', StringComparison.Ordinal)))
+        // No '=' needed: a form parser reads "DROP%20TABLE" as a field named "DROP TABLE".
+        if (!text.Contains('%', StringComparison.Ordinal) && !text.Contains('+', StringComparison.Ordinal))
         {
             return null;
         }

@@ -37,14 +37,25 @@ public sealed class MethodCondition(IEnumerable<string> methods) : SetCondition(
     /// method than the one sent (the header forms are stripped before forwarding).</summary>
     public override Verdict Evaluate(RequestFacts facts, bool strict)
     {
-        // The cheap test first: only a query mentioning "method" (in any spelling or escape) is parsed.
-        if (facts.RawQuery is { } raw && raw.Contains("method", StringComparison.OrdinalIgnoreCase)
-            && facts.Query.Keys.Any(k => KeyCase.Same(k, "_method")))
+        // The cheap test first: only a query that mentions "method" in any letter case, or has an
+        // escape (the query is kept as sent, and "_%6Dethod" is "_method" to every server), is parsed.
+        if (facts.RawQuery is { } raw
+            && (raw.Contains("method", StringComparison.OrdinalIgnoreCase) || raw.Contains('%', StringComparison.Ordinal))
+            && facts.Query.Keys.Any(IsOverride))
         {
             return Verdict.Ambiguous;
         }
 
         return base.Evaluate(facts, strict);
+    }
+
+    /// <summary>Whether a parameter is <c>_method</c> to some server: in any letter case, and as
+    /// PHP names it (leading spaces dropped, '.' made '_'), so that <c>.method</c> is Laravel's
+    /// and Symfony's <c>_method</c>.</summary>
+    private static bool IsOverride(string name)
+    {
+        var trimmed = name.AsSpan().TrimStart(' ');
+        return trimmed.Length == 7 && trimmed[0] is '_' or '.' && KeyCase.Same(trimmed[1..].ToString(), "method");
     }
 
     public override string WhyAmbiguous(RequestFacts facts) =>
