@@ -57,8 +57,9 @@ public static class DifferentialChecks
             }
         }
 
-        // Rack, Symfony and Laravel run a body's _method only for a POST.
-        foreach (var value in policyMethod == "POST" ? FieldTexts(echo, "_method") : [])
+        // Rack, Symfony and Laravel run a body's _method only for a POST, and only from a body
+        // declared a form (Laravel: or JSON); Python's stack reads JSON under any Content-Type.
+        foreach (var value in policyMethod == "POST" && DeclaresFormOrJson(@case.ContentType) ? FieldTexts(echo, "_method") : [])
         {
             if (!string.Equals(value, policyMethod, StringComparison.OrdinalIgnoreCase))
             {
@@ -161,6 +162,12 @@ public static class DifferentialChecks
 
         return found;
     }
+
+    private static bool DeclaresFormOrJson(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+            ? media.MediaType.Value!.ToLowerInvariant() is "application/x-www-form-urlencoded" or "multipart/form-data"
+                || media.MediaType.Value.Contains("json", StringComparison.OrdinalIgnoreCase)
+            : contentType is not null;
 
     /// <summary>Whether a case-insensitive reader would take the text for the word: .NET's
     /// ordinal comparison, or lower- or upper-casing as JavaScript and Python do (where the

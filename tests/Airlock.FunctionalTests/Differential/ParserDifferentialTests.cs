@@ -45,7 +45,7 @@ public sealed class ParserDifferentialTests(DifferentialStacks stacks, ITestOutp
             var (@case, connection) = item;
             var (outcome, echo, session) = await SendAsync(@case, connection);
             outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
-            examples.AddOrUpdate(outcome, @case.Describe(connection), (_, seen) => seen.Length > 2000 ? seen : seen + @case.Describe(connection));
+            examples.TryAdd(outcome, @case.Describe(connection));
             if (echo is not null)
             {
                 forwarded.Add((@case, connection, echo, session));
@@ -76,7 +76,7 @@ public sealed class ParserDifferentialTests(DifferentialStacks stacks, ITestOutp
             + $"(replay with AIRLOCK_DIFFERENTIAL_SEED={seed} AIRLOCK_DIFFERENTIAL_CASES={count}):\n\n"
             + string.Join("\n", findings.Take(25)) + "\n" + summary);
         // A corpus the gateway refuses wholesale would prove nothing: enough of it must get through.
-        Assert.True(forwarded.Count >= count * DifferentialStacks.Connections.Length / 5, $"only {forwarded.Count} requests reached a stack: {summary}");
+        Assert.True(forwarded.Count >= count * DifferentialStacks.Connections.Length / 3, $"only {forwarded.Count} requests reached a stack: {summary}");
     }
 
     /// <summary>Sends one case through the gateway to one stack's connection: the outcome (for the
