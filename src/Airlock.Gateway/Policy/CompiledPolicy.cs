@@ -93,12 +93,15 @@ public sealed class CompiledPolicy
     {
         ambiguous = null;
         var strict = rule.Strict;
-        // Conditions are ordered at compile time: cheap ones first, body ones last.
+        var needsBody = false;
+        // Conditions are ordered at compile time: cheap ones first, body ones last. A condition
+        // that needs the body is decided once it is read, and only if the rest of the rule holds.
         foreach (var condition in rule.Conditions)
         {
-            if (condition.NeedsBody && facts.Body is null)
+            if (facts.Body is null && (condition.NeedsBody || condition.NeedsBodyOf(facts)))
             {
-                return RuleMatch.NeedsBody;
+                needsBody = true;
+                continue;
             }
 
             var verdict = condition.Evaluate(facts, strict);
@@ -113,7 +116,7 @@ public sealed class CompiledPolicy
             }
         }
 
-        return RuleMatch.Yes;
+        return needsBody ? RuleMatch.NeedsBody : RuleMatch.Yes;
     }
 
     private sealed class Tiers

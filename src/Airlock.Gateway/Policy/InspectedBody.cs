@@ -11,7 +11,7 @@ public enum BodyKind
     /// <summary>Strict JSON (RFC 8259) with no repeated keys, not even ones differing only in case.</summary>
     Json,
 
-    /// <summary>Anything else: not JSON, or JSON with comments, trailing commas or repeated
+    /// <summary>Anything else: not JSON, JSON declared a form, or JSON with comments, trailing commas or repeated
     /// keys. Its JSON fields cannot be read one way only, so conditions on them are ambiguous.</summary>
     Opaque,
 }
@@ -110,7 +110,10 @@ public sealed class InspectedBody : IDisposable
         string? problem;
         try
         {
-            problem = HasKeysDifferingOnlyInCase(document.RootElement) ? "the JSON body has keys that differ only in letter case" : null;
+            problem = IsForm(contentType)
+                // "&amount=500&" is a JSON string with no fields, and a form with amount=500.
+                ? "the body is declared a form and is also JSON: a form reader and a JSON reader read different fields in it"
+                : HasKeysDifferingOnlyInCase(document.RootElement) ? "the JSON body has keys that differ only in letter case" : null;
         }
         catch (InvalidOperationException)
         {
@@ -126,6 +129,13 @@ public sealed class InspectedBody : IDisposable
 
         return new InspectedBody(bytes, content, BodyKind.Json, document, null);
     }
+
+    /// <summary>Whether the body is declared a form, which express, Python and ASP.NET read by
+    /// its form fields whatever else it could be read as.</summary>
+    private static bool IsForm(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && (media.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
+            || media.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase));
 
     private static string NotJson(string? contentType) =>
         Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media) ? media.MediaType.Value?.ToLowerInvariant() switch

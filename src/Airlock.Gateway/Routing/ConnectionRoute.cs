@@ -75,10 +75,15 @@ public sealed class ConnectionRoute : IDisposable
 
     /// <summary>
     /// The upstream URL for a normalised path and raw query. The path is already canonical,
-    /// so <see cref="Uri"/> must not re-canonicalise it: what policy saw is what is sent.
+    /// so <see cref="Uri"/> must not re-canonicalise it: what policy saw is what is sent. The
+    /// connection alone (<c>/tickets</c>) goes to the base URL itself, and to <c>/</c> when that
+    /// has no path: a request target is never empty (RFC 9112 §3.2.1).
     /// </summary>
-    public Uri UpstreamUri(string upstreamPath, string? query) =>
-        new(query is null ? DestinationPrefix + upstreamPath : $"{DestinationPrefix}{upstreamPath}?{query}", in ExactUri);
+    public Uri UpstreamUri(string upstreamPath, string? query)
+    {
+        var path = upstreamPath.Length == 0 && UpstreamBasePath.Length == 0 ? "/" : upstreamPath;
+        return new(query is null ? DestinationPrefix + path : $"{DestinationPrefix}{path}?{query}", in ExactUri);
+    }
 
     public void Dispose() => Client.Dispose();
 }

@@ -77,7 +77,10 @@ public sealed class PolicyTestAgreesWithGatewayTests : IAsyncLifetime
         { "POST", "/crm/customers/search", "application/xml", "<?xml version=\"1.0\" encoding=\"utf-7\"?><name>Ada</name>",
             "decision: refused (415 unsupported-charset)" },
         // A connection that does not refuse such questions reads no body no rule needs.
-        { "POST", "/open/customers/search", "application/json; charset=utf-7", "{\"ssn\":\"^1\"}", "decision: allow" },
+        { "POST", "/open/customers/search", "text/plain; charset=utf-7", "{\"ssn\":\"^1\"}", "decision: allow" },
+        // A methods condition reads a JSON POST's body for a _method override, so in UTF-8 only.
+        { "POST", "/open/customers/search", "application/json; charset=utf-7", "{\"ssn\":\"^1\"}", "decision: refused (415 unsupported-charset)" },
+        { "POST", "/open/customers/search", "application/json", "{\"_method\":\"DELETE\"}", "decision: deny" },
     };
 
     [Theory]

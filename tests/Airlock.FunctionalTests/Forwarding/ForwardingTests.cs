@@ -36,6 +36,20 @@ public sealed class ForwardingTests : IAsyncLifetime
         Assert.Equal("/api/v1/customers/42?expand=cards&q=a%20b&q=c+d", _upstream.Only().RawTarget);
     }
 
+    // An origin-form target is never empty (RFC 9112 3.2.1): sent as "" or "?page=2", Kestrel and
+    // Node answer 400 and Python's wsgiref closes the connection (found by the differential suite).
+    [Theory]
+    [InlineData("/tickets", "/")]
+    [InlineData("/tickets/", "/")]
+    [InlineData("/tickets?page=2", "/?page=2")]
+    public async Task The_connection_alone_reaches_an_upstream_without_a_base_path_at_its_root(string path, string target)
+    {
+        using var response = await _gateway.Proxy.SendAsync(TestGateway.Get(path, _key));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(target, _upstream.Only().RawTarget);
+    }
+
     [Fact]
     public async Task The_request_body_reaches_the_upstream_byte_for_byte()
     {

@@ -23,7 +23,13 @@ public sealed class ProcessUpstream : IAsyncDisposable
     public Uri BaseUri { get; }
 
     /// <summary>tests/fixtures/express/server.mjs: POST /{name} stores the parsed body, GET /{name} lists what was stored.</summary>
-    public static Task<ProcessUpstream> ExpressAsync()
+    public static Task<ProcessUpstream> ExpressAsync() => ExpressScriptAsync("server.mjs");
+
+    /// <summary>tests/fixtures/express/differential.mjs: answers every request with what express
+    /// and its JSON, urlencoded and text parsers read of it (the parser-differential suite).</summary>
+    public static Task<ProcessUpstream> ExpressDifferentialAsync() => ExpressScriptAsync("differential.mjs");
+
+    private static Task<ProcessUpstream> ExpressScriptAsync(string script)
     {
         var directory = Repository.PathOf("tests", "fixtures", "express");
         if (!Directory.Exists(Path.Combine(directory, "node_modules", "express")))
@@ -31,11 +37,15 @@ public sealed class ProcessUpstream : IAsyncDisposable
             throw new InvalidOperationException($"the express upstream is not installed: run `npm ci` in {directory} (test.sh does this)");
         }
 
-        return StartAsync("node", "server.mjs", directory);
+        return StartAsync("node", script, directory);
     }
 
     /// <summary>tests/fixtures/wsgi/echo.py: answers every request with its HTTP_* variables as JSON.</summary>
     public static Task<ProcessUpstream> WsgiAsync() => StartAsync("python3", "echo.py", Repository.PathOf("tests", "fixtures", "wsgi"));
+
+    /// <summary>tests/fixtures/wsgi/differential.py: answers every request with what wsgiref,
+    /// parse_qs and json.loads read of it (the parser-differential suite).</summary>
+    public static Task<ProcessUpstream> WsgiDifferentialAsync() => StartAsync("python3", "differential.py", Repository.PathOf("tests", "fixtures", "wsgi"));
 
     /// <summary>tests/fixtures/wsgi/form.py: reads a multipart body as Python's email package
     /// does (each part in its own charset and transfer encoding) and answers the fields it read.</summary>

@@ -100,9 +100,70 @@ public class PolicyAmbiguityTests
     [InlineData("_method=DELETE")]
     [InlineData("_METHOD=delete")]
     [InlineData("%5Fmethod=DELETE")]
+    [InlineData("a=1&_%6Dethod=DELETE")]
+    [InlineData("%5F%6D%65%74%68%6F%64=DELETE")]
     public void A_method_override_parameter_makes_the_method_ambiguous(string query)
     {
         Assert.Equal("no-deletes", Decide(Policy, Request("POST", "/svc/x", query: query)).RuleName);
+    }
+
+    // Each is a JSON value with no field "environment", and a form whose field is production:
+    // express, Python and ASP.NET read a body declared a form by its form fields.
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded", "\"&environment=production&\"", "prod-review")]
+    [InlineData("application/x-www-form-urlencoded; charset=utf-8", "[\"&environment=production&\"]", "prod-review")]
+    [InlineData("APPLICATION/X-WWW-FORM-URLENCODED", "{\"a\":\"&environment=production&\"}", "prod-review")]
+    [InlineData("multipart/form-data; boundary=x", "{\"environment\":\"staging\"}", "prod-review")]
+    [InlineData("application/json", "\"&environment=production&\"", "any-deploy")]
+    [InlineData("text/plain", "{\"environment\":\"staging\"}", "any-deploy")]
+    public void A_body_declared_a_form_is_not_read_as_json_even_when_it_parses(string contentType, string body, string rule)
+    {
+        var facts = Request("POST", "/api/deploy", body: body, headers: new() { ["Content-Type"] = [contentType] });
+
+        Assert.Equal(rule, Decide(Policy, facts).RuleName);
+    }
+
+    // Rack (Rails) and Symfony run the _method of a POST's form instead of POST, Laravel that of
+    // its JSON body too: a methods condition cannot be decided from the method line alone.
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded", "a=1&_method=DELETE", "no-deletes")]
+    [InlineData("application/x-www-form-urlencoded", "_%6Dethod=DELETE", "no-deletes")]
+    [InlineData("application/json", "{\"_method\":\"DELETE\"}", "no-deletes")]
+    [InlineData("application/vnd.api+json", "{\"\\u005fMETHOD\":\"delete\"}", "no-deletes")]
+    [InlineData("application/json", "{\"payment_method\":\"card\"}", "svc-all")]
+    [InlineData("application/x-www-form-urlencoded", "payment_method=card", "svc-all")]
+    [InlineData("text/plain", "_method=DELETE", "svc-all")]
+    public void A_method_override_in_a_post_body_makes_the_method_ambiguous(string contentType, string body, string rule)
+    {
+        var facts = Request("POST", "/svc/x", headers: new() { ["Content-Type"] = [contentType] });
+        var unread = Policy.Decide(facts);
+        facts.Body = InspectedBody.Read(System.Text.Encoding.UTF8.GetBytes(body), contentType);
+
+        // A text body is no form to a framework: it is not read for an override.
+        Assert.Equal(!contentType.StartsWith("text/", StringComparison.Ordinal), unread.NeedsBody);
+        Assert.Equal(rule, Policy.Decide(facts).RuleName);
+    }
+
+    [Fact]
+    public async Task A_method_override_in_a_multipart_form_makes_the_method_ambiguous()
+    {
+        const string contentType = "multipart/form-data; boundary=b";
+        var body = "--b\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nDELETE\r\n--b--\r\n"u8.ToArray();
+        var facts = Request("POST", "/svc/x", headers: new() { ["Content-Type"] = [contentType] });
+        facts.Body = await InspectedBody.ReadAsync(body, contentType, CancellationToken.None);
+
+        Assert.Equal("no-deletes", Policy.Decide(facts).RuleName);
+    }
+
+    [Fact]
+    public void A_get_is_decided_without_its_body_whatever_it_carries()
+    {
+        var facts = Request("GET", "/svc/x", headers: new() { ["Content-Type"] = ["application/json"] });
+
+        var decision = Policy.Decide(facts);
+
+        Assert.False(decision.NeedsBody);
+        Assert.Equal("reads", decision.RuleName);
     }
 
     // Each pair below is one set of values in both orders: reading only the first value gets one

@@ -29,7 +29,7 @@ internal static class PolicyFixture
         var connection = path.Split('/')[1];
         return new RequestFacts(identity, connection, method, path, query, headerDictionary)
         {
-            Body = body is null ? null : InspectedBody.Read(Encoding.UTF8.GetBytes(body)),
+            Body = body is null ? null : InspectedBody.Read(Encoding.UTF8.GetBytes(body), ((IHeaderDictionary)headerDictionary).ContentType),
         };
     }
 

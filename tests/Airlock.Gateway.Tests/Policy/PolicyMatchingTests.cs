@@ -203,6 +203,10 @@ public class PolicyMatchingTests
     [InlineData(new[] { "PROD" }, "prod-header")]
     [InlineData(new[] { "staging", "prod" }, "prod-header")]
     [InlineData(new[] { "staging" }, null)]
+    [InlineData(new[] { "staging, prod" }, "prod-header")]
+    [InlineData(new[] { "prod,staging" }, "prod-header")]
+    [InlineData(new[] { "staging", "staging,PROD" }, "prod-header")]
+    [InlineData(new[] { "staging, dev" }, null)]
     public void Headers_meet_deny_rules_on_any_value_and_without_case(string[] values, string? rule)
     {
         var facts = Request("POST", "/crm/contacts", groups: ["people"], headers: new() { ["x-env"] = values });

@@ -59,7 +59,12 @@ public sealed class QueryCondition(string name, ValueTest test) : RuleCondition
             : $"query: {Name} is absent; required: {Test}";
 }
 
-/// <summary>A test on a request header (name without case); several values as for query.</summary>
+/// <summary>
+/// A test on a request header (name without case); several values as for query. A header given
+/// several times reaches the upstream as one line, its values joined by commas (RFC 9110 §5.3
+/// makes the two the same field), so a value with commas is also read as the list of its
+/// elements: <c>X-Env: dev, prod</c> is ambiguous for <c>X-Env: prod</c>, as two lines are.
+/// </summary>
 public sealed class HeaderCondition(string name, ValueTest test) : RuleCondition
 {
     public string Name { get; } = name;
@@ -73,11 +78,33 @@ public sealed class HeaderCondition(string name, ValueTest test) : RuleCondition
     public override Verdict Evaluate(RequestFacts facts, bool strict)
     {
         var values = facts.Headers[Name];
-        return values.Count == 0 ? Test.Absent() : MultiValue.Evaluate(Test, values!, strict);
+        if (values.Count == 0)
+        {
+            return Test.Absent();
+        }
+
+        var verdict = MultiValue.Evaluate(Test, values!, strict);
+        foreach (var value in values)
+        {
+            if (verdict == Verdict.Ambiguous)
+            {
+                break;
+            }
+
+            if (value is not null && value.Contains(',', StringComparison.Ordinal))
+            {
+                foreach (var element in value.Split(','))
+                {
+                    verdict = verdict.Merge(Test.Test(element.Trim(' ', '\t'), strict), first: false);
+                }
+            }
+        }
+
+        return verdict;
     }
 
     public override string WhyAmbiguous(RequestFacts facts) =>
-        $"the header '{Name}' has several values that disagree, or a value that cannot be compared as the rule asks: {Test}";
+        $"the header '{Name}' has several values (lines, or elements of a comma-separated list) that disagree, or a value that cannot be compared as the rule asks: {Test}";
 
     public override string Explain(RequestFacts facts, bool strict)
     {

@@ -12,6 +12,10 @@ public abstract class RuleCondition
     /// <summary>Whether evaluating this condition needs the request body.</summary>
     public virtual bool NeedsBody => false;
 
+    /// <summary>Whether this condition needs the body of this request (a body not yet read),
+    /// though it does not need every request's: asked only when <see cref="NeedsBody"/> is false.</summary>
+    public virtual bool NeedsBodyOf(RequestFacts facts) => false;
+
     /// <param name="strict">True for allow rules: compare exactly (letter case included). Deny and
     /// review rules compare loosely, so a variant spelling cannot slip past them.</param>
     public abstract Verdict Evaluate(RequestFacts facts, bool strict);
