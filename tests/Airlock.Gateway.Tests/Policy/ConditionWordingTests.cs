@@ -108,7 +108,7 @@ public class ConditionWordingTests
     [Fact]
     public void A_header_is_ambiguous_when_its_values_disagree()
     {
-        Assert.Equal("the header 'X-Env' has several values that disagree, or a value that cannot be compared as the rule asks: equals \"prod\"",
+        Assert.Equal("the header 'X-Env' has several values (lines, or elements of a comma-separated list) that disagree, or a value that cannot be compared as the rule asks: equals \"prod\"",
             Reason("headers: { X-Env: prod }", "GET", headers: new() { ["x-env"] = ["staging", "prod"] }));
     }
 

@@ -138,9 +138,10 @@ public class PolicyExplainerTests
 
         var refusal = Assert.IsType<PolicyRefusal>(explanation.Refusal);
         Assert.Equal(ProblemType.UnsupportedCharset, refusal.Problem);
-        Assert.Equal("large-refunds", refusal.Rule);
+        // The first rule that needs the body is no-deletes: a POST's JSON body may carry _method.
+        Assert.Equal("no-deletes", refusal.Rule);
         Assert.Contains("utf-7", refusal.Detail, StringComparison.OrdinalIgnoreCase);
-        Assert.Equal($"refused with 415 unsupported-charset before rule 'large-refunds' could apply: {refusal.Detail}", explanation.Summary);
+        Assert.Equal($"refused with 415 unsupported-charset before rule 'no-deletes' could apply: {refusal.Detail}", explanation.Summary);
     }
 
     [Fact]

@@ -380,7 +380,8 @@ public sealed class PolicyMiddlewareTests : IAsyncLifetime
     [Fact]
     public async Task A_request_that_can_have_no_body_is_not_read_for_masked_fields()
     {
-        var (context, session) = await SendAsync("POST", "/crm/search", "{\"ssn\":\"123\"}", declareLength: false,
+        // A GET: a POST with a JSON body is read for its methods rule (a _method field in it).
+        var (context, session) = await SendAsync("GET", "/crm/search", "{\"ssn\":\"123\"}", declareLength: false,
             setUp: c => c.Features.Set<IHttpRequestBodyDetectionFeature>(new BodyDetection(false)));
 
         Assert.True(_reachedNext);
