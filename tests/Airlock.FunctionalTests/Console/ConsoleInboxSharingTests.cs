@@ -1,5 +1,6 @@
 using Airlock.FunctionalTests.Infrastructure;
 using Airlock.Gateway.Reviews;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.Playwright;
 
@@ -31,8 +32,13 @@ public sealed class ConsoleInboxSharingTests(ChromiumFixture chromium)
             await inbox.CloseAsync();
         }
 
+        // A review is in the store a moment before the gateway signals it: the refreshes start once
+        // the signal (what consoles refresh on) has been raised, as console.js waits for "changed".
+        var signals = host.Gateway.Services.GetRequiredService<ReviewSignals>();
+        var signalled = Signalled(signals);
         var first = host.RefundAsync("{\"amount\":101}");
         var review = await host.Gateway.PendingReviewAsync();
+        await WaitForSignalAsync(signalled, review.Id);
         var refresh = await RefreshAllAsync(host, store, alice);
         Assert.Equal(1, refresh.Reads);
         Assert.All(refresh.Fragments, fragment => Assert.Contains($"data-review=\"{review.Id}\"", fragment, StringComparison.Ordinal));
@@ -42,6 +48,7 @@ public sealed class ConsoleInboxSharingTests(ChromiumFixture chromium)
         var second = host.RefundAsync("{\"amount\":102}");
         var next = await Eventually.GetAsync(async () =>
             (await host.Gateway.Store.ListReviewsAsync(ReviewStatus.Pending, 10, CancellationToken.None)).FirstOrDefault(r => r.Id != review.Id));
+        await WaitForSignalAsync(signalled, next.Id);
         refresh = await RefreshAllAsync(host, store, alice, audrey);
         Assert.Equal(1, refresh.Reads);
         for (var i = 0; i < refresh.Fragments.Length; i++)
@@ -71,6 +78,17 @@ public sealed class ConsoleInboxSharingTests(ChromiumFixture chromium)
         Assert.False(first.IsCompleted);
         Assert.False(second.IsCompleted);
     }
+
+    /// <summary>The ids of the reviews the gateway has signalled as changed, from now on.</summary>
+    private static System.Collections.Concurrent.ConcurrentDictionary<Guid, TaskCompletionSource> Signalled(ReviewSignals signals)
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<Guid, TaskCompletionSource>();
+        signals.Changed += (id, _) => seen.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        return seen;
+    }
+
+    private static Task WaitForSignalAsync(System.Collections.Concurrent.ConcurrentDictionary<Guid, TaskCompletionSource> seen, Guid id) =>
+        seen.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(TimeSpan.FromSeconds(30));
 
     /// <summary>Every console fetches its fragment at once, as console.js does on "changed"; the
     /// consoles take turns among the people (console i is person i mod the count).</summary>
