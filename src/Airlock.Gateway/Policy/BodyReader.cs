@@ -130,9 +130,52 @@ public static class BodyReader
                 : (null, "the stream is cut short or its checksum does not match");
         }
 
+        // The last member's length trailer matches the whole output of several members only when
+        // those before it are empty, so the first member is decoded alone too: an upstream that
+        // reads one member must read what policy read.
         return input.Length >= 20 && BinaryPrimitives.ReadUInt32LittleEndian(input.AsSpan(input.Length - 4)) == (uint)output.Length
+            && await FirstGzipMemberLengthAsync(input, limit, cancellationToken) == output.Length
             ? (output, null)
             : (null, "the stream is cut short, or is several gzip members");
+    }
+
+    /// <summary>How many bytes the first gzip member alone decodes to (RFC 1952: a 10-byte
+    /// header, optional extra field, name, comment and header CRC, then one deflate stream), or
+    /// -1 when its header cannot be read.</summary>
+    private static async Task<long> FirstGzipMemberLengthAsync(byte[] input, long limit, CancellationToken cancellationToken)
+    {
+        const byte HeaderCrc = 0x02, Extra = 0x04, Name = 0x08, Comment = 0x10;
+        var flags = input[3];
+        var at = 10;
+        if ((flags & Extra) != 0)
+        {
+            at = at + 2 <= input.Length ? at + 2 + BinaryPrimitives.ReadUInt16LittleEndian(input.AsSpan(at)) : int.MaxValue;
+        }
+
+        foreach (var text in new[] { Name, Comment })
+        {
+            if ((flags & text) != 0 && at < input.Length)
+            {
+                var end = Array.IndexOf(input, (byte)0, at);
+                at = end < 0 ? int.MaxValue : end + 1;
+            }
+        }
+
+        if ((flags & HeaderCrc) != 0)
+        {
+            at = at > int.MaxValue - 2 ? int.MaxValue : at + 2;
+        }
+
+        if (at >= input.Length)
+        {
+            return -1;
+        }
+
+        // A raw deflate stream ends at its final block and leaves what follows (the trailer and
+        // any further members) unread.
+        using var source = new MemoryStream(input, at, input.Length - at);
+        await using var member = new DeflateStream(source, CompressionMode.Decompress);
+        return (await ReadBoundedAsync(member, limit, cancellationToken))?.LongLength ?? -1;
     }
 
     private static (byte[]? Output, string? Error) DecodeBrotli(byte[] input, long limit)

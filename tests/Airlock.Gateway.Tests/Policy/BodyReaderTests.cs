@@ -338,6 +338,37 @@ public class BodyReaderTests
     }
 
     [Fact]
+    public async Task A_gzip_body_whose_first_member_is_empty_is_refused_as_several_members()
+    {
+        // The last member's length trailer equals the whole output when the first member is empty,
+        // so the trailer alone cannot tell; an upstream that reads one member reads an empty body.
+        // An empty member by hand (GZipStream writes nothing for no data): header, an empty final
+        // deflate block, CRC-32 0 and length 0.
+        byte[] empty = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0];
+        var sent = empty.Concat(Gzip(Text("{\"amount\":5000}"))).ToArray();
+
+        var result = await ReadAsync(sent, "gzip");
+
+        Assert.Equal(ProblemType.InvalidBody, result.Problem);
+        Assert.Equal("the request body is not valid gzip data: the stream is cut short, or is several gzip members", result.Detail);
+    }
+
+    [Fact]
+    public async Task A_gzip_body_with_a_file_name_and_comment_in_its_header_is_read()
+    {
+        var data = Text("{\"amount\":5}");
+        var plain = Gzip(data);
+        // FLG.FNAME | FLG.FCOMMENT, each a zero-terminated string after the 10-byte header.
+        byte[] header = [.. plain[..3], 0x18, .. plain[4..10], .. "refund.json\0"u8.ToArray(), .. "from the agent\0"u8.ToArray()];
+        var sent = header.Concat(plain[10..]).ToArray();
+
+        var result = await ReadAsync(sent, "gzip");
+
+        Assert.Null(result.Problem);
+        Assert.Equal(data, result.Decoded);
+    }
+
+    [Fact]
     public async Task A_gzip_body_whose_length_trailer_does_not_match_is_refused()
     {
         var sent = Gzip(Text("{\"amount\":150}"));
