@@ -17,14 +17,14 @@ public sealed class AuditColumnEditTests : IAsyncLifetime
     private readonly string _path = Path.Combine(Directory.CreateTempSubdirectory("airlock-audit-").FullName, "airlock.db");
     private SqliteStore _store = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _store = new SqliteStore(_path, _time);
         await _store.MigrateAsync(CancellationToken.None);
         await _store.AppendAuditEventsAsync([.. Enumerable.Range(1, 8).Select(i => TestChain.Event(i))], CancellationToken.None);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _store.DisposeAsync();
         SqliteConnection.ClearAllPools();

@@ -24,7 +24,7 @@ public sealed class RefusalTallyTests : IAsyncLifetime
     private AuditWriter _writer = null!;
     private RefusalTally _tally = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _store = new SqliteStore(_path, _time);
         await _store.MigrateAsync(CancellationToken.None);
@@ -33,7 +33,7 @@ public sealed class RefusalTallyTests : IAsyncLifetime
         _tally = new RefusalTally(_writer, _time, NullLogger<RefusalTally>.Instance);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _tally.Dispose();
         await _writer.DrainAsync(CancellationToken.None);

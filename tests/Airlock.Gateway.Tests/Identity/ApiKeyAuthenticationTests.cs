@@ -27,7 +27,7 @@ public sealed class ApiKeyAuthenticationTests : IAsyncLifetime
     private ApiKeyService _keys = null!;
     private readonly List<AsyncServiceScope> _requests = [];
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _store = new SqliteStore(_path, _time);
         await _store.MigrateAsync(CancellationToken.None);
@@ -40,7 +40,7 @@ public sealed class ApiKeyAuthenticationTests : IAsyncLifetime
         _keys = new ApiKeyService(_store, _time);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         foreach (var request in _requests)
         {

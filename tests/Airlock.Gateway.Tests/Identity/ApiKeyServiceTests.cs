@@ -18,14 +18,14 @@ public sealed class ApiKeyServiceTests : IAsyncLifetime
     private SqliteStore _store = null!;
     private ApiKeyService _keys = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _store = new SqliteStore(_path, _time);
         await _store.MigrateAsync(CancellationToken.None);
         _keys = new ApiKeyService(_store, _time);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _store.DisposeAsync();
         SqliteConnection.ClearAllPools();

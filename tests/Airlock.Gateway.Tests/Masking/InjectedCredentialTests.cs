@@ -52,7 +52,9 @@ public class InjectedCredentialTests
         "Up5tream&#X2b;Secret&#x00002F;Token&#x3d;9f8e7d42c0ffee",
         "Up5tream&plus;Secret&sol;Token&equals;9f8e7d42c0ffee",
         Convert.ToBase64String(Encoding.UTF8.GetBytes(Token)),
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(Token)).Replace('+', '-').Replace('/', '_').TrimEnd('='),
+        // Base64url without padding (the token's own Base64 has no '+', '/' or '=', so it is
+        // written one character in, where the padding shows).
+        Convert.ToBase64String(Encoding.UTF8.GetBytes("x" + Token)).Replace('+', '-').Replace('/', '_').TrimEnd('='),
         Convert.ToBase64String(Encoding.UTF8.GetBytes("Authorization: Bearer " + Token + "\r\n")),
         Convert.ToBase64String(Encoding.UTF8.GetBytes("x-Authorization: Bearer " + Token + "\r\n")),
         Convert.ToBase64String(Encoding.UTF8.GetBytes("xy-Authorization: Bearer " + Token + "\r\n")),

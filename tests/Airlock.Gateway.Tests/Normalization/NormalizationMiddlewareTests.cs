@@ -12,9 +12,9 @@ public sealed class NormalizationMiddlewareTests : IAsyncLifetime
 {
     private FrontStagesHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await FrontStagesHost.StartAsync();
+    public async ValueTask InitializeAsync() => _host = await FrontStagesHost.StartAsync();
 
-    public async Task DisposeAsync() => await _host.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 
     [Theory]
     [InlineData("/billing/v1/%2e%2e/%61dmin?limit=5&x=%2F", "/billing/admin", "limit=5&x=%2F")]

@@ -94,6 +94,55 @@ public class PathPatternTests
         Assert.False(glob.Matches(path, ignoreCase: false));
     }
 
+    [Theory]
+    // Non-ASCII letters arrive as escaped UTF-8, whose hex differs between the cases ('é' is
+    // %C3%A9, 'É' is %C3%89); a case-insensitive upstream decodes before it folds.
+    [InlineData("/billing/caf%C3%A9", "/billing/CAF%C3%89")]
+    [InlineData("/billing/caf%C3%A9", "/billing/caf%C3%89")]
+    [InlineData("/billing/%C3%A9t%C3%A9/*", "/billing/%C3%89T%C3%89/2026")]
+    [InlineData("/billing/*%C3%A9", "/billing/CAF%C3%89")]
+    [InlineData("/billing/caf*", "/billing/CAF%C3%89")]
+    [InlineData("/billing/%D0%B0%D0%B4%D0%BC%D0%B8%D0%BD", "/billing/%D0%90%D0%94%D0%9C%D0%98%D0%9D")]
+    // Letters that Java-style folding takes to ASCII: the long s, the dotless i, the Kelvin sign.
+    [InlineData("/billing/secret", "/billing/%C5%BFecret")]
+    [InlineData("/billing/admin", "/billing/adm%C4%B1n")]
+    [InlineData("/billing/key", "/billing/%E2%84%AAey")]
+    [InlineData("/billing/%C5%BFecret", "/billing/SECRET")]
+    public void Deny_rules_match_non_ascii_letters_in_any_case_and_allow_rules_only_the_written_bytes(string pattern, string path)
+    {
+        var glob = new PathPattern(pattern);
+
+        Assert.True(glob.Matches(path, ignoreCase: true));
+        Assert.False(glob.Matches(path, ignoreCase: false));
+    }
+
+    [Theory]
+    // Only escapes of non-ASCII bytes are decoded to compare: an escaped '*' stays a literal,
+    // an escaped '/' never splits a segment, and invalid UTF-8 stays as written.
+    [InlineData("/billing/%2A%C3%A9", "/billing/x%C3%A9")]
+    [InlineData("/billing/a%2Fb%C3%A9", "/billing/a/b%C3%A9")]
+    [InlineData("/billing/caf%C3%A9", "/billing/cafe")]
+    [InlineData("/billing/caf%C3%A9", "/billing/caf%C3")]
+    [InlineData("/billing/caf%C3%A9", "/billing/caf%C3%A9x")]
+    public void Decoding_non_ascii_letters_never_makes_a_different_path_match(string pattern, string path)
+    {
+        Assert.False(new PathPattern(pattern).Matches(path, ignoreCase: true));
+    }
+
+    [Fact]
+    public void An_upper_case_non_ascii_path_cannot_slip_past_a_deny_rule()
+    {
+        var policy = Compile("""
+            rules:
+              - { name: no-cafe, when: { paths: ["/billing/v1/caf%C3%A9/**"] }, action: deny }
+              - { name: billing-reads, when: { connections: [billing], methods: [GET] }, action: allow }
+            """);
+
+        Assert.Equal("no-cafe", Decide(policy, Request("GET", "/billing/v1/CAF%C3%89/menu")).RuleName);
+        Assert.Equal("no-cafe", Decide(policy, Request("GET", "/billing/v1/Caf%C3%A9")).RuleName);
+        Assert.Equal("billing-reads", Decide(policy, Request("GET", "/billing/v1/cafe/menu")).RuleName);
+    }
+
     [Fact]
     public void An_upper_case_extension_cannot_slip_past_a_deny_rule_on_json_exports()
     {

@@ -71,13 +71,13 @@ public sealed class PolicyMiddlewareTests : IAsyncLifetime
     private List<AuditEvent>? _trailWhenForwarded;
     private bool _reachedNext;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _stage.InitializeAsync();
         _policies = _stage.Policies(Rules);
     }
 
-    public Task DisposeAsync() => _stage.DisposeAsync();
+    public ValueTask DisposeAsync() => _stage.DisposeAsync();
 
     private async Task<(HttpContext Context, SessionFeature Session)> SendAsync(string method, string path, string? body = null, string? contentType = "application/json",
         string? query = null, string? contentEncoding = null, byte[]? bytes = null, bool declareLength = true, Action<HttpContext>? setUp = null)

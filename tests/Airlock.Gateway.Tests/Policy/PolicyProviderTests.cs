@@ -36,7 +36,7 @@ public sealed class PolicyProviderTests : IAsyncLifetime
 
     private string PolicyPath => Path.Combine(_dir.FullName, "policy.yaml");
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(Path.Combine(_dir.FullName, "data"));
         _store = new SqliteStore(Path.Combine(_dir.FullName, "data", "airlock.db"), _time);
@@ -57,7 +57,7 @@ public sealed class PolicyProviderTests : IAsyncLifetime
         await File.WriteAllTextAsync(PolicyPath, Reads);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_provider is not null)
         {

@@ -64,7 +64,7 @@ public sealed class PolicyStage : IAsyncLifetime
 
     public static readonly CallerIdentity Agent = new("key:agent", "apikey", "airlock", "agent", "k1", ["agents"]);
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         var loaded = ConfigLoader.Load(Config, Path.Combine(_directory, "airlock.yaml"));
         Assert.True(loaded.Succeeded, string.Join("\n", loaded.Errors));
@@ -81,7 +81,7 @@ public sealed class PolicyStage : IAsyncLifetime
         Trail = new AuditTrail(Writer, Time, NullLogger<AuditTrail>.Instance);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await Writer.DrainAsync(CancellationToken.None);
         Writer.Dispose();

@@ -41,14 +41,14 @@ public sealed class ResponseGuardrailInspectorTests : IAsyncLifetime
     private ResponseGuardrailInspector _inspector = null!;
     private readonly CapturedLog<ResponseGuardrailInspector> _log = new();
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await _stage.InitializeAsync();
         _policy = PolicyFixture.Compile(Rules);
         _inspector = new ResponseGuardrailInspector(_stage.Configuration, _stage.Trail, _log);
     }
 
-    public Task DisposeAsync() => _stage.DisposeAsync();
+    public ValueTask DisposeAsync() => _stage.DisposeAsync();
 
     private (HttpContext Context, SessionFeature Session) Exchange(string method = "GET", params string[] guardrails)
     {

@@ -34,7 +34,7 @@ public static class KeyCase
     /// does, and that only the round trip does; with the three letters Java (and ICU) take to
     /// ASCII that .NET's invariant casing keeps.
     /// </summary>
-    private static string Fold(string name)
+    internal static string Fold(string name)
     {
         var folded = new StringBuilder(name.Length);
         foreach (var rune in name.EnumerateRunes())

@@ -11,10 +11,16 @@ public sealed class PathPattern
 {
     private readonly string[] _segments;
 
+    // Each segment as a case-insensitive upstream reads it (non-ASCII letters decoded from their
+    // escapes, then case-folded), for deny and review rules; null where the segment holds no
+    // non-ASCII escape, so that ASCII letters are compared without that work.
+    private readonly string?[] _foldedSegments;
+
     public PathPattern(string pattern)
     {
         Text = pattern;
         _segments = Split(pattern.AsSpan()).ToArray();
+        _foldedSegments = Array.ConvertAll(_segments, s => HasNonAsciiEscape(s) ? Fold(s) : null);
     }
 
     public string Text { get; }
@@ -60,7 +66,7 @@ public sealed class PathPattern
                 starP = p++;
                 starS = s;
             }
-            else if (p < _segments.Length && SegmentMatches(_segments[p], body[path[s]], comparison))
+            else if (p < _segments.Length && SegmentMatches(p, body[path[s]], comparison))
             {
                 p++;
                 s++;
@@ -85,13 +91,28 @@ public sealed class PathPattern
     }
 
     /// <summary>Matches one segment against one pattern segment with '*' wildcards.</summary>
-    private static bool SegmentMatches(string pattern, ReadOnlySpan<char> segment, StringComparison comparison)
+    private bool SegmentMatches(int index, ReadOnlySpan<char> segment, StringComparison comparison)
     {
+        var pattern = _segments[index];
         if (pattern == "*")
         {
             return !segment.IsEmpty;
         }
 
+        // A non-ASCII letter reaches the gateway as escaped UTF-8 ('é' as %C3%A9, 'É' as %C3%89),
+        // whose hex digits differ between the cases, while a case-insensitive upstream decodes
+        // the path before it folds it: compare as that upstream does.
+        if (comparison == StringComparison.OrdinalIgnoreCase &&
+            (_foldedSegments[index] is not null || HasNonAsciiEscape(segment)))
+        {
+            return WildcardMatches(_foldedSegments[index] ?? Fold(pattern), Fold(segment.ToString()), StringComparison.Ordinal);
+        }
+
+        return WildcardMatches(pattern, segment, comparison);
+    }
+
+    private static bool WildcardMatches(string pattern, ReadOnlySpan<char> segment, StringComparison comparison)
+    {
         if (!pattern.Contains('*', StringComparison.Ordinal))
         {
             return segment.Equals(pattern, comparison);
@@ -132,6 +153,57 @@ public sealed class PathPattern
 
     private static bool CharEquals(char a, char b, StringComparison comparison) =>
         a == b || (comparison == StringComparison.OrdinalIgnoreCase && char.ToUpperInvariant(a) == char.ToUpperInvariant(b));
+
+    /// <summary>Whether a canonical segment escapes a byte above 0x7F, part of a non-ASCII
+    /// character (canonical paths keep those escaped, in upper-case hex).</summary>
+    private static bool HasNonAsciiEscape(ReadOnlySpan<char> segment)
+    {
+        for (var i = segment.IndexOf('%'); i >= 0 && i + 2 < segment.Length; i = NextEscape(segment, i))
+        {
+            if (segment[i + 1] is >= '8' and <= '9' or >= 'A' and <= 'F' or >= 'a' and <= 'f')
+            {
+                return true;
+            }
+        }
+
+        return false;
+
+        static int NextEscape(ReadOnlySpan<char> segment, int from)
+        {
+            var next = segment[(from + 1)..].IndexOf('%');
+            return next < 0 ? -1 : from + 1 + next;
+        }
+    }
+
+    /// <summary>The segment with each run of escaped non-ASCII bytes decoded as UTF-8 (other
+    /// escapes, such as %2F or %2A, stay as written so that they never become a separator or a
+    /// wildcard), then case-folded as <see cref="KeyCase"/> folds names.</summary>
+    private static string Fold(string segment)
+    {
+        var decoded = new System.Text.StringBuilder(segment.Length);
+        var i = 0;
+        while (i < segment.Length)
+        {
+            var run = i;
+            while (run + 2 < segment.Length && segment[run] == '%' && Convert.FromHexString(segment.AsSpan(run + 1, 2))[0] >= 0x80)
+            {
+                run += 3;
+            }
+
+            if (run > i)
+            {
+                // Invalid UTF-8 stays escaped: UnescapeDataString leaves what it cannot decode.
+                decoded.Append(Uri.UnescapeDataString(segment[i..run]));
+                i = run;
+            }
+            else
+            {
+                decoded.Append(segment[i++]);
+            }
+        }
+
+        return KeyCase.Fold(decoded.ToString());
+    }
 
     private static List<string> Split(ReadOnlySpan<char> pattern)
     {
