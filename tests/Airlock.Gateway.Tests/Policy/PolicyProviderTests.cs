@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Airlock.Gateway.Audit;
@@ -7,6 +8,7 @@ using Airlock.Gateway.Policy;
 using Airlock.Gateway.Storage;
 using Airlock.Gateway.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -168,6 +170,36 @@ public sealed class PolicyProviderTests : IAsyncLifetime
         Assert.Equal(loadedAt, provider.LoadedAt);
         Assert.Empty(await LoadsAsync());
         Assert.Empty(await PolicyEventsAsync());
+    }
+
+    [Fact]
+    public async Task Readiness_says_which_policy_is_enforced_and_a_rejected_reload_makes_it_degraded_not_unready()
+    {
+        var provider = Start();
+        var check = new PolicyHealthCheck(provider);
+        var loadedAt = provider.LoadedAt.ToString("O", CultureInfo.InvariantCulture);
+
+        var healthy = await check.CheckHealthAsync(new HealthCheckContext(), CancellationToken.None);
+
+        Assert.Equal(HealthStatus.Healthy, healthy.Status);
+        Assert.Equal($"enforcing {Version(Reads)}: 1 rule(s)", healthy.Description);
+        Assert.Equal([("loadedAt", (object)loadedAt), ("version", Version(Reads))], healthy.Data.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => (d.Key, d.Value)));
+
+        const string Broken = "rules:\n  - { name: worse, action: permit }\n";
+        await File.WriteAllTextAsync(PolicyPath, Broken);
+        _time.Advance(TimeSpan.FromMinutes(5));
+        var failure = await provider.ReloadAsync(CancellationToken.None);
+        Assert.NotNull(failure);
+
+        var degraded = await check.CheckHealthAsync(new HealthCheckContext(), CancellationToken.None);
+
+        Assert.Equal(HealthStatus.Degraded, degraded.Status);
+        Assert.Equal($"the reload of {PolicyPath} was rejected with 1 error(s); still enforcing {Version(Reads)}", degraded.Description);
+        Assert.Equal(Version(Reads), degraded.Data["version"]);
+        Assert.Equal(loadedAt, degraded.Data["loadedAt"]);
+        Assert.Equal(Version(Broken), degraded.Data["rejectedVersion"]);
+        Assert.Equal(_time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture), degraded.Data["rejectedAt"]);
+        Assert.Equal([failure.Errors[0].ToString()], (string[])degraded.Data["errors"]);
     }
 
     [Fact]
