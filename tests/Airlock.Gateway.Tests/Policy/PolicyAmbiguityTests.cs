@@ -144,6 +144,26 @@ public class PolicyAmbiguityTests
         Assert.Equal(rule, Policy.Decide(facts).RuleName);
     }
 
+    // The answer names where the override was found; a Content-Type that does not parse may be
+    // read as a form by some framework, and a JSON body with more than one reading is not
+    // trusted to lack the field.
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded", "_method=DELETE", "the body carries _method, which Rails, Laravel and Symfony run instead of the POST sent")]
+    [InlineData("application/x-www-form-urlencoded; =", "_method=DELETE", "the body carries _method, which Rails, Laravel and Symfony run instead of the POST sent")]
+    [InlineData("application/json", "{\"a\":1,\"a\":2,\"note\":\"method\"}", "the body carries _method, which Rails, Laravel and Symfony run instead of the POST sent")]
+    public void A_method_override_in_a_post_body_is_named_as_the_reason(string contentType, string body, string reason)
+    {
+        var facts = Request("POST", "/svc/x", headers: new() { ["Content-Type"] = [contentType] });
+        facts.Body = InspectedBody.Read(System.Text.Encoding.UTF8.GetBytes(body), contentType);
+
+        var decision = Policy.Decide(facts).WithReasons(facts);
+
+        Assert.Equal(("no-deletes", reason), (decision.RuleName, decision.Ambiguous));
+        Assert.Equal(
+            "the query carries _method, which Rails, Laravel and Symfony run instead of the method sent",
+            Policy.Decide(Request("POST", "/svc/x", query: "_method=DELETE")).WithReasons(Request("POST", "/svc/x", query: "_method=DELETE")).Ambiguous);
+    }
+
     [Fact]
     public async Task A_method_override_in_a_multipart_form_makes_the_method_ambiguous()
     {
