@@ -108,7 +108,17 @@ public sealed class ConsoleHost : IAsyncDisposable
         await page.FillAsync("input[name=login]", person);
         await page.FillAsync("input[name=password]", "any password");
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => url.StartsWith(Url.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal));
+        try
+        {
+            await page.WaitForURLAsync(url => url.StartsWith(Url.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal));
+        }
+        catch (TimeoutException ex)
+        {
+            // Where the browser stopped, and what it showed, is what tells a slow machine from a
+            // provider page nobody expected (a consent prompt, an expired interaction).
+            var text = await page.InnerTextAsync("body", new PageInnerTextOptions { Timeout = 2_000 }).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : "(no body)");
+            throw new TimeoutException($"signing in as {person} did not come back to the console: the browser is at {page.Url} showing: {text[..Math.Min(text.Length, 500)]}", ex);
+        }
     }
 
     /// <summary>Keeps a picture of the page with the test's results.</summary>

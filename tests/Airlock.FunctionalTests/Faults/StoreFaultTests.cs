@@ -67,6 +67,10 @@ public sealed class StoreFaultTests : IAsyncLifetime
 
         var held = gateway.Proxy.SendAsync(Reviews.ApprovalTests.Post("/crm/v1/refunds", "{\"amount\":5}", key));
         var review = await gateway.PendingReviewAsync();
+        // The review row is written before its event: stop the store only once the review is on
+        // record, or the agent is rightly told the trail could not take the request at all.
+        await Eventually.GetAsync(async () => (await EventsOfAsync(gateway.Store, review.SessionId))
+            .FirstOrDefault(e => e.Kind == AuditKinds.ReviewOpened), what: "the review's opened event");
         await postgres.StopAsync();
 
         // The hold ends with the store gone: the agent must learn its request is still up for

@@ -91,6 +91,9 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             await AsPostgresAsync(Path.Combine(_bin, "pg_ctl"), ["-D", _dataDirectory, "-m", "immediate", "-w", "stop"]);
         }
+
+        // Each server is a fresh initdb in /tmp: without this, every run leaves ~40 MB behind.
+        Directory.Delete(Path.GetDirectoryName(_dataDirectory)!, recursive: true);
     }
 
     private static Task<string> AsPostgresAsync(string file, string[] arguments) =>
