@@ -348,4 +348,21 @@ public class ValueTestTests
     {
         Assert.Equal((false, true), OnBody("$.p", test, body));
     }
+
+    // The parser gives every number it reads its value; a number literal without one (one too
+    // long to keep exactly) has nothing to be equal to, so an allow rule is never met by it.
+    [Theory]
+    [InlineData("\"anything\"")]
+    [InlineData("1e400")]
+    [InlineData("null")]
+    public void A_number_literal_without_a_value_equals_nothing_in_an_allow_rule(string json)
+    {
+        var test = new Airlock.Gateway.Policy.Conditions.ValueTest
+        {
+            OneOf = [new Airlock.Gateway.Policy.Conditions.Literal(System.Text.Json.JsonValueKind.Number, "1e400", null)],
+        };
+        using var value = System.Text.Json.JsonDocument.Parse(json);
+
+        Assert.Equal(Airlock.Gateway.Policy.Conditions.Verdict.No, test.Test(value.RootElement, strict: true));
+    }
 }
