@@ -102,6 +102,11 @@ public class ConditionWordingTests
             Reason("query: { limit: { gt: 100 } }", "GET", query: "limit=lots"));
         Assert.Equal("the query reads differently when ';' also separates parameters, as older Rack, Python and Go servers read it",
             Reason("query: { mode: dangerous }", "GET", query: "a=1;mode=dangerous"));
+        // Other spellings of the name beside a ';': still the ';' that makes the two readings differ.
+        Assert.Equal("the query reads differently when ';' also separates parameters, as older Rack, Python and Go servers read it",
+            Reason("query: { limit: { gt: 100 } }", "GET", query: "LIMIT=500;x"));
+        Assert.Equal("the query reads differently when ';' also separates parameters, as older Rack, Python and Go servers read it",
+            Reason("query: { limit: { gt: 100 } }", "GET", query: "LIMIT=500&a=1;limit=5"));
         Assert.Null(Reason("query: { mode: dangerous }", "GET", query: "mode=dangerous"));
     }
 
@@ -121,6 +126,8 @@ public class ConditionWordingTests
         "the body's $.refund.amount runs into an array where an object is expected, or an object where an array is")]
     [InlineData("body: { \"$.items[*].qty\": { gt: 10 } }", "{\"items\":[{\"qty\":1},{\"qty\":50},{\"qty\":2}]}",
         "the body's $.items[*].qty reaches 3 values that do not all agree on: > 10")]
+    [InlineData("body: { \"$.items[*].amount\": { gt: 100 } }", "{\"items\":[{\"Amount\":5},{\"amount\":500}]}",
+        "the body's $.items[*].amount reaches 2 values that do not all agree on: > 100")]
     [InlineData("body: { $.environment: production }", "{\"environment\":[\"production\"]}",
         "the body's $.environment is an array or object where a value is compared (some deserialisers unwrap it)")]
     [InlineData("body: { $.environment: production }", "{\"environment\":{\"name\":\"production\"}}",

@@ -108,6 +108,11 @@ public class PathPatternTests
     [InlineData("/billing/admin", "/billing/adm%C4%B1n")]
     [InlineData("/billing/key", "/billing/%E2%84%AAey")]
     [InlineData("/billing/%C5%BFecret", "/billing/SECRET")]
+    // An ASCII escape before the letter: every escape in the segment is looked at, not the first.
+    [InlineData("/billing/top%20secret", "/billing/TOP%20%C5%BFECRET")]
+    [InlineData("/billing/%20secret", "/billing/%20%C5%BFECRET")]
+    // 'À' is %C3%80: the lowest continuation byte is part of the letter too.
+    [InlineData("/billing/voil%C3%A0", "/billing/VOIL%C3%80")]
     public void Deny_rules_match_non_ascii_letters_in_any_case_and_allow_rules_only_the_written_bytes(string pattern, string path)
     {
         var glob = new PathPattern(pattern);

@@ -129,6 +129,7 @@ public class PolicyAmbiguityTests
     [InlineData("application/x-www-form-urlencoded", "a=1&_method=DELETE", "no-deletes")]
     [InlineData("application/x-www-form-urlencoded", "_%6Dethod=DELETE", "no-deletes")]
     [InlineData("application/json", "{\"_method\":\"DELETE\"}", "no-deletes")]
+    [InlineData("application/json", "{\"id\":7,\"_method\":\"DELETE\"}", "no-deletes")]
     [InlineData("application/vnd.api+json", "{\"\\u005fMETHOD\":\"delete\"}", "no-deletes")]
     [InlineData("application/json", "{\"payment_method\":\"card\"}", "svc-all")]
     [InlineData("application/x-www-form-urlencoded", "payment_method=card", "svc-all")]
@@ -168,11 +169,29 @@ public class PolicyAmbiguityTests
     public async Task A_method_override_in_a_multipart_form_makes_the_method_ambiguous()
     {
         const string contentType = "multipart/form-data; boundary=b";
-        var body = "--b\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nDELETE\r\n--b--\r\n"u8.ToArray();
+        var body = ("--b\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nclean up\r\n"
+            + "--b\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nDELETE\r\n--b--\r\n").Select(c => (byte)c).ToArray();
         var facts = Request("POST", "/svc/x", headers: new() { ["Content-Type"] = [contentType] });
         facts.Body = await InspectedBody.ReadAsync(body, contentType, CancellationToken.None);
 
         Assert.Equal("no-deletes", Policy.Decide(facts).RuleName);
+    }
+
+    // ASP.NET reads a parameter name without case: every spelling's values count for a deny rule,
+    // whichever spelling comes first.
+    [Theory]
+    [InlineData("limit=500&LIMIT=50")]
+    [InlineData("Limit=500&LIMIT=50")]
+    [InlineData("LIMIT=50&limit=500")]
+    public void Every_spelling_of_a_query_parameter_counts_for_a_deny_rule(string query)
+    {
+        var policy = Compile("""
+            rules:
+              - { name: no-big-pages, when: { query: { limit: { gt: 100 } } }, action: deny }
+              - { name: reads, when: { methods: [GET] }, action: allow }
+            """);
+
+        Assert.Equal("no-big-pages", Decide(policy, Request("GET", "/svc/x", query: query)).RuleName);
     }
 
     [Fact]

@@ -54,6 +54,8 @@ public class SetConditionTests
     [InlineData("x.method=DELETE")]
     [InlineData("_method_=DELETE")]
     [InlineData("__method=DELETE")]
+    [InlineData("xmethod=DELETE")]
+    [InlineData("include=items&payment_method=card")]
     public void A_query_without_a_method_override_leaves_the_method_as_sent(string? query)
     {
         var decision = Decide(Overrides, Request("POST", "/svc/x", query: query));

@@ -233,6 +233,15 @@ public class ValueTestTests
         Assert.Equal((allowed, denied), OnHeader(test, values));
     }
 
+    // A header the collection holds without a value (code can put one there; the wire gives "")
+    // reads as an empty value, not as some other text.
+    [Fact]
+    public void A_header_held_without_a_value_reads_as_empty()
+    {
+        Assert.Equal((true, true), OnHeader("{ matches: \"^$\" }", [null!]));
+        Assert.Equal((false, false), OnHeader("{ matches: \"^$\" }", ["x"]));
+    }
+
     [Theory]
     [InlineData("{ exists: true }", "{\"p\":1}", true, true)]
     [InlineData("{ exists: true }", "{\"p\":null}", true, true)]
@@ -347,5 +356,22 @@ public class ValueTestTests
     public void A_json_value_that_cannot_be_compared_never_passes_an_allow_rule_and_meets_a_deny_rule(string test, string body)
     {
         Assert.Equal((false, true), OnBody("$.p", test, body));
+    }
+
+    // The parser gives every number it reads its value; a number literal without one (one too
+    // long to keep exactly) has nothing to be equal to, so an allow rule is never met by it.
+    [Theory]
+    [InlineData("\"anything\"")]
+    [InlineData("1e400")]
+    [InlineData("null")]
+    public void A_number_literal_without_a_value_equals_nothing_in_an_allow_rule(string json)
+    {
+        var test = new Airlock.Gateway.Policy.Conditions.ValueTest
+        {
+            OneOf = [new Airlock.Gateway.Policy.Conditions.Literal(System.Text.Json.JsonValueKind.Number, "1e400", null)],
+        };
+        using var value = System.Text.Json.JsonDocument.Parse(json);
+
+        Assert.Equal(Airlock.Gateway.Policy.Conditions.Verdict.No, test.Test(value.RootElement, strict: true));
     }
 }

@@ -137,14 +137,8 @@ public sealed class RawBodyCondition(Regex pattern) : RuleCondition
             return null;
         }
 
-        try
-        {
-            return Uri.UnescapeDataString(text.Replace('+', ' '));
-        }
-        catch (UriFormatException)
-        {
-            return null;
-        }
+        // UnescapeDataString never throws for text: an escape it cannot decode stays as written.
+        return Uri.UnescapeDataString(text.Replace('+', ' '));
     }
 
     public override string Explain(RequestFacts facts, bool strict) => $"bodyMatches: the body does not match /{Pattern}/";
