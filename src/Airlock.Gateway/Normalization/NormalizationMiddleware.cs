@@ -104,7 +104,7 @@ public sealed class NormalizationMiddleware(RequestDelegate next, RefusalTally r
         _ => "unknown",
     };
 
-    private static string Describe(NormalizationError error) => error switch
+    internal static string Describe(NormalizationError error) => error switch
     {
         NormalizationError.NotOriginForm => "the request target must be a path (origin-form); absolute URLs and '*' are not accepted",
         NormalizationError.InvalidPercentEncoding => "a '%' in the target is not followed by two hex digits",

@@ -261,6 +261,7 @@ public sealed class AuditVerifierTests : IDisposable
         Assert.Contains($"event 20 hashes to {rewritten[19].Hash}", result.Break.Problem, StringComparison.Ordinal);
         Assert.Contains($"says {chain[19].Hash}", result.Break.Problem, StringComparison.Ordinal);
         Assert.Contains("rewritten", result.Break.Problem, StringComparison.Ordinal);
+        Assert.Empty(result.Checkpoints);
     }
 
     [Fact]
@@ -288,6 +289,8 @@ public sealed class AuditVerifierTests : IDisposable
 
         Assert.Equal(20, result.Break!.Seq);
         Assert.Contains("checkpoint at event 20: the signature does not match", result.Break.Problem, StringComparison.Ordinal);
+        // Only the checkpoint that did verify says so; the forged one is not also noted as valid.
+        Assert.Equal(["checkpoint at event 10: signature valid, head hash matches"], result.Checkpoints);
     }
 
     [Fact]
@@ -329,6 +332,16 @@ public sealed class AuditVerifierTests : IDisposable
         Assert.Equal(chain[^1].Hash, result.HeadHash);
         Assert.Equal(["checkpoint at event 10: before this export's first event; not checked", "checkpoint at event 30: signature valid, head hash matches"],
             result.Checkpoints);
+    }
+
+    [Fact]
+    public void An_empty_partial_export_taken_on_trust_has_no_head_hash_to_vouch_for()
+    {
+        var result = TestChain.Verify([], firstSeq: 15, prevHash: null);
+
+        Assert.True(result.Valid);
+        Assert.Equal(0, result.Count);
+        Assert.Equal("", result.HeadHash);
     }
 
     [Fact]

@@ -196,6 +196,24 @@ public class DetectorTests
     }
 
     [Fact]
+    public void Configuration_names_each_detector_and_group_by_its_documented_name_and_redactions_carry_its_label()
+    {
+        // What an operator writes under `detector:` (docs/detectors.md) and what a redacted value
+        // says it was: renaming one breaks every configuration that names it.
+        Assert.Equal(
+            [("aws-access-key", "AWS-KEY"), ("email", "EMAIL"), ("github-token", "GITHUB-TOKEN"), ("iban", "IBAN"), ("ipv4", "IPV4"),
+                ("ipv6", "IPV6"), ("jwt", "JWT"), ("payment-card", "CARD"), ("phone", "PHONE"), ("private-key", "PRIVATE-KEY"),
+                ("secret-key", "SECRET-KEY"), ("us-ssn", "SSN")],
+            Detectors.Names.Select(name => Detectors.TryGet(name, out var d) ? (name, d.Label) : (name, "")).ToList());
+        Assert.All(Detectors.All, d => Assert.Equal(d.Name, Detectors.TryGet(d.Name, out var same) ? same.Name : null));
+
+        Assert.Equal(["all", "pii", "secrets"], Detectors.Groups.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["email", "iban", "ipv4", "ipv6", "payment-card", "phone", "us-ssn"], Detectors.Groups["pii"].Order(StringComparer.Ordinal));
+        Assert.Equal(["aws-access-key", "github-token", "jwt", "private-key", "secret-key"], Detectors.Groups["secrets"].Order(StringComparer.Ordinal));
+        Assert.Equal(Detectors.Names, Detectors.Groups["all"].Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Every_detector_has_a_unique_name_and_a_label_and_the_groups_name_only_detectors()
     {
         Assert.Equal(Detectors.All.Length, Detectors.All.Select(d => d.Name).Distinct().Count());

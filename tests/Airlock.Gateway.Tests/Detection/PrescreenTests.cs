@@ -90,6 +90,22 @@ public class PrescreenTests
         Assert.True(signals.HasFlag(DetectorSignals.UsSsn | DetectorSignals.Phone | DetectorSignals.Iban | DetectorSignals.Ipv4));
     }
 
+    [Fact]
+    public void A_long_text_whose_utf8_does_not_decode_gets_the_digit_signals_wherever_the_bad_bytes_are()
+    {
+        // Longer than one 64-byte vector, with nothing the vector calls interesting: an overlong
+        // form (0xC0 0xB5, a hidden '5') in the first window and another in the second.
+        var text = new byte[128];
+        text.AsSpan().Fill((byte)'x');
+        byte[] overlong = [0xC0, 0xB5];
+        overlong.CopyTo(text, 10);
+        overlong.CopyTo(text, 80);
+
+        var signals = Prescreen.Scan(text);
+
+        Assert.True(signals.HasFlag(DetectorSignals.UsSsn | DetectorSignals.Phone | DetectorSignals.Iban | DetectorSignals.Ipv4), signals.ToString());
+    }
+
     [Theory]
     [InlineData("call +44 20 7946 0958 or (202) 555-0143, ssn 123-45-6789, card 4111 1111 1111 1111")]
     [InlineData("iban GB82 WEST 1234 5698 7654 32 from 192.168.1.20 or 2001:db8::1 by alice@example.com")]

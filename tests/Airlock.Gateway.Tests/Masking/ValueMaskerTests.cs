@@ -45,9 +45,14 @@ public class ValueMaskerTests
     {
         var masker = new ValueMasker(Plan(null), new MaskCounts());
 
-        Assert.Equal(ValueMasker.Outcome.Unchanged, masker.Mask("ada@example.com", out _));
+        Assert.Equal(ValueMasker.Outcome.Unchanged, masker.Mask("ada@example.com", out var masked));
+        Assert.Equal("", masked);
         Assert.False(masker.MightFind("ada@example.com"u8, 0, 15));
         Assert.False(masker.HasCustomDetectors);
+
+        // Nothing to look for, so the text is not even screened: it passes with no signals seen.
+        Assert.False(masker.MightFind("ada@example.com"u8, 0, 15, out var signals));
+        Assert.Equal(DetectorSignals.None, signals);
     }
 
     [Fact]

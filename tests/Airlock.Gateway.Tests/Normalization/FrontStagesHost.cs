@@ -116,7 +116,15 @@ internal sealed class FrontStagesHost : IAsyncDisposable
 
     /// <summary>Sends one request as written: the request line, the header lines, and a
     /// <c>Host</c> and <c>Connection: close</c> unless the lines name their own.</summary>
-    public async Task<Answer> SendAsync(string method, string target, params string[] headerLines)
+    public Task<Answer> SendAsync(string method, string target, params string[] headerLines) =>
+        SendAsync(method, target, close: true, headerLines);
+
+    /// <summary>As <see cref="SendAsync(string, string, string[])"/>, without the <c>Connection</c>
+    /// header: an HTTP/1.1 request that keeps its connection open, as most clients send.</summary>
+    public Task<Answer> SendWithoutConnectionHeaderAsync(string method, string target, params string[] headerLines) =>
+        SendAsync(method, target, close: false, headerLines);
+
+    private async Task<Answer> SendAsync(string method, string target, bool close, string[] headerLines)
     {
         using var client = new TcpClient();
         await client.ConnectAsync(_address.Host, _address.Port);
@@ -132,7 +140,7 @@ internal sealed class FrontStagesHost : IAsyncDisposable
             request.Append(line).Append("\r\n");
         }
 
-        if (!headerLines.Any(line => line.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase)))
+        if (close && !headerLines.Any(line => line.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase)))
         {
             request.Append("Connection: close\r\n");
         }

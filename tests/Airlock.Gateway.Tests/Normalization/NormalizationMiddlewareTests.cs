@@ -173,6 +173,27 @@ public sealed class NormalizationMiddlewareTests : IAsyncLifetime
         Assert.Contains("Connection", headers);
     }
 
+    [Fact]
+    public async Task A_request_without_a_connection_header_keeps_all_its_headers()
+    {
+        var answer = await _host.SendWithoutConnectionHeaderAsync("GET", "/billing/x", "X-Tenant: acme", "Content-Type: application/json");
+
+        Assert.Equal(200, answer.Status);
+        Assert.Equal(["Content-Type", "Host", "X-Tenant"], answer.Handed.Headers);
+    }
+
+    [Fact]
+    public void A_reason_without_words_of_its_own_is_still_named_and_explained()
+    {
+        // Every reason Normalize gives has its own (above); one added without them must still
+        // be refused with a name for the audit trail and a sentence for the caller.
+        var unnamed = (NormalizationError)int.MaxValue;
+
+        Assert.False(Enum.IsDefined(unnamed));
+        Assert.Equal("unknown", NormalizationMiddleware.ReasonName(unnamed));
+        Assert.Equal("the request target is not acceptable", NormalizationMiddleware.Describe(unnamed));
+    }
+
     private static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

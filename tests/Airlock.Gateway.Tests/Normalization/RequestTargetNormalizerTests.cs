@@ -53,6 +53,8 @@ public class RequestTargetNormalizerTests
     [InlineData("/./billing", "/billing")]
     [InlineData("/billing/a%25x%25", "/billing/a%25x%25")]
     [InlineData("/billing/<a>|^`", "/billing/%3Ca%3E%7C%5E%60")]
+    // An escape followed by letters that are hex digits is not an escaped escape.
+    [InlineData("/billing/%41bcd/%20ff", "/billing/Abcd/%20ff")]
     public void Paths_have_one_canonical_form(string raw, string canonical)
     {
         var error = RequestTargetNormalizer.Normalize(raw, out var target);
@@ -78,6 +80,9 @@ public class RequestTargetNormalizerTests
     [InlineData("/billing/v1/%zz", NormalizationError.InvalidPercentEncoding)]
     [InlineData("/billing/v1/%u002f", NormalizationError.InvalidPercentEncoding)]
     [InlineData("/billing/v1/%C0%AF", NormalizationError.InvalidUtf8)]
+    // Several ambiguities: the first in the target is the reason given.
+    [InlineData("/billing/%2541/%2F", NormalizationError.DoubleEncoding)]
+    [InlineData("/billing/%2F/%2541", NormalizationError.EncodedSeparator)]
     [InlineData("/billing/v1/%E0%80%AF", NormalizationError.InvalidUtf8)]
     [InlineData("/billing/v1/%C0%AE%C0%AE", NormalizationError.InvalidUtf8)]
     [InlineData("/billing/v1/%C3", NormalizationError.InvalidUtf8)]
