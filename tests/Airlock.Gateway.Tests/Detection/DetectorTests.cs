@@ -211,6 +211,13 @@ public class DetectorTests
         Assert.Equal(["email", "iban", "ipv4", "ipv6", "payment-card", "phone", "us-ssn"], Detectors.Groups["pii"].Order(StringComparer.Ordinal));
         Assert.Equal(["aws-access-key", "github-token", "jwt", "private-key", "secret-key"], Detectors.Groups["secrets"].Order(StringComparer.Ordinal));
         Assert.Equal(Detectors.Names, Detectors.Groups["all"].Order(StringComparer.Ordinal));
+
+        // Made afresh, not read from Detectors.All (built once, when the process starts): so a
+        // mutation tool that switches mutants inside one running test process still sees them.
+        Assert.Equal(
+            [("email", "EMAIL"), ("iban", "IBAN"), ("ipv4", "IPV4"), ("ipv6", "IPV6"), ("phone", "PHONE"), ("us-ssn", "SSN")],
+            new RegexDetector[] { new EmailDetector(), new IbanDetector(), new Ipv4Detector(), new Ipv6Detector(), new PhoneDetector(), new UsSsnDetector() }
+                .Select(d => (d.Name, d.Label)));
     }
 
     [Fact]
