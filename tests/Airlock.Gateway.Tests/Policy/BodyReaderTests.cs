@@ -374,8 +374,9 @@ public class BodyReaderTests
         var data = Text("{\"amount\":5}");
         var plain = Gzip(data);
         // FLG.FHCRC | FEXTRA | FNAME | FCOMMENT: the extra field (its 2-byte length first), the
-        // zero-terminated name and comment, then the CRC-16 of all the header before it.
-        byte[] extra = [.. "Ai"u8.ToArray(), 4, 0, .. "data"u8.ToArray()];
+        // zero-terminated name and comment, then the CRC-16 of all the header before it. The extra
+        // field holds a zero byte, which a reader that misplaced its end would take for a name's end.
+        byte[] extra = [.. "Ai"u8.ToArray(), 4, 0, 0x64, 0, 0x74, 0x61];
         byte[] header = [.. plain[..3], 0x1E, .. plain[4..10], (byte)extra.Length, 0, .. extra,
             .. "refund.json\0"u8.ToArray(), .. "from the agent\0"u8.ToArray()];
         var crc = Crc32(header);
