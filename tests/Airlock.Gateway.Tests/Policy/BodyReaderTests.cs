@@ -393,8 +393,8 @@ public class BodyReaderTests
     // throw or read a member from the wrong place.
     [Theory]
     [InlineData(new byte[] { 0x1F, 0x8B, 0x08, 0x04, 0, 0, 0, 0, 0, 0x03, 0x05 })]                     // FEXTRA, its length cut
-    [InlineData(new byte[] { 0x1F, 0x8B, 0x08, 0x08, 0, 0, 0, 0, 0, 0x03, 0x61, 0x62, 0x03, 0x00 })]    // FNAME never ends
-    [InlineData(new byte[] { 0x1F, 0x8B, 0x08, 0x0A, 0, 0, 0, 0, 0, 0x03, 0x61, 0x62, 0x03, 0x00 })]    // FNAME never ends, then FHCRC
+    [InlineData(new byte[] { 0x1F, 0x8B, 0x08, 0x08, 0, 0, 0, 0, 0, 0x03, 0x61, 0x62, 0x03, 0x04 })]    // FNAME never ends
+    [InlineData(new byte[] { 0x1F, 0x8B, 0x08, 0x0A, 0, 0, 0, 0, 0, 0x03, 0x61, 0x62, 0x03, 0x04 })]    // FNAME never ends, then FHCRC
     [InlineData(new byte[] { 0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03 })]                           // a header and nothing after
     public async Task A_gzip_header_that_runs_past_the_body_has_no_first_member(byte[] input)
     {
