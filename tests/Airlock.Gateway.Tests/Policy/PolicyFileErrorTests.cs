@@ -307,6 +307,8 @@ public class PolicyFileErrorTests
             var error = Assert.Single(result.Errors);
             Assert.Equal((missing, 0), (error.File, error.Line));
             Assert.StartsWith("cannot read the policy file: Could not find file", error.Message, StringComparison.Ordinal);
+            // As the operator reads it: the file, then what is wrong, with no place in the file.
+            Assert.StartsWith($"{missing}: cannot read the policy file: Could not find file", error.ToString(), StringComparison.Ordinal);
 
             // A directory where the file should be cannot be read either.
             Directory.CreateDirectory(missing);
