@@ -191,6 +191,17 @@ public class PolicyFileErrorTests
             Assert.Single(Errors($"rules:\n  - name: r\n    when:\n      connections: {connections}\n      paths: [{paths}]\n    action: deny\n")));
     }
 
+    // A path is reported once, for the first thing wrong with it: not again as outside the
+    // rule's connections.
+    [Theory]
+    [InlineData("/billing/**x", "'/billing/**x': '**' must be a whole segment")]
+    [InlineData("/billing/./x", "'/billing/./x' is not in canonical form; write /billing/x (docs/normalization.md)")]
+    public void A_wrong_path_outside_the_rules_connections_is_one_error(string paths, string message)
+    {
+        Assert.Equal($"5:14 rules[0].when.paths: {message}",
+            Assert.Single(Errors($"rules:\n  - name: r\n    when:\n      connections: [crm]\n      paths: [{paths}]\n    action: deny\n")));
+    }
+
     [Theory]
     [InlineData("/*/admin/**")]
     [InlineData("/**/admin")]
