@@ -169,6 +169,7 @@ public class PolicyFileErrorTests
     [InlineData("headers: {}", "3:22 rules[0].when.headers: name at least one field; leave the key out to match any")]
     [InlineData("body: {}", "3:19 rules[0].when.body: name at least one field; leave the key out to match any")]
     [InlineData("query: { \"\": x }", "3:22 rules[0].when.query: a field name is required")]
+    [InlineData("query: { \"\": { gt: x } }", "3:22 rules[0].when.query: a field name is required")]
     [InlineData("body: { amount: 1 }", "3:19 rules[0].when.body.amount: a body field path starts with '$', e.g. $.refund.amount")]
     [InlineData("bodyMatches: \"(a)\\\\1\"", "3:26 rules[0].when.bodyMatches: invalid regular expression")]
     [InlineData("bodyMatches: \"(?=a)\"", "3:26 rules[0].when.bodyMatches: invalid regular expression")]
