@@ -142,7 +142,7 @@ public static class BodyReader
     /// <summary>How many bytes the first gzip member alone decodes to (RFC 1952: a 10-byte
     /// header, optional extra field, name, comment and header CRC, then one deflate stream), or
     /// -1 when its header cannot be read.</summary>
-    private static async Task<long> FirstGzipMemberLengthAsync(byte[] input, long limit, CancellationToken cancellationToken)
+    internal static async Task<long> FirstGzipMemberLengthAsync(byte[] input, long limit, CancellationToken cancellationToken)
     {
         const byte HeaderCrc = 0x02, Extra = 0x04, Name = 0x08, Comment = 0x10;
         var flags = input[3];

@@ -54,8 +54,8 @@ public static class DescribedRequest
             return null;
         }
 
-        var segments = normal.Path.Split('/', 3);
-        var connection = segments.Length > 1 ? segments[1] : "";
+        // A normalised path starts with '/' ("/" at least), so there is always a first segment.
+        var connection = normal.Path.Split('/', 3)[1];
         if (connection.Length == 0 || (connections is not null && !connections.Contains(connection)))
         {
             error = $"'{connection}' is not a configured connection; the path starts with /<connection>/";

@@ -144,6 +144,16 @@ public class InspectedBodyTests
     }
 
     [Fact]
+    public void A_form_that_is_also_json_is_opaque_and_says_why()
+    {
+        // "&amount=500&" is a JSON string with no fields, and a form with amount=500.
+        using var body = Read("\"&amount=500&\"", "application/x-www-form-urlencoded");
+
+        Assert.Equal(BodyKind.Opaque, body.Kind);
+        Assert.Equal("the body is declared a form and is also JSON: a form reader and a JSON reader read different fields in it", body.OpaqueReason);
+    }
+
+    [Fact]
     public void Json_is_read_as_json_whatever_the_content_type_says()
     {
         using var body = Read("{\"amount\":150}", "text/plain");

@@ -222,6 +222,23 @@ public class PolicyExplainerTests
     }
 
     [Fact]
+    public void On_a_default_allow_connection_a_request_no_rule_matches_is_checked_against_the_connections_mask()
+    {
+        var open = Compile("""
+            rules:
+              - { name: no-deletes, when: { methods: [DELETE] }, action: deny }
+            allowUnmatched: [crm]
+            """);
+
+        var explanation = PolicyExplainer.Explain(open, Request("GET", "/crm/customers", query: "ssn_like=^1"), Masking(true, "$..ssn"));
+
+        Assert.Equal((PolicyAction.Allow, "(default)"), (explanation.Decision.Action, explanation.Decision.RuleName));
+        var refusal = Assert.IsType<PolicyRefusal>(explanation.Refusal);
+        Assert.Equal(ProblemType.MaskedFieldQuery, refusal.Problem);
+        Assert.StartsWith("the query parameter 'ssn_like' refers to the field 'ssn'", refusal.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_deciding_rules_mask_counts_as_masked()
     {
         // The connection masks nothing by name; the rule that lets the request through masks ssn.

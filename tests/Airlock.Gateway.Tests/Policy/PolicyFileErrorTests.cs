@@ -169,6 +169,7 @@ public class PolicyFileErrorTests
     [InlineData("headers: {}", "3:22 rules[0].when.headers: name at least one field; leave the key out to match any")]
     [InlineData("body: {}", "3:19 rules[0].when.body: name at least one field; leave the key out to match any")]
     [InlineData("query: { \"\": x }", "3:22 rules[0].when.query: a field name is required")]
+    [InlineData("query: { \"\": { gt: x } }", "3:22 rules[0].when.query: a field name is required")]
     [InlineData("body: { amount: 1 }", "3:19 rules[0].when.body.amount: a body field path starts with '$', e.g. $.refund.amount")]
     [InlineData("bodyMatches: \"(a)\\\\1\"", "3:26 rules[0].when.bodyMatches: invalid regular expression")]
     [InlineData("bodyMatches: \"(?=a)\"", "3:26 rules[0].when.bodyMatches: invalid regular expression")]
@@ -189,6 +190,17 @@ public class PolicyFileErrorTests
     {
         Assert.Equal($"5:14 rules[0].when.paths: {message}",
             Assert.Single(Errors($"rules:\n  - name: r\n    when:\n      connections: {connections}\n      paths: [{paths}]\n    action: deny\n")));
+    }
+
+    // A path is reported once, for the first thing wrong with it: not again as outside the
+    // rule's connections.
+    [Theory]
+    [InlineData("/billing/**x", "'/billing/**x': '**' must be a whole segment")]
+    [InlineData("/billing/./x", "'/billing/./x' is not in canonical form; write /billing/x (docs/normalization.md)")]
+    public void A_wrong_path_outside_the_rules_connections_is_one_error(string paths, string message)
+    {
+        Assert.Equal($"5:14 rules[0].when.paths: {message}",
+            Assert.Single(Errors($"rules:\n  - name: r\n    when:\n      connections: [crm]\n      paths: [{paths}]\n    action: deny\n")));
     }
 
     [Theory]
@@ -307,6 +319,8 @@ public class PolicyFileErrorTests
             var error = Assert.Single(result.Errors);
             Assert.Equal((missing, 0), (error.File, error.Line));
             Assert.StartsWith("cannot read the policy file: Could not find file", error.Message, StringComparison.Ordinal);
+            // As the operator reads it: the file, then what is wrong, with no place in the file.
+            Assert.StartsWith($"{missing}: cannot read the policy file: Could not find file", error.ToString(), StringComparison.Ordinal);
 
             // A directory where the file should be cannot be read either.
             Directory.CreateDirectory(missing);
