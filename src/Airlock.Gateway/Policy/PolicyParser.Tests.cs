@@ -153,7 +153,9 @@ public static partial class PolicyParser
                 return null;
             }
 
-            var text = scalar.Value ?? "";
+            // A scalar read from a file always has a value (an empty one is ""); only a node built
+            // in code can lack one.
+            var text = scalar.Value ?? throw new System.Diagnostics.UnreachableException();
             if (scalar.Style != ScalarStyle.Plain)
             {
                 literals.Add(new Literal(JsonValueKind.String, text, null));

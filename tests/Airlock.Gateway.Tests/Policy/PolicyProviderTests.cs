@@ -334,6 +334,42 @@ public sealed class PolicyProviderTests : IAsyncLifetime
         Assert.Contains($"The store did not take the record of policy {Version("rules: {}\n")} being rejected; the audit trail has it", _log.Messages);
     }
 
+    [Fact]
+    public async Task A_failure_nobody_planned_for_is_logged_and_the_watching_goes_on()
+    {
+        // A store that gives up on its own (a cancellation the gateway did not ask for) is the one
+        // failure a reload does not handle itself: the loop logs it and keeps watching.
+        var provider = Start(new GivesUpOnce(_store));
+        await provider.StartAsync(CancellationToken.None);
+        await _time.PeriodicCheckArmed.WaitAsync(TimeSpan.FromSeconds(30));
+        var failed = _log.WhenLogged("Policy reload failed");
+
+        await File.WriteAllTextAsync(PolicyPath, Lockdown);
+        await failed.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Version(Lockdown), provider.Current.Version);
+
+        const string Next = "rules:\n  - { name: next, action: deny }\n";
+        var loaded = _log.WhenLogged($"Policy {Version(Next)} in force");
+        await File.WriteAllTextAsync(PolicyPath, Next);
+        await loaded.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Version(Next), provider.Current.Version);
+        Assert.Single(_log.Messages, m => m == "Policy reload failed");
+    }
+
+    /// <summary>The real store, except that its first record of a load is cancelled by itself.</summary>
+    private sealed class GivesUpOnce(IPolicyEventStore store) : IPolicyEventStore
+    {
+        private int _calls;
+
+        public Task RecordPolicyLoadAsync(PolicyLoadRecord record, CancellationToken cancellationToken) =>
+            Interlocked.Increment(ref _calls) == 1
+                ? throw new OperationCanceledException("the store gave up")
+                : store.RecordPolicyLoadAsync(record, cancellationToken);
+
+        public Task<IReadOnlyList<PolicyLoadRecord>> ListPolicyLoadsAsync(int limit, CancellationToken cancellationToken) =>
+            store.ListPolicyLoadsAsync(limit, cancellationToken);
+    }
+
     /// <summary>Starts watching; returns once the directory is watched and the loop waits.</summary>
     private async Task<PolicyProvider> WatchAsync()
     {
