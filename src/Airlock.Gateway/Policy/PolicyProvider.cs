@@ -256,9 +256,11 @@ public sealed partial class PolicyProvider : BackgroundService
                     // A change event, or the periodic check for file systems that lose events
                     // (on the gateway's clock, so a test can bring it about).
                     await WaitForChangeOrCheckAsync(stoppingToken);
-                    while (_changed.CurrentCount > 0)
+
+                    // One write raises several events: the reload below reads them all at once.
+                    // (Wait(0) never blocks; it takes a pending notice or says there is none.)
+                    while (_changed.Wait(0, CancellationToken.None))
                     {
-                        await _changed.WaitAsync(stoppingToken);
                     }
 
                     if (CurrentHash() == _lastSeen)
