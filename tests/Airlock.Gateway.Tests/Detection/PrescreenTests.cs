@@ -1,6 +1,5 @@
 using System.Text;
 using Airlock.Gateway.Detection;
-using Airlock.Gateway.Tests.Properties;
 
 namespace Airlock.Gateway.Tests.Detection;
 
@@ -43,8 +42,7 @@ public class PrescreenTests
         }
 
         // The texts exercise every detector, so the check above had finds to check.
-        var enough = PropertySize.Scaled(100);
-        Assert.All(texts, pair => Assert.True(pair.Value >= enough, $"{pair.Key} found something in only {pair.Value} texts"));
+        Assert.All(texts, pair => Assert.True(pair.Value >= 100, $"{pair.Key} found something in only {pair.Value} texts"));
     }
 
     [Fact]
@@ -151,7 +149,9 @@ public class PrescreenTests
     {
         var random = new Random(seed);
         var text = new StringBuilder();
-        for (var n = PropertySize.Scaled(40_000); n > 0; n--)
+        // Not shrunk under mutation testing: a fifth as many texts let about 70 prescreen
+        // mutants through (measured on 2026-12-07).
+        for (var n = 0; n < 40_000; n++)
         {
             text.Clear();
             for (var parts = random.Next(1, 7); parts > 0; parts--)
