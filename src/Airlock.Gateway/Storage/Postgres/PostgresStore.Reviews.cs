@@ -95,27 +95,12 @@ public sealed partial class PostgresStore
             return (DecisionOutcome.NotFound, null);
         }
 
-        if (review.Status == ReviewStatus.Pending && review.ExpiresAt <= decision.At)
+        var step = ReviewTransition.Decide(review, decision);
+        if (step.RecordsDecision)
         {
-            await SetStatusAsync(connection, transaction, id, ReviewStatus.Expired, decision.At, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return (DecisionOutcome.NotPending, review with { Status = ReviewStatus.Expired });
-        }
-
-        if (review.Status != ReviewStatus.Pending)
-        {
-            return (DecisionOutcome.NotPending, review);
-        }
-
-        if (review.Decisions.Any(d => d.Subject == decision.Subject))
-        {
-            return (DecisionOutcome.AlreadyDecided, review);
-        }
-
-        await using (var insert = new NpgsqlCommand(
-            "INSERT INTO review_decisions (review_id, subject, groups, verdict, comment, window_us, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            connection, transaction))
-        {
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO review_decisions (review_id, subject, groups, verdict, comment, window_us, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                connection, transaction);
             Add(insert, id);
             Add(insert, decision.Subject);
             AddJson(insert, GroupList.Serialize(decision.Groups));
@@ -126,29 +111,24 @@ public sealed partial class PostgresStore
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        review = review with { Decisions = review.Decisions.Add(decision) };
-        var outcome = DecisionOutcome.Recorded;
-        if (decision.Verdict == ReviewDecision.Deny)
+        if (step.NewStatus is { } status)
         {
-            await SetStatusAsync(connection, transaction, id, ReviewStatus.Denied, decision.At, cancellationToken);
-            review = review with { Status = ReviewStatus.Denied, DecidedAt = decision.At };
-            outcome = DecisionOutcome.Denied;
-        }
-        else if (review.Approvals >= review.ApprovalsNeeded)
-        {
-            await SetStatusAsync(connection, transaction, id, ReviewStatus.Approved, decision.At, cancellationToken);
-            review = review with { Status = ReviewStatus.Approved, DecidedAt = decision.At };
-            if (grantWhenApproved(review) is { } grant)
-            {
-                await InsertGrantAsync(connection, transaction, grant, cancellationToken);
-                review = review with { GrantId = grant.Id };
-            }
-
-            outcome = DecisionOutcome.Approved;
+            await SetStatusAsync(connection, transaction, id, status, decision.At, cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
-        return (outcome, review);
+        review = step.Review;
+        if (step.Outcome == DecisionOutcome.Approved && grantWhenApproved(review) is { } grant)
+        {
+            await InsertGrantAsync(connection, transaction, grant, cancellationToken);
+            review = review with { GrantId = grant.Id };
+        }
+
+        if (step.Writes)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return (step.Outcome, review);
     }
 
     private static async Task SetStatusAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string status, DateTimeOffset at, CancellationToken cancellationToken)

@@ -104,25 +104,10 @@ public sealed partial class SqliteStore
             return (DecisionOutcome.NotFound, null);
         }
 
-        if (review.Status == ReviewStatus.Pending && review.ExpiresAt <= decision.At)
+        var step = ReviewTransition.Decide(review, decision);
+        if (step.RecordsDecision)
         {
-            await SetStatusAsync(connection, id, ReviewStatus.Expired, decision.At, cancellationToken);
-            transaction.Commit();
-            return (DecisionOutcome.NotPending, review with { Status = ReviewStatus.Expired });
-        }
-
-        if (review.Status != ReviewStatus.Pending)
-        {
-            return (DecisionOutcome.NotPending, review);
-        }
-
-        if (review.Decisions.Any(d => d.Subject == decision.Subject))
-        {
-            return (DecisionOutcome.AlreadyDecided, review);
-        }
-
-        using (var insert = connection.CreateCommand())
-        {
+            using var insert = connection.CreateCommand();
             insert.CommandText = "INSERT INTO review_decisions (review_id, subject, groups, verdict, comment, window_us, at) VALUES ($id, $subject, $groups, $verdict, $comment, $window, $at)";
             insert.Parameters.AddWithValue("$id", id.ToString());
             insert.Parameters.AddWithValue("$subject", decision.Subject);
@@ -134,29 +119,24 @@ public sealed partial class SqliteStore
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        review = review with { Decisions = review.Decisions.Add(decision) };
-        var outcome = DecisionOutcome.Recorded;
-        if (decision.Verdict == ReviewDecision.Deny)
+        if (step.NewStatus is { } status)
         {
-            await SetStatusAsync(connection, id, ReviewStatus.Denied, decision.At, cancellationToken);
-            review = review with { Status = ReviewStatus.Denied, DecidedAt = decision.At };
-            outcome = DecisionOutcome.Denied;
-        }
-        else if (review.Approvals >= review.ApprovalsNeeded)
-        {
-            await SetStatusAsync(connection, id, ReviewStatus.Approved, decision.At, cancellationToken);
-            review = review with { Status = ReviewStatus.Approved, DecidedAt = decision.At };
-            if (grantWhenApproved(review) is { } grant)
-            {
-                await InsertGrantAsync(connection, grant, cancellationToken);
-                review = review with { GrantId = grant.Id };
-            }
-
-            outcome = DecisionOutcome.Approved;
+            await SetStatusAsync(connection, id, status, decision.At, cancellationToken);
         }
 
-        transaction.Commit();
-        return (outcome, review);
+        review = step.Review;
+        if (step.Outcome == DecisionOutcome.Approved && grantWhenApproved(review) is { } grant)
+        {
+            await InsertGrantAsync(connection, grant, cancellationToken);
+            review = review with { GrantId = grant.Id };
+        }
+
+        if (step.Writes)
+        {
+            transaction.Commit();
+        }
+
+        return (step.Outcome, review);
     }
 
     private static async Task SetStatusAsync(SqliteConnection connection, Guid id, string status, DateTimeOffset at, CancellationToken cancellationToken)
