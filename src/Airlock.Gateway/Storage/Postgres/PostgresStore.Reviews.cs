@@ -75,12 +75,9 @@ public sealed partial class PostgresStore
             }
         }
 
-        for (var i = 0; i < reviews.Count; i++)
-        {
-            reviews[i] = reviews[i] with { Decisions = await ReadDecisionsAsync(connection, null, reviews[i].Id, cancellationToken) };
-        }
-
-        return reviews;
+        // The decisions of every listed review in one query, not one query per review.
+        var decisions = await ReadDecisionsAsync(connection, null, [.. reviews.Select(r => r.Id)], cancellationToken);
+        return [.. reviews.Select(r => decisions.TryGetValue(r.Id, out var d) ? r with { Decisions = d } : r)];
     }
 
     public async Task<(DecisionOutcome Outcome, Review? Review)> RecordDecisionAsync(Guid id, ReviewDecision decision, Func<Review, Grant?> grantWhenApproved, CancellationToken cancellationToken)
@@ -95,27 +92,12 @@ public sealed partial class PostgresStore
             return (DecisionOutcome.NotFound, null);
         }
 
-        if (review.Status == ReviewStatus.Pending && review.ExpiresAt <= decision.At)
+        var step = ReviewTransition.Decide(review, decision);
+        if (step.RecordsDecision)
         {
-            await SetStatusAsync(connection, transaction, id, ReviewStatus.Expired, decision.At, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return (DecisionOutcome.NotPending, review with { Status = ReviewStatus.Expired });
-        }
-
-        if (review.Status != ReviewStatus.Pending)
-        {
-            return (DecisionOutcome.NotPending, review);
-        }
-
-        if (review.Decisions.Any(d => d.Subject == decision.Subject))
-        {
-            return (DecisionOutcome.AlreadyDecided, review);
-        }
-
-        await using (var insert = new NpgsqlCommand(
-            "INSERT INTO review_decisions (review_id, subject, groups, verdict, comment, window_us, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            connection, transaction))
-        {
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO review_decisions (review_id, subject, groups, verdict, comment, window_us, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                connection, transaction);
             Add(insert, id);
             Add(insert, decision.Subject);
             AddJson(insert, GroupList.Serialize(decision.Groups));
@@ -126,29 +108,24 @@ public sealed partial class PostgresStore
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        review = review with { Decisions = review.Decisions.Add(decision) };
-        var outcome = DecisionOutcome.Recorded;
-        if (decision.Verdict == ReviewDecision.Deny)
+        if (step.NewStatus is { } status)
         {
-            await SetStatusAsync(connection, transaction, id, ReviewStatus.Denied, decision.At, cancellationToken);
-            review = review with { Status = ReviewStatus.Denied, DecidedAt = decision.At };
-            outcome = DecisionOutcome.Denied;
-        }
-        else if (review.Approvals >= review.ApprovalsNeeded)
-        {
-            await SetStatusAsync(connection, transaction, id, ReviewStatus.Approved, decision.At, cancellationToken);
-            review = review with { Status = ReviewStatus.Approved, DecidedAt = decision.At };
-            if (grantWhenApproved(review) is { } grant)
-            {
-                await InsertGrantAsync(connection, transaction, grant, cancellationToken);
-                review = review with { GrantId = grant.Id };
-            }
-
-            outcome = DecisionOutcome.Approved;
+            await SetStatusAsync(connection, transaction, id, status, decision.At, cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
-        return (outcome, review);
+        review = step.Review;
+        if (step.Outcome == DecisionOutcome.Approved && grantWhenApproved(review) is { } grant)
+        {
+            await InsertGrantAsync(connection, transaction, grant, cancellationToken);
+            review = review with { GrantId = grant.Id };
+        }
+
+        if (step.Writes)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return (step.Outcome, review);
     }
 
     private static async Task SetStatusAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, string status, DateTimeOffset at, CancellationToken cancellationToken)
@@ -292,25 +269,35 @@ public sealed partial class PostgresStore
             review = ReadReview(reader);
         }
 
-        return review with { Decisions = await ReadDecisionsAsync(connection, transaction, id, cancellationToken) };
+        var decisions = await ReadDecisionsAsync(connection, transaction, [id], cancellationToken);
+        return decisions.TryGetValue(id, out var d) ? review with { Decisions = d } : review;
     }
 
-    private static async Task<ImmutableArray<ReviewDecision>> ReadDecisionsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, CancellationToken cancellationToken)
+    /// <summary>The decisions of the reviews named, each review's in the order they were made.</summary>
+    private static async Task<Dictionary<Guid, ImmutableArray<ReviewDecision>>> ReadDecisionsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
+        Guid[] ids, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT subject, groups::text, verdict, comment, window_us, at FROM review_decisions WHERE review_id = $1 ORDER BY seq", connection, transaction);
-        Add(command, id);
+            "SELECT review_id, subject, groups::text, verdict, comment, window_us, at FROM review_decisions WHERE review_id = ANY($1) ORDER BY review_id, seq",
+            connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var decisions = ImmutableArray.CreateBuilder<ReviewDecision>();
+        var decisions = new Dictionary<Guid, ImmutableArray<ReviewDecision>.Builder>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            decisions.Add(new ReviewDecision(reader.GetString(0), GroupList.Deserialize(reader.GetString(1)), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.IsDBNull(4) ? null : TimeSpan.FromTicks(reader.GetInt64(4) * 10),
-                reader.GetFieldValue<DateTimeOffset>(5)));
+            var id = reader.GetGuid(0);
+            if (!decisions.TryGetValue(id, out var list))
+            {
+                decisions[id] = list = ImmutableArray.CreateBuilder<ReviewDecision>();
+            }
+
+            list.Add(new ReviewDecision(reader.GetString(1), GroupList.Deserialize(reader.GetString(2)), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.IsDBNull(5) ? null : TimeSpan.FromTicks(reader.GetInt64(5) * 10),
+                reader.GetFieldValue<DateTimeOffset>(6)));
         }
 
-        return decisions.ToImmutable();
+        return decisions.ToDictionary(pair => pair.Key, pair => pair.Value.ToImmutable());
     }
 
     private static Review ReadReview(NpgsqlDataReader r)

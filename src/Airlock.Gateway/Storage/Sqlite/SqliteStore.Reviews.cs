@@ -83,12 +83,9 @@ public sealed partial class SqliteStore
             }
         }
 
-        for (var i = 0; i < reviews.Count; i++)
-        {
-            reviews[i] = reviews[i] with { Decisions = await ReadDecisionsAsync(connection, reviews[i].Id, cancellationToken) };
-        }
-
-        return reviews;
+        // The decisions of every listed review in one query, not one query per review.
+        var decisions = await ReadDecisionsAsync(connection, reviews.Select(r => r.Id), cancellationToken);
+        return [.. reviews.Select(r => decisions.TryGetValue(r.Id, out var d) ? r with { Decisions = d } : r)];
     }
 
     public async Task<(DecisionOutcome Outcome, Review? Review)> RecordDecisionAsync(Guid id, ReviewDecision decision, Func<Review, Grant?> grantWhenApproved, CancellationToken cancellationToken)
@@ -104,25 +101,10 @@ public sealed partial class SqliteStore
             return (DecisionOutcome.NotFound, null);
         }
 
-        if (review.Status == ReviewStatus.Pending && review.ExpiresAt <= decision.At)
+        var step = ReviewTransition.Decide(review, decision);
+        if (step.RecordsDecision)
         {
-            await SetStatusAsync(connection, id, ReviewStatus.Expired, decision.At, cancellationToken);
-            transaction.Commit();
-            return (DecisionOutcome.NotPending, review with { Status = ReviewStatus.Expired });
-        }
-
-        if (review.Status != ReviewStatus.Pending)
-        {
-            return (DecisionOutcome.NotPending, review);
-        }
-
-        if (review.Decisions.Any(d => d.Subject == decision.Subject))
-        {
-            return (DecisionOutcome.AlreadyDecided, review);
-        }
-
-        using (var insert = connection.CreateCommand())
-        {
+            using var insert = connection.CreateCommand();
             insert.CommandText = "INSERT INTO review_decisions (review_id, subject, groups, verdict, comment, window_us, at) VALUES ($id, $subject, $groups, $verdict, $comment, $window, $at)";
             insert.Parameters.AddWithValue("$id", id.ToString());
             insert.Parameters.AddWithValue("$subject", decision.Subject);
@@ -134,29 +116,24 @@ public sealed partial class SqliteStore
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        review = review with { Decisions = review.Decisions.Add(decision) };
-        var outcome = DecisionOutcome.Recorded;
-        if (decision.Verdict == ReviewDecision.Deny)
+        if (step.NewStatus is { } status)
         {
-            await SetStatusAsync(connection, id, ReviewStatus.Denied, decision.At, cancellationToken);
-            review = review with { Status = ReviewStatus.Denied, DecidedAt = decision.At };
-            outcome = DecisionOutcome.Denied;
-        }
-        else if (review.Approvals >= review.ApprovalsNeeded)
-        {
-            await SetStatusAsync(connection, id, ReviewStatus.Approved, decision.At, cancellationToken);
-            review = review with { Status = ReviewStatus.Approved, DecidedAt = decision.At };
-            if (grantWhenApproved(review) is { } grant)
-            {
-                await InsertGrantAsync(connection, grant, cancellationToken);
-                review = review with { GrantId = grant.Id };
-            }
-
-            outcome = DecisionOutcome.Approved;
+            await SetStatusAsync(connection, id, status, decision.At, cancellationToken);
         }
 
-        transaction.Commit();
-        return (outcome, review);
+        review = step.Review;
+        if (step.Outcome == DecisionOutcome.Approved && grantWhenApproved(review) is { } grant)
+        {
+            await InsertGrantAsync(connection, grant, cancellationToken);
+            review = review with { GrantId = grant.Id };
+        }
+
+        if (step.Writes)
+        {
+            transaction.Commit();
+        }
+
+        return (step.Outcome, review);
     }
 
     private static async Task SetStatusAsync(SqliteConnection connection, Guid id, string status, DateTimeOffset at, CancellationToken cancellationToken)
@@ -277,25 +254,37 @@ public sealed partial class SqliteStore
             review = ReadReview(reader);
         }
 
-        return review with { Decisions = await ReadDecisionsAsync(connection, id, cancellationToken) };
+        var decisions = await ReadDecisionsAsync(connection, [id], cancellationToken);
+        return decisions.TryGetValue(id, out var d) ? review with { Decisions = d } : review;
     }
 
-    private static async Task<ImmutableArray<ReviewDecision>> ReadDecisionsAsync(SqliteConnection connection, Guid id, CancellationToken cancellationToken)
+    /// <summary>The decisions of the reviews named, each review's in the order they were made.</summary>
+    private static async Task<Dictionary<Guid, ImmutableArray<ReviewDecision>>> ReadDecisionsAsync(SqliteConnection connection, IEnumerable<Guid> ids,
+        CancellationToken cancellationToken)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT subject, groups, verdict, comment, window_us, at FROM review_decisions WHERE review_id = $id ORDER BY seq";
-        command.Parameters.AddWithValue("$id", id.ToString());
+        command.CommandText = """
+            SELECT review_id, subject, groups, verdict, comment, window_us, at FROM review_decisions
+            WHERE review_id IN (SELECT value FROM json_each($ids)) ORDER BY review_id, seq
+            """;
+        command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(ids.Select(id => id.ToString())));
         using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var decisions = ImmutableArray.CreateBuilder<ReviewDecision>();
+        var decisions = new Dictionary<Guid, ImmutableArray<ReviewDecision>.Builder>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            decisions.Add(new ReviewDecision(reader.GetString(0), GroupList.Deserialize(reader.GetString(1)), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.IsDBNull(4) ? null : SqliteTime.SpanFromMicroseconds(reader.GetInt64(4)),
-                SqliteTime.FromMicroseconds(reader.GetInt64(5))));
+            var id = Guid.Parse(reader.GetString(0));
+            if (!decisions.TryGetValue(id, out var list))
+            {
+                decisions[id] = list = ImmutableArray.CreateBuilder<ReviewDecision>();
+            }
+
+            list.Add(new ReviewDecision(reader.GetString(1), GroupList.Deserialize(reader.GetString(2)), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.IsDBNull(5) ? null : SqliteTime.SpanFromMicroseconds(reader.GetInt64(5)),
+                SqliteTime.FromMicroseconds(reader.GetInt64(6))));
         }
 
-        return decisions.ToImmutable();
+        return decisions.ToDictionary(pair => pair.Key, pair => pair.Value.ToImmutable());
     }
 
     private static Review ReadReview(SqliteDataReader r)
