@@ -91,7 +91,8 @@ internal static class MethodOverride
             return true;
         }
 
-        var type = media.MediaType.Value ?? "";
+        // ToString: a parsed media type always has text; an empty segment would give "".
+        var type = media.MediaType.ToString();
         return type.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
             || type.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             || type.Contains("/json", StringComparison.OrdinalIgnoreCase)
