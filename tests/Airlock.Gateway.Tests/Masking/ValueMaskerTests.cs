@@ -169,6 +169,19 @@ public class ValueMaskerTests
     }
 
     [Fact]
+    public void Where_two_rules_find_the_same_value_the_rule_listed_first_wins_every_time()
+    {
+        // Enough finds (two per value) that sorting them is not a simple insertion sort: the
+        // tie on the same start and length must still go to the earlier rule, not to chance.
+        var text = string.Join(' ', Enumerable.Range(10, 40).Select(i => $"id{i}"));
+
+        var (_, masked, counts) = Mask(text, Custom("first", @"id\d\d"), Custom("second", @"id\d\d"));
+
+        Assert.Equal(string.Join(' ', Enumerable.Repeat("[REDACTED:FIRST]", 40)), masked);
+        Assert.Equal(new Dictionary<string, long> { ["FIRST"] = 40 }, counts.ByLabel.ToDictionary());
+    }
+
+    [Fact]
     public void A_value_after_an_overlap_that_lost_is_still_masked()
     {
         var (_, masked, counts) = Mask("x 123-456 7890 ada@example.com", Custom("late", "456 7890"), Custom("early", "123-456"), Detect("email"));

@@ -182,6 +182,19 @@ public class BodyConditionTests
         Assert.Equal("bodyMatches: the body does not match /^$/", condition.Explain(Request("POST", "/a/x", body: "x"), strict: false));
     }
 
+    [Theory]
+    [InlineData("{\"items\":[{\"a\":1},{\"b\":2}]}", 0)]
+    [InlineData("{\"items\":[{\"a\":1},[5]]}", 1)]
+    [InlineData("{\"items\":[[5],{\"a\":1},{\"b\":2},[6]]}", 2)]
+    public void An_object_where_an_index_is_expected_stays_ambiguous_and_the_walk_goes_on(string body, int reached)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(body);
+
+        var (count, ambiguous) = Path("$.items[*][0]").Visit(document.RootElement, strict: true, _ => true);
+
+        Assert.Equal((reached, true), (count, ambiguous));
+    }
+
     private static JsonFieldPath Path(string text)
     {
         Assert.True(JsonFieldPath.TryParse(text, out var path, out var error), error);

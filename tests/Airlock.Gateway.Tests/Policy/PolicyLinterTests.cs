@@ -100,6 +100,8 @@ public class PolicyLinterTests
     [InlineData("/billing/**", "/crm/x", false)]
     [InlineData("/billing/v1/x", "/crm/v1/x", false)]
     [InlineData("/billing/v*", "/billing/v1", true)]
+    [InlineData("/billing/v*", "/billing/v*", true)]
+    [InlineData("/billing/*", "/billing/v*", true)]
     public void A_path_rule_is_shadowed_only_when_every_path_it_matches_an_earlier_one_matches(string wide, string narrow, bool shadowed)
     {
         var warnings = SecondRule($"{{ paths: [\"{wide}\"] }}", $"{{ paths: [\"{narrow}\"] }}");
