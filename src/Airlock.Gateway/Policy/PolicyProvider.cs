@@ -143,8 +143,10 @@ public sealed partial class PolicyProvider : BackgroundService
                 Log.PolicyWarning(_logger, warning.ToString());
             }
 
-            Log.Loaded(_logger, _current.Version, _current.Rules.Length, _current.Guardrails.Length);
+            // Logged last: whoever waits for this line (an operator, a test) finds the store's
+            // record of the load already there.
             await RecordLoadAsync(new PolicyLoadRecord(now, _config.File, _current.Version, "loaded", null), cancellationToken);
+            Log.Loaded(_logger, _current.Version, _current.Rules.Length, _current.Guardrails.Length);
             return null;
         }
         finally
