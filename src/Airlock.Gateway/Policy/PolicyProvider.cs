@@ -23,7 +23,6 @@ public sealed record PolicyReloadFailure(DateTimeOffset At, string Version, IRea
 /// </summary>
 public sealed partial class PolicyProvider : BackgroundService
 {
-    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(150);
     private static readonly TimeSpan PeriodicCheck = TimeSpan.FromSeconds(2);
 
     private readonly PolicyConfig _config;
@@ -61,6 +60,11 @@ public sealed partial class PolicyProvider : BackgroundService
     public PolicyReloadFailure? LastFailure => _lastFailure;
 
     public DateTimeOffset LoadedAt { get; private set; }
+
+    /// <summary>How long a read waits before reading again to see the file settled; 20 reads
+    /// at most. Real time, not the injected clock: it waits for another process's write. Tests
+    /// shorten it, or every unreadable file costs them three seconds.</summary>
+    internal TimeSpan SettleDelay { get; init; } = TimeSpan.FromMilliseconds(150);
 
     /// <summary>Loads the policy named by the configuration, for the first time.</summary>
     public static PolicyLoadResult LoadInitial(AirlockConfig config) =>
@@ -208,7 +212,7 @@ public sealed partial class PolicyProvider : BackgroundService
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 previous = null;
-                await Task.Delay(Debounce, cancellationToken);
+                await Task.Delay(SettleDelay, cancellationToken);
                 continue;
             }
 
@@ -218,7 +222,7 @@ public sealed partial class PolicyProvider : BackgroundService
             }
 
             previous = bytes;
-            await Task.Delay(Debounce, cancellationToken);
+            await Task.Delay(SettleDelay, cancellationToken);
         }
 
         return null;
