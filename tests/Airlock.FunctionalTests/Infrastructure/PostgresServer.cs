@@ -41,7 +41,26 @@ public sealed class PostgresServer : IAsyncDisposable
             "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off -c max_connections=300",
             "start",
         ]);
+        StopWhenThisProcessEnds(bin, root, data);
         return new PostgresServer(bin, data, port);
+    }
+
+    /// <summary>
+    /// The test host can end without running its exit handlers (the runner kills it once the
+    /// results are in), and a server started here then ran on, one per test run. A watcher
+    /// outside this process waits for it to end, then stops the server and deletes its files;
+    /// when DisposeAsync got there first, both are already gone and the watcher does nothing.
+    /// </summary>
+    private static void StopWhenThisProcessEnds(string bin, string root, string data)
+    {
+        var stop = ProcessRunner.IsRoot
+            ? $"runuser -u postgres -- '{bin}/pg_ctl' -D '{data}' -m immediate -w stop"
+            : $"'{bin}/pg_ctl' -D '{data}' -m immediate -w stop";
+        // Its own session and no pipes to this process, so nothing of ours going away stops it.
+        var script = $"exec </dev/null >/dev/null 2>&1; tail --pid={Environment.ProcessId} -f /dev/null; [ -d '{data}' ] && {stop}; rm -rf '{root}'";
+        var start = new System.Diagnostics.ProcessStartInfo("setsid", ["sh", "-c", script]) { UseShellExecute = false };
+        using var watcher = System.Diagnostics.Process.Start(start)
+            ?? throw new InvalidOperationException("could not start the PostgreSQL watcher");
     }
 
     /// <summary>Creates an empty database and returns its connection string.</summary>
