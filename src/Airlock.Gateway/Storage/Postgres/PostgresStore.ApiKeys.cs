@@ -1,4 +1,5 @@
 using Airlock.Gateway.Identity.ApiKeys;
+using Airlock.Gateway.Storage.Rows;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -6,7 +7,7 @@ namespace Airlock.Gateway.Storage.Postgres;
 
 public sealed partial class PostgresStore
 {
-    private const string ApiKeyColumns = "id, name, groups::text, secret_hash, created_at, revoked_at, owner";
+    private static readonly string ApiKeyColumns = KeyAndGrantRows.ApiKeyColumns(jsonAsText: true);
 
     public async Task<bool> CreateApiKeyAsync(ApiKey key, CancellationToken cancellationToken)
     {
@@ -64,14 +65,5 @@ public sealed partial class PostgresStore
         return await reader.ReadAsync(cancellationToken) ? ReadApiKey(reader) : null;
     }
 
-    private static ApiKey ReadApiKey(NpgsqlDataReader reader) => new(
-        reader.GetString(0),
-        reader.GetString(1),
-        GroupList.Deserialize(reader.GetString(2)),
-        reader.GetFieldValue<byte[]>(3),
-        reader.GetFieldValue<DateTimeOffset>(4),
-        reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5))
-    {
-        Owner = reader.IsDBNull(6) ? null : reader.GetString(6),
-    };
+    private static ApiKey ReadApiKey(NpgsqlDataReader reader) => KeyAndGrantRows.ReadApiKey(reader, ReadTime);
 }

@@ -1,11 +1,12 @@
 using Airlock.Gateway.Reviews;
+using Airlock.Gateway.Storage.Rows;
 using Npgsql;
 
 namespace Airlock.Gateway.Storage.Postgres;
 
 public sealed partial class PostgresStore
 {
-    private const string GrantColumns = "id, review_id, subject, rule, connection, granted_by::text, created_at, expires_at, revoked_at, revoked_by, key_id";
+    private static readonly string GrantColumns = KeyAndGrantRows.GrantColumns(jsonAsText: true);
 
     private static async Task InsertGrantAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Grant grant, CancellationToken cancellationToken)
     {
@@ -82,9 +83,7 @@ public sealed partial class PostgresStore
         await using var r = await command.ExecuteReaderAsync(cancellationToken);
         while (await r.ReadAsync(cancellationToken))
         {
-            grants.Add(new Grant(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.IsDBNull(10) ? null : r.GetString(10), r.GetString(3), r.GetString(4), GroupList.Deserialize(r.GetString(5)),
-                r.GetFieldValue<DateTimeOffset>(6), r.GetFieldValue<DateTimeOffset>(7),
-                r.IsDBNull(8) ? null : r.GetFieldValue<DateTimeOffset>(8), r.IsDBNull(9) ? null : r.GetString(9)));
+            grants.Add(KeyAndGrantRows.ReadGrant(r, ReadTime));
         }
 
         return grants;

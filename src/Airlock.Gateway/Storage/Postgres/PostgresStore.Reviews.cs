@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using Airlock.Gateway.Identity;
 using Airlock.Gateway.Reviews;
+using Airlock.Gateway.Storage.Rows;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -8,12 +8,7 @@ namespace Airlock.Gateway.Storage.Postgres;
 
 public sealed partial class PostgresStore
 {
-    private const string ReviewColumns = """
-        id, created_at, status, session_id, requester_subject, requester_auth, requester_issuer, requester_key_name,
-        requester_key_id, requester_owner, requester_groups::text, client_address, connection, method, path, query, headers::text, body,
-        rule, policy_version, approvers::text, approvals_needed, max_grant_us, expires_at, decided_at, executed_at,
-        result_status, result_headers::text, result_body, result_truncated, result_session_id, grant_id, unknown_reason, ambiguous, agent_reason
-        """;
+    private static readonly string ReviewColumns = ReviewRows.Columns(jsonAsText: true);
 
     public async Task CreateReviewAsync(Review review, CancellationToken cancellationToken)
     {
@@ -278,58 +273,12 @@ public sealed partial class PostgresStore
         Guid[] ids, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT review_id, subject, groups::text, verdict, comment, window_us, at FROM review_decisions WHERE review_id = ANY($1) ORDER BY review_id, seq",
+            $"SELECT {ReviewRows.DecisionColumns(jsonAsText: true)} FROM review_decisions WHERE review_id = ANY($1) ORDER BY review_id, seq",
             connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var decisions = new Dictionary<Guid, ImmutableArray<ReviewDecision>.Builder>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var id = reader.GetGuid(0);
-            if (!decisions.TryGetValue(id, out var list))
-            {
-                decisions[id] = list = ImmutableArray.CreateBuilder<ReviewDecision>();
-            }
-
-            list.Add(new ReviewDecision(reader.GetString(1), GroupList.Deserialize(reader.GetString(2)), reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4),
-                reader.IsDBNull(5) ? null : TimeSpan.FromTicks(reader.GetInt64(5) * 10),
-                reader.GetFieldValue<DateTimeOffset>(6)));
-        }
-
-        return decisions.ToDictionary(pair => pair.Key, pair => pair.Value.ToImmutable());
+        return await ReviewRows.ReadDecisionsAsync(reader, ReadTime, cancellationToken);
     }
 
-    private static Review ReadReview(NpgsqlDataReader r)
-    {
-        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-        DateTimeOffset? Time(int i) => r.IsDBNull(i) ? null : r.GetFieldValue<DateTimeOffset>(i);
-        return new Review
-        {
-            Id = r.GetGuid(0),
-            CreatedAt = r.GetFieldValue<DateTimeOffset>(1),
-            Status = r.GetString(2),
-            SessionId = r.GetGuid(3),
-            Requester = new CallerIdentity(r.GetString(4), r.GetString(5), r.GetString(6), Text(7), Text(8), GroupList.Deserialize(r.GetString(10)))
-            {
-                Owner = Text(9),
-            },
-            Request = new HeldRequest(r.GetString(12), r.GetString(13), r.GetString(14), Text(15), HeaderList.Deserialize(r.GetString(16)),
-                r.GetFieldValue<byte[]>(17), Text(11)),
-            Rule = r.GetString(18),
-            PolicyVersion = r.GetString(19),
-            Approvers = GroupList.Deserialize(r.GetString(20)),
-            ApprovalsNeeded = r.GetInt32(21),
-            MaxGrant = TimeSpan.FromTicks(r.GetInt64(22) * 10),
-            ExpiresAt = r.GetFieldValue<DateTimeOffset>(23),
-            DecidedAt = Time(24),
-            ExecutedAt = Time(25),
-            Result = r.IsDBNull(26) ? null : new ReviewResult(r.GetInt32(26), HeaderList.Deserialize(Text(27)),
-                r.IsDBNull(28) ? [] : r.GetFieldValue<byte[]>(28), r.GetBoolean(29), r.GetGuid(30)),
-            GrantId = r.IsDBNull(31) ? null : r.GetGuid(31),
-            UnknownReason = r.IsDBNull(32) ? null : r.GetString(32),
-            Ambiguous = Text(33),
-            AgentReason = Text(34),
-        };
-    }
+    private static Review ReadReview(NpgsqlDataReader r) => ReviewRows.Read(r, ReadTime);
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Airlock.Gateway.Sessions;
+using Airlock.Gateway.Storage.Rows;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -7,8 +8,7 @@ namespace Airlock.Gateway.Storage.Postgres;
 
 public sealed partial class PostgresStore
 {
-    private const string SessionColumns =
-        "id, started_at, duration_us, method, path, status, connection, subject, auth_method, issuer, key_name, key_id, groups::text, client_address, request_bytes, response_bytes, upstream_us, error, decision, rule, policy_version, review_id, grant_id, masked, masked_types, upstream_attempts";
+    private static readonly string SessionColumns = SessionRows.Columns(jsonAsText: true);
 
     public async Task AppendSessionsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken)
     {
@@ -209,33 +209,5 @@ public sealed partial class PostgresStore
         return await reader.ReadAsync(cancellationToken) ? ReadSession(reader) : null;
     }
 
-    private static SessionRecord ReadSession(NpgsqlDataReader r) => new()
-    {
-        Id = r.GetGuid(0),
-        StartedAt = r.GetFieldValue<DateTimeOffset>(1),
-        Duration = TimeSpan.FromTicks(r.GetInt64(2) * 10),
-        Method = r.GetString(3),
-        Path = r.GetString(4),
-        Status = r.GetInt32(5),
-        Connection = r.IsDBNull(6) ? null : r.GetString(6),
-        Subject = r.IsDBNull(7) ? null : r.GetString(7),
-        AuthMethod = r.IsDBNull(8) ? null : r.GetString(8),
-        Issuer = r.IsDBNull(9) ? null : r.GetString(9),
-        KeyName = r.IsDBNull(10) ? null : r.GetString(10),
-        KeyId = r.IsDBNull(11) ? null : r.GetString(11),
-        Groups = GroupList.Deserialize(r.GetString(12)),
-        ClientAddress = r.IsDBNull(13) ? null : r.GetString(13),
-        RequestBytes = r.GetInt64(14),
-        ResponseBytes = r.GetInt64(15),
-        UpstreamDuration = r.IsDBNull(16) ? null : TimeSpan.FromTicks(r.GetInt64(16) * 10),
-        Error = r.IsDBNull(17) ? null : r.GetString(17),
-        Decision = r.IsDBNull(18) ? null : r.GetString(18),
-        Rule = r.IsDBNull(19) ? null : r.GetString(19),
-        PolicyVersion = r.IsDBNull(20) ? null : r.GetString(20),
-        ReviewId = r.IsDBNull(21) ? null : r.GetGuid(21),
-        GrantId = r.IsDBNull(22) ? null : r.GetGuid(22),
-        Masked = r.GetInt64(23),
-        MaskedTypes = r.IsDBNull(24) ? null : r.GetString(24),
-        UpstreamAttempts = r.IsDBNull(25) ? null : r.GetString(25),
-    };
+    private static SessionRecord ReadSession(NpgsqlDataReader r) => SessionRows.Read(r, ReadTime);
 }

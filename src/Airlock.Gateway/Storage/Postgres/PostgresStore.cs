@@ -11,6 +11,9 @@ namespace Airlock.Gateway.Storage.Postgres;
 /// </summary>
 public sealed partial class PostgresStore : IAirlockStore
 {
+    /// <summary>Reads a <c>timestamptz</c> column (a <see cref="Rows.TimeColumn"/>).</summary>
+    private static DateTimeOffset ReadTime(System.Data.Common.DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
+
     /// <summary>The advisory lock that serialises migrations across replicas ("Airlock").</summary>
     private const long MigrationLock = 0x41_69_72_6C_6F_63_6B;
 

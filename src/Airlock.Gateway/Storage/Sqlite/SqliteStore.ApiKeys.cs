@@ -1,11 +1,12 @@
 using Airlock.Gateway.Identity.ApiKeys;
+using Airlock.Gateway.Storage.Rows;
 using Microsoft.Data.Sqlite;
 
 namespace Airlock.Gateway.Storage.Sqlite;
 
 public sealed partial class SqliteStore
 {
-    private const string ApiKeyColumns = "id, name, groups, secret_hash, created_at, revoked_at, owner";
+    private static readonly string ApiKeyColumns = KeyAndGrantRows.ApiKeyColumns(jsonAsText: false);
 
     public async Task<bool> CreateApiKeyAsync(ApiKey key, CancellationToken cancellationToken)
     {
@@ -71,14 +72,5 @@ public sealed partial class SqliteStore
         return await reader.ReadAsync(cancellationToken) ? ReadApiKey(reader) : null;
     }
 
-    private static ApiKey ReadApiKey(SqliteDataReader reader) => new(
-        reader.GetString(0),
-        reader.GetString(1),
-        GroupList.Deserialize(reader.GetString(2)),
-        (byte[])reader.GetValue(3),
-        SqliteTime.FromMicroseconds(reader.GetInt64(4)),
-        reader.IsDBNull(5) ? null : SqliteTime.FromMicroseconds(reader.GetInt64(5)))
-    {
-        Owner = reader.IsDBNull(6) ? null : reader.GetString(6),
-    };
+    private static ApiKey ReadApiKey(SqliteDataReader reader) => KeyAndGrantRows.ReadApiKey(reader, SqliteTime.Read);
 }

@@ -1,11 +1,12 @@
 using Airlock.Gateway.Reviews;
+using Airlock.Gateway.Storage.Rows;
 using Microsoft.Data.Sqlite;
 
 namespace Airlock.Gateway.Storage.Sqlite;
 
 public sealed partial class SqliteStore
 {
-    private const string GrantColumns = "id, review_id, subject, rule, connection, granted_by, created_at, expires_at, revoked_at, revoked_by, key_id";
+    private static readonly string GrantColumns = KeyAndGrantRows.GrantColumns(jsonAsText: false);
 
     private static async Task InsertGrantAsync(SqliteConnection connection, Grant grant, CancellationToken cancellationToken)
     {
@@ -74,10 +75,7 @@ public sealed partial class SqliteStore
         using var r = await command.ExecuteReaderAsync(cancellationToken);
         while (await r.ReadAsync(cancellationToken))
         {
-            grants.Add(new Grant(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.GetString(2), r.IsDBNull(10) ? null : r.GetString(10),
-                r.GetString(3), r.GetString(4),
-                GroupList.Deserialize(r.GetString(5)), SqliteTime.FromMicroseconds(r.GetInt64(6)), SqliteTime.FromMicroseconds(r.GetInt64(7)),
-                r.IsDBNull(8) ? null : SqliteTime.FromMicroseconds(r.GetInt64(8)), r.IsDBNull(9) ? null : r.GetString(9)));
+            grants.Add(KeyAndGrantRows.ReadGrant(r, SqliteTime.Read));
         }
 
         return grants;

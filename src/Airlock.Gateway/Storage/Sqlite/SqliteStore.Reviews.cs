@@ -1,18 +1,13 @@
 using System.Collections.Immutable;
-using Airlock.Gateway.Identity;
 using Airlock.Gateway.Reviews;
+using Airlock.Gateway.Storage.Rows;
 using Microsoft.Data.Sqlite;
 
 namespace Airlock.Gateway.Storage.Sqlite;
 
 public sealed partial class SqliteStore
 {
-    private const string ReviewColumns = """
-        id, created_at, status, session_id, requester_subject, requester_auth, requester_issuer, requester_key_name,
-        requester_key_id, requester_owner, requester_groups, client_address, connection, method, path, query, headers, body,
-        rule, policy_version, approvers, approvals_needed, max_grant_us, expires_at, decided_at, executed_at,
-        result_status, result_headers, result_body, result_truncated, result_session_id, grant_id, unknown_reason, ambiguous, agent_reason
-        """;
+    private static readonly string ReviewColumns = ReviewRows.Columns(jsonAsText: false);
 
     public async Task CreateReviewAsync(Review review, CancellationToken cancellationToken)
     {
@@ -263,61 +258,14 @@ public sealed partial class SqliteStore
         CancellationToken cancellationToken)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT review_id, subject, groups, verdict, comment, window_us, at FROM review_decisions
+        command.CommandText = $"""
+            SELECT {ReviewRows.DecisionColumns(jsonAsText: false)} FROM review_decisions
             WHERE review_id IN (SELECT value FROM json_each($ids)) ORDER BY review_id, seq
             """;
         command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(ids.Select(id => id.ToString())));
         using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var decisions = new Dictionary<Guid, ImmutableArray<ReviewDecision>.Builder>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var id = Guid.Parse(reader.GetString(0));
-            if (!decisions.TryGetValue(id, out var list))
-            {
-                decisions[id] = list = ImmutableArray.CreateBuilder<ReviewDecision>();
-            }
-
-            list.Add(new ReviewDecision(reader.GetString(1), GroupList.Deserialize(reader.GetString(2)), reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4),
-                reader.IsDBNull(5) ? null : SqliteTime.SpanFromMicroseconds(reader.GetInt64(5)),
-                SqliteTime.FromMicroseconds(reader.GetInt64(6))));
-        }
-
-        return decisions.ToDictionary(pair => pair.Key, pair => pair.Value.ToImmutable());
+        return await ReviewRows.ReadDecisionsAsync(reader, SqliteTime.Read, cancellationToken);
     }
 
-    private static Review ReadReview(SqliteDataReader r)
-    {
-        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-        DateTimeOffset? Time(int i) => r.IsDBNull(i) ? null : SqliteTime.FromMicroseconds(r.GetInt64(i));
-        var id = Guid.Parse(r.GetString(0));
-        return new Review
-        {
-            Id = id,
-            CreatedAt = SqliteTime.FromMicroseconds(r.GetInt64(1)),
-            Status = r.GetString(2),
-            SessionId = Guid.Parse(r.GetString(3)),
-            Requester = new CallerIdentity(r.GetString(4), r.GetString(5), r.GetString(6), Text(7), Text(8), GroupList.Deserialize(r.GetString(10)))
-            {
-                Owner = Text(9),
-            },
-            Request = new HeldRequest(r.GetString(12), r.GetString(13), r.GetString(14), Text(15), HeaderList.Deserialize(r.GetString(16)),
-                (byte[])r.GetValue(17), Text(11)),
-            Rule = r.GetString(18),
-            PolicyVersion = r.GetString(19),
-            Approvers = GroupList.Deserialize(r.GetString(20)),
-            ApprovalsNeeded = r.GetInt32(21),
-            MaxGrant = SqliteTime.SpanFromMicroseconds(r.GetInt64(22)),
-            ExpiresAt = SqliteTime.FromMicroseconds(r.GetInt64(23)),
-            DecidedAt = Time(24),
-            ExecutedAt = Time(25),
-            Result = r.IsDBNull(26) ? null : new ReviewResult(r.GetInt32(26), HeaderList.Deserialize(Text(27)),
-                r.IsDBNull(28) ? [] : (byte[])r.GetValue(28), r.GetInt64(29) != 0, Guid.Parse(r.GetString(30))),
-            GrantId = r.IsDBNull(31) ? null : Guid.Parse(r.GetString(31)),
-            UnknownReason = Text(32),
-            Ambiguous = Text(33),
-            AgentReason = Text(34),
-        };
-    }
+    private static Review ReadReview(SqliteDataReader r) => ReviewRows.Read(r, SqliteTime.Read);
 }

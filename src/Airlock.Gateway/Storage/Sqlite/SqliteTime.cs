@@ -10,4 +10,7 @@ internal static class SqliteTime
     public static long ToMicroseconds(TimeSpan value) => value.Ticks / 10;
 
     public static TimeSpan SpanFromMicroseconds(long value) => TimeSpan.FromTicks(value * 10);
+
+    /// <summary>Reads a time column (a <see cref="Rows.TimeColumn"/>).</summary>
+    public static DateTimeOffset Read(System.Data.Common.DbDataReader reader, int ordinal) => FromMicroseconds(reader.GetInt64(ordinal));
 }
