@@ -4,6 +4,7 @@ using Airlock.Gateway.Errors;
 using Airlock.Gateway.Identity;
 using Airlock.Gateway.Reviews;
 using Airlock.Gateway.Sessions;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Airlock.Gateway.Audit;
@@ -18,9 +19,29 @@ public sealed partial class AuditTrail(AuditWriter writer, TimeProvider timeProv
     public static AuditActor? ActorOf(CallerIdentity? identity) =>
         identity is null ? null : new AuditActor(identity.Subject, identity.Groups, identity.AuthMethod);
 
-    /// <summary>Records the decision on a request and waits until it is durable.</summary>
-    public Task RecordRequestAsync(SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail, CancellationToken cancellationToken) =>
-        writer.AppendAsync(RequestEvent(session, kind, outcome, detail), cancellationToken);
+    /// <summary>
+    /// Records the decision on a request and waits until it is durable, before anything acts on
+    /// it (policy's allow and deny, a review opened, a grant used). When the trail cannot take
+    /// it, answers the caller 503 <c>audit-unavailable</c> and returns false: a decision that
+    /// cannot be recorded is not acted on.
+    /// </summary>
+    public async Task<bool> RecordDecisionAsync(HttpContext context, SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail)
+    {
+        try
+        {
+            // Not the caller's token: a decision made is recorded even if the caller has gone
+            // (an already-cancelled token would refuse the event before it is queued).
+            await writer.AppendAsync(RequestEvent(session, kind, outcome, detail), CancellationToken.None);
+            return true;
+        }
+        catch (AuditUnavailableException)
+        {
+            session.Error = ProblemType.AuditUnavailable.Name;
+            await ProblemWriter.WriteAsync(context, ProblemType.AuditUnavailable,
+                "the gateway cannot record this request in its audit trail, so it does not act on it; try again later", session.Id);
+            return false;
+        }
+    }
 
     /// <summary>
     /// Records that a known caller's request was refused before policy (an unknown connection, a
@@ -133,6 +154,27 @@ public sealed partial class AuditTrail(AuditWriter writer, TimeProvider timeProv
         Outcome = outcome,
         Detail = Detail(detail),
     };
+
+    /// <summary>
+    /// An API key created or revoked: which key (id, name, groups, owner; never its secret), by
+    /// whom, when. Static because the CLI, which manages keys on the store directly, writes it
+    /// without a running gateway.
+    /// </summary>
+    public static AuditEvent ApiKeyEvent(string kind, string outcome, Identity.ApiKeys.ApiKey key, AuditActor actor, DateTimeOffset at)
+    {
+        var detail = new Dictionary<string, string>
+        {
+            ["keyId"] = key.Id,
+            ["name"] = key.Name,
+            ["groups"] = string.Join(',', key.Groups),
+        };
+        if (key.Owner is { } owner)
+        {
+            detail["owner"] = owner;
+        }
+
+        return new AuditEvent { At = at, Kind = kind, Actor = actor, Outcome = outcome, Detail = Detail(detail) };
+    }
 
     /// <summary>Records and waits until durable (throws <see cref="AuditUnavailableException"/>).</summary>
     public Task RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken) => writer.AppendAsync(auditEvent, cancellationToken);

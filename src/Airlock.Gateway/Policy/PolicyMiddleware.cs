@@ -132,28 +132,8 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         context.Request.ContentLength > 0
         || (context.Request.ContentLength is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
 
-    /// <summary>Writes the decision to the audit trail; when it cannot, answers 503 and false:
-    /// a decision that cannot be recorded is not acted on.</summary>
-    internal static async Task<bool> RecordAsync(HttpContext context, SessionFeature session, AuditTrail audit, string kind, string outcome, IReadOnlyDictionary<string, string>? detail)
-    {
-        try
-        {
-            // Not the caller's token: a decision made is recorded even if the caller has gone
-            // (an already-cancelled token would refuse the event before it is queued).
-            await audit.RecordRequestAsync(session, kind, outcome, detail, CancellationToken.None);
-            return true;
-        }
-        catch (AuditUnavailableException)
-        {
-            session.Error = ProblemType.AuditUnavailable.Name;
-            await ProblemWriter.WriteAsync(context, ProblemType.AuditUnavailable,
-                "the gateway cannot record this request in its audit trail, so it does not act on it; try again later", session.Id);
-            return false;
-        }
-    }
-
     private Task<bool> RecordAsync(HttpContext context, SessionFeature session, string kind, string outcome, IReadOnlyDictionary<string, string>? detail) =>
-        RecordAsync(context, session, audit, kind, outcome, detail);
+        audit.RecordDecisionAsync(context, session, kind, outcome, detail);
 
     internal static void WriteCharset(Utf8JsonWriter json, string rule, BodyRefusal? refusal)
     {

@@ -33,7 +33,7 @@ public sealed partial class ReviewMiddleware(
     ReviewService reviews,
     ReviewExecutor executor,
     ReviewSignals signals,
-    IAirlockStore store,
+    IReviewStore store,
     GatewayInstance instance,
     AirlockConfig config,
     AuditTrail audit,
@@ -56,7 +56,7 @@ public sealed partial class ReviewMiddleware(
             Log.Granted(logger, session.Id, grant.Id, rule.Name);
             session.GrantId = grant.Id;
             session.Decision = decision with { Action = PolicyAction.Allow };
-            if (await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.RequestGranted, "allowed",
+            if (await audit.RecordDecisionAsync(context, session, AuditKinds.RequestGranted, "allowed",
                 new Dictionary<string, string> { ["grantId"] = grant.Id.ToString() }))
             {
                 await next(context);
@@ -83,7 +83,7 @@ public sealed partial class ReviewMiddleware(
             var problem = body.Problem ?? charset!.Problem;
             session.Decision = decision with { Action = PolicyAction.Deny };
             session.Error = problem.Name;
-            if (await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = problem.Name }))
+            if (await audit.RecordDecisionAsync(context, session, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = problem.Name }))
             {
                 await ProblemWriter.WriteAsync(context, problem, (body.Detail ?? charset!.Detail) + "; a request held for review is stored whole for an approver to read", session.Id,
                     json => PolicyMiddleware.WriteCharset(json, rule.Name, charset));
@@ -98,7 +98,7 @@ public sealed partial class ReviewMiddleware(
         {
             session.Decision = decision with { Action = PolicyAction.Deny };
             session.Error = ProblemType.InvalidRequest.Name;
-            if (await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = "invalid-agent-reason" }))
+            if (await audit.RecordDecisionAsync(context, session, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = "invalid-agent-reason" }))
             {
                 await ProblemWriter.WriteAsync(context, ProblemType.InvalidRequest, badReason + "; the request was not held", session.Id);
             }
@@ -125,7 +125,7 @@ public sealed partial class ReviewMiddleware(
             opened["agentReason"] = agentReason;
         }
 
-        if (!await PolicyMiddleware.RecordAsync(context, session, audit, AuditKinds.ReviewOpened, "held", opened))
+        if (!await audit.RecordDecisionAsync(context, session, AuditKinds.ReviewOpened, "held", opened))
         {
             // Not on record, so not open: nobody may approve what the trail does not show.
             await store.CancelReviewAsync(review.Id, timeProvider.GetUtcNow(), CancellationToken.None);

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Collections.Immutable;
 using Airlock.Gateway.Audit;
 using Airlock.Gateway.Identity.ApiKeys;
 using Airlock.Gateway.Storage;
@@ -135,25 +134,11 @@ internal static class KeysCommand
     /// <summary>Appends the admin action to the audit trail; the error, or null once it is durable.</summary>
     private static async Task<string?> RecordAsync(IAirlockStore store, string kind, string outcome, ApiKey key, CancellationToken cancellationToken)
     {
-        var detail = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
-        detail["keyId"] = key.Id;
-        detail["name"] = key.Name;
-        detail["groups"] = string.Join(',', key.Groups);
-        if (key.Owner is { } owner)
-        {
-            detail["owner"] = owner;
-        }
         try
         {
-            await store.AppendAuditEventsAsync([new AuditEvent
-            {
-                At = TimeProvider.System.GetUtcNow(),
-                Kind = kind,
-                // The CLI works on the store directly; the operator is whoever runs it here.
-                Actor = new AuditActor($"local:{Environment.UserName}", [], "local"),
-                Outcome = outcome,
-                Detail = detail.ToImmutable(),
-            }], cancellationToken);
+            // The CLI works on the store directly; the operator is whoever runs it here.
+            var actor = new AuditActor($"local:{Environment.UserName}", [], "local");
+            await store.AppendAuditEventsAsync([AuditTrail.ApiKeyEvent(kind, outcome, key, actor, TimeProvider.System.GetUtcNow())], cancellationToken);
             return null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
