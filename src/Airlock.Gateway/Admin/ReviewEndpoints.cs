@@ -38,7 +38,7 @@ public static class ReviewEndpoints
 
     private static AdminCaller Caller(HttpContext context) => context.Features.GetRequiredFeature<AdminCaller>();
 
-    private static async Task ListAsync(HttpContext context, IAirlockStore store, string? status, int? limit)
+    private static async Task ListAsync(HttpContext context, IReviewStore store, string? status, int? limit)
     {
         if (status is not null && !ReviewStatus.All.Contains(status))
         {
@@ -59,7 +59,7 @@ public static class ReviewEndpoints
         await context.Response.WriteAsJsonAsync(visible, ReviewJsonContext.Default.ReviewViewArray, cancellationToken: context.RequestAborted);
     }
 
-    private static async Task<Review?> VisibleAsync(HttpContext context, IAirlockStore store, Guid id)
+    private static async Task<Review?> VisibleAsync(HttpContext context, IReviewStore store, Guid id)
     {
         var review = await store.GetReviewAsync(id, context.RequestAborted);
         if (review is null || !ReviewService.MaySee(Caller(context), review))
@@ -72,7 +72,7 @@ public static class ReviewEndpoints
         return review;
     }
 
-    private static async Task GetAsync(HttpContext context, Guid id, IAirlockStore store)
+    private static async Task GetAsync(HttpContext context, Guid id, IReviewStore store)
     {
         if (await VisibleAsync(context, store, id) is { } review)
         {
@@ -128,7 +128,7 @@ public static class ReviewEndpoints
             cancellationToken: context.RequestAborted);
     }
 
-    private static async Task ResultAsync(HttpContext context, Guid id, IAirlockStore store)
+    private static async Task ResultAsync(HttpContext context, Guid id, IReviewStore store)
     {
         if (await VisibleAsync(context, store, id) is not { } review)
         {
@@ -147,7 +147,7 @@ public static class ReviewEndpoints
             ReviewJsonContext.Default.ResultView, cancellationToken: context.RequestAborted);
     }
 
-    private static async Task ListGrantsAsync(HttpContext context, IAirlockStore store, TimeProvider time, bool? all)
+    private static async Task ListGrantsAsync(HttpContext context, IReviewStore store, TimeProvider time, bool? all)
     {
         var caller = Caller(context);
         var now = time.GetUtcNow();
@@ -159,7 +159,7 @@ public static class ReviewEndpoints
         await context.Response.WriteAsJsonAsync(visible, ReviewJsonContext.Default.GrantViewArray, cancellationToken: context.RequestAborted);
     }
 
-    private static async Task RevokeGrantAsync(HttpContext context, Guid id, IAirlockStore store, TimeProvider time, AuditTrail audit)
+    private static async Task RevokeGrantAsync(HttpContext context, Guid id, IReviewStore store, TimeProvider time, AuditTrail audit)
     {
         var (outcome, revoked) = await GrantRevocation.RevokeAsync(Caller(context), id, store, time, audit, context.RequestAborted);
         switch (outcome)

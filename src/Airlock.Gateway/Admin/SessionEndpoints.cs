@@ -28,7 +28,7 @@ public static class SessionEndpoints
         return endpoints;
     }
 
-    private static async Task ListAsync(HttpContext context, IAirlockStore store)
+    private static async Task ListAsync(HttpContext context, ISessionStore store)
     {
         var query = context.Request.Query;
         foreach (var key in query.Keys)
@@ -74,7 +74,7 @@ public static class SessionEndpoints
         await json.FlushAsync(context.RequestAborted);
     }
 
-    private static async Task GetAsync(HttpContext context, Guid id, IAirlockStore store)
+    private static async Task GetAsync(HttpContext context, Guid id, ISessionStore store)
     {
         if (await store.GetSessionAsync(id, context.RequestAborted) is not { } session)
         {
@@ -105,7 +105,7 @@ public static class SessionEndpoints
         await json.FlushAsync(context.RequestAborted);
     }
 
-    private static async Task ResponseAsync(HttpContext context, Guid id, IAirlockStore store)
+    private static async Task ResponseAsync(HttpContext context, Guid id, ISessionStore store)
     {
         if (await store.GetExchangeAsync(id, context.RequestAborted) is not { } exchange)
         {

@@ -10,10 +10,10 @@ namespace Airlock.Gateway.Console;
 public static partial class ConsoleEndpoints
 {
     /// <summary>The grants in force this person may see (as <c>GET /api/grants</c> shows them), ending soonest first.</summary>
-    private static async Task<IResult> GrantsAsync(HttpContext context, IAirlockStore store, TimeProvider time, string? notice) =>
+    private static async Task<IResult> GrantsAsync(HttpContext context, IReviewStore store, TimeProvider time, string? notice) =>
         await GrantsPageAsync(context, store, time, notice == "revoked" ? new Notice("ok", "Revoked. Its requester's next request under that rule is held for review again.") : null);
 
-    private static async Task<IResult> GrantsPageAsync(HttpContext context, IAirlockStore store, TimeProvider time, Notice? notice, int status = StatusCodes.Status200OK)
+    private static async Task<IResult> GrantsPageAsync(HttpContext context, IReviewStore store, TimeProvider time, Notice? notice, int status = StatusCodes.Status200OK)
     {
         var caller = Caller(context);
         var grants = (await store.ListGrantsAsync(activeOnly: true, time.GetUtcNow(), context.RequestAborted))
@@ -25,7 +25,7 @@ public static partial class ConsoleEndpoints
     }
 
     /// <summary>Revokes a grant from the page's form (antiforgery), as <c>POST /api/grants/{id}/revoke</c> does.</summary>
-    private static async Task<IResult> RevokeGrantAsync(HttpContext context, Guid id, IAirlockStore store, TimeProvider time, AuditTrail audit, IAntiforgery antiforgery)
+    private static async Task<IResult> RevokeGrantAsync(HttpContext context, Guid id, IReviewStore store, TimeProvider time, AuditTrail audit, IAntiforgery antiforgery)
     {
         if (!await antiforgery.IsRequestValidAsync(context))
         {

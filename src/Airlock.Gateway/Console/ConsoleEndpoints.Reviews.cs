@@ -13,13 +13,13 @@ namespace Airlock.Gateway.Console;
 
 public static partial class ConsoleEndpoints
 {
-    private static async Task<IResult> ReviewAsync(HttpContext context, Guid id, IAirlockStore store, AirlockConfig config, PolicyProvider policies,
+    private static async Task<IResult> ReviewAsync(HttpContext context, Guid id, IReviewStore store, AirlockConfig config, PolicyProvider policies,
         TimeProvider time, string? notice) =>
         await store.GetReviewAsync(id, context.RequestAborted) is { } review && ReviewService.MaySee(Caller(context), review)
             ? ReviewPage(context, review, config, policies, time, NoticeFor(notice, review))
             : (IResult)NotFound(context);
 
-    private static async Task<IResult> ReviewFragmentAsync(HttpContext context, Guid id, IAirlockStore store)
+    private static async Task<IResult> ReviewFragmentAsync(HttpContext context, Guid id, IReviewStore store)
     {
         if (await store.GetReviewAsync(id, context.RequestAborted) is not { } review || !ReviewService.MaySee(Caller(context), review))
         {
@@ -86,7 +86,7 @@ public static partial class ConsoleEndpoints
     /// hash the page showed, records it (audit first) and tells everyone — exactly what the admin
     /// API does. A second click, a second tab or a second approver gets the service's honest answer.
     /// </summary>
-    private static async Task<IResult> DecideAsync(HttpContext context, Guid id, IAirlockStore store, ReviewService reviews, IAntiforgery antiforgery,
+    private static async Task<IResult> DecideAsync(HttpContext context, Guid id, IReviewStore store, ReviewService reviews, IAntiforgery antiforgery,
         AirlockConfig config, PolicyProvider policies, TimeProvider time)
     {
         var console = config.Console!;
@@ -155,7 +155,7 @@ public static partial class ConsoleEndpoints
     }
 
     /// <summary>The review page again, with what happened to the decision.</summary>
-    private static async Task<IResult> AgainAsync(HttpContext context, Guid id, IAirlockStore store, AirlockConfig config, PolicyProvider policies,
+    private static async Task<IResult> AgainAsync(HttpContext context, Guid id, IReviewStore store, AirlockConfig config, PolicyProvider policies,
         TimeProvider time, Notice notice, int status) =>
         await store.GetReviewAsync(id, CancellationToken.None) is { } review && ReviewService.MaySee(Caller(context), review)
             ? ReviewPage(context, review, config, policies, time, notice, status)

@@ -11,7 +11,7 @@ namespace Airlock.Gateway.Console;
 public static partial class ConsoleEndpoints
 {
     /// <summary>The newest sessions (as <c>GET /api/sessions</c> lists them), for auditors and admins.</summary>
-    private static async Task<IResult> SessionsAsync(HttpContext context, IAirlockStore store, AirlockConfig config, string? connection, string? subject, string? status)
+    private static async Task<IResult> SessionsAsync(HttpContext context, ISessionStore store, AirlockConfig config, string? connection, string? subject, string? status)
     {
         if (!MayAudit(context))
         {
@@ -48,7 +48,7 @@ public static partial class ConsoleEndpoints
     }
 
     /// <summary>One session and its transcript, for auditors and admins.</summary>
-    private static async Task<IResult> SessionAsync(HttpContext context, Guid id, IAirlockStore store)
+    private static async Task<IResult> SessionAsync(HttpContext context, Guid id, ISessionStore store)
     {
         if (!MayAudit(context))
         {

@@ -36,14 +36,14 @@ public sealed class InboxSnapshot : IDisposable
     /// <summary>The longest a read is reused without a change to say it is stale.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
 
-    private readonly IAirlockStore _store;
+    private readonly IReviewStore _store;
     private readonly ReviewSignals _signals;
     private readonly TimeProvider _time;
     private readonly List _pending = new(ReviewStatus.Pending);
     private readonly List _recent = new(null);
     private long _version;
 
-    public InboxSnapshot(IAirlockStore store, ReviewSignals signals, TimeProvider time)
+    public InboxSnapshot(IReviewStore store, ReviewSignals signals, TimeProvider time)
     {
         _store = store;
         _signals = signals;

@@ -187,6 +187,7 @@ public static class AirlockGateway
         services.AddHostedService(sp => sp.GetRequiredService<RefusalTally>());
         services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<IAirlockStore>());
         services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<IAirlockStore>());
+        services.AddSingleton<IReviewStore>(sp => sp.GetRequiredService<IAirlockStore>());
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<ConnectionCatalog>();
         services.AddSingleton<UpstreamRequestTransformer>();

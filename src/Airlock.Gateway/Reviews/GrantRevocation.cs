@@ -29,7 +29,7 @@ public static class GrantRevocation
     public static bool MayRevoke(AdminCaller caller, Grant grant) =>
         caller.Has(AdminRoles.Admin) || grant.GrantedBy.Contains(caller.Identity.Subject);
 
-    public static async Task<(Outcome Outcome, Grant? Grant)> RevokeAsync(AdminCaller caller, Guid id, IAirlockStore store, TimeProvider time, AuditTrail audit,
+    public static async Task<(Outcome Outcome, Grant? Grant)> RevokeAsync(AdminCaller caller, Guid id, IReviewStore store, TimeProvider time, AuditTrail audit,
         CancellationToken cancellationToken)
     {
         var grant = await store.GetGrantAsync(id, cancellationToken);

@@ -32,7 +32,7 @@ namespace Airlock.Gateway.Reviews;
 /// and it is never run again by itself.
 /// </summary>
 public sealed partial class ReviewExecutor(
-    IAirlockStore store,
+    IReviewStore store,
     ConnectionCatalog connections,
     UpstreamForwarder forwarder,
     PolicyProvider policies,

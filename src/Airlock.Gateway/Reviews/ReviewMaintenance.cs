@@ -20,7 +20,7 @@ namespace Airlock.Gateway.Reviews;
 /// does not keep the others from running.
 /// </summary>
 public sealed partial class ReviewMaintenance(
-    IAirlockStore store,
+    IReviewStore store,
     ReviewSignals signals,
     ReviewExecutor executor,
     ReviewService reviews,

@@ -24,7 +24,7 @@ public sealed record DecideResult(Review? Review, DecisionOutcome? Outcome, Prob
 /// </list>
 /// </summary>
 public sealed partial class ReviewService(
-    IAirlockStore store,
+    IReviewStore store,
     IReviewNotifications notifications,
     WebhookNotifier webhooks,
     AuditTrail audit,

@@ -23,12 +23,12 @@ namespace Airlock.Gateway.Sessions;
 /// </summary>
 public sealed partial class SessionWriter : BackgroundService
 {
-    private readonly IAirlockStore store;
+    private readonly ISessionStore store;
     private readonly TimeProvider timeProvider;
     private readonly ILogger<SessionWriter> logger;
     private readonly Telemetry.AirlockMetrics? _metrics;
 
-    public SessionWriter(IAirlockStore store, TimeProvider timeProvider, ILogger<SessionWriter> logger, Telemetry.AirlockMetrics? metrics = null,
+    public SessionWriter(ISessionStore store, TimeProvider timeProvider, ILogger<SessionWriter> logger, Telemetry.AirlockMetrics? metrics = null,
         Configuration.RecordingQueueConfig? queue = null, StoreWriteHealth? health = null)
     {
         _health = health;
