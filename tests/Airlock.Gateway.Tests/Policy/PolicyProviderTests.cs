@@ -489,6 +489,25 @@ public sealed class PolicyProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_policy_file_that_reappears_as_a_link_is_loaded_without_waiting_for_the_periodic_check()
+    {
+        // A link made where the file was raises only a "created" event: no write follows it.
+        var elsewhere = Path.Combine(_dir.FullName, "elsewhere", "policy.yaml");
+        Directory.CreateDirectory(Path.GetDirectoryName(elsewhere)!);
+        await File.WriteAllTextAsync(elsewhere, Lockdown);
+        var provider = await WatchAsync();
+        var rejected = _log.WhenLogged("Policy reload rejected with 1 error(s)");
+        File.Delete(PolicyPath);
+        await rejected.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var loaded = _log.WhenLogged($"Policy {Version(Lockdown)} in force");
+        File.CreateSymbolicLink(PolicyPath, elsewhere);
+
+        await loaded.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Version(Lockdown), provider.Current.Version);
+    }
+
+    [Fact]
     public async Task A_directory_that_cannot_be_watched_is_still_checked_periodically()
     {
         var initial = PolicyProvider.LoadInitial(_config).Policy!;
