@@ -9,9 +9,8 @@ using Airlock.Gateway.Identity;
 using Airlock.Gateway.Identity.ApiKeys;
 using Airlock.Gateway.Normalization;
 using Airlock.Gateway.Policy;
+using Airlock.Gateway.Recording;
 using Airlock.Gateway.Reviews;
-using Airlock.Gateway.Reviews.Webhooks;
-using Airlock.Gateway.Storage.Postgres;
 using Airlock.Gateway.Routing;
 using Airlock.Gateway.Sessions;
 using Airlock.Gateway.Storage;
@@ -23,8 +22,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 
 namespace Airlock.Gateway.Hosting;
 
@@ -166,93 +163,36 @@ public static class AirlockGateway
         return app;
     }
 
+    /// <summary>
+    /// The gateway's services, one feature at a time. The order is the order hosted services
+    /// start in (and the reverse of the order they stop in): the audit writer first, so it runs
+    /// before anything records an event and drains after everything else has stopped.
+    /// </summary>
     public static IServiceCollection AddAirlockGateway(this IServiceCollection services, AirlockConfig config, TimeProvider timeProvider)
     {
         services.TryAddSingleton(timeProvider);
         services.AddSingleton(config);
         services.AddSingleton(config.Identity);
-        services.AddSingleton(sp => StoreFactory.Create(config.Store, sp.GetRequiredService<TimeProvider>()));
-        // The audit writer is the first hosted service: it must run before anything records an
-        // event and drain after everything else has stopped (it is a lifecycle service).
-        services.AddSingleton<IAuditStore>(sp => sp.GetRequiredService<IAirlockStore>());
-        services.AddSingleton<StoreWriteHealth>();
-        services.AddSingleton<AuditWriter>();
-        services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
-        services.AddSingleton<AuditTrail>();
-        services.AddSingleton(config.Audit);
-        services.AddSingleton<AuditCheckpointService>();
-        services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointService>());
-        // After the checkpoint service: it stops (and writes its counts) before that signs.
-        services.AddSingleton<RefusalTally>();
-        services.AddHostedService(sp => sp.GetRequiredService<RefusalTally>());
-        services.AddSingleton<IApiKeyStore>(sp => sp.GetRequiredService<IAirlockStore>());
-        services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<IAirlockStore>());
-        services.AddSingleton<IReviewStore>(sp => sp.GetRequiredService<IAirlockStore>());
+        services.AddAirlockStore(config.Store);
+        services.AddAirlockAudit(config.Audit);
         services.AddSingleton<ApiKeyService>();
-        services.AddSingleton<ConnectionCatalog>();
-        services.AddSingleton<UpstreamRequestTransformer>();
-        services.AddSingleton<UpstreamForwarder>();
-        services.AddSingleton<ResponseGuardrailInspector>();
-        services.AddSingleton<Masking.ResponseMasker>();
-        services.AddSingleton<Masking.ResponseScrubber>();
-        services.AddMetrics();
-        services.AddSingleton<Telemetry.AirlockMetrics>();
+        services.AddAirlockForwarding();
         services.AddSingleton<Admin.AuditVerificationGate>();
-        // Metrics and traces name their source: service "airlock", this process as the instance
-        // (the id of its gateway-started audit event), and the version. Without it every series
-        // was "unknown_service:dotnet".
-        var instance = new GatewayInstance();
-        services.AddSingleton(instance);
-        var telemetry = services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("airlock", serviceVersion: Version, serviceInstanceId: instance.Id))
-            .WithMetrics(metrics => metrics
-            .AddMeter(Telemetry.AirlockMetrics.MeterName)
-            .AddPrometheusExporter());
-        if (config.Traces is { } traces)
-        {
-            telemetry.AddTracing(traces);
-        }
-        services.AddSingleton<Recording.RecordingRetention>();
-        services.AddHostedService(sp => sp.GetRequiredService<Recording.RecordingRetention>());
-        services.AddSingleton<PolicyProvider>();
-        services.AddSingleton<IPolicyEventStore>(sp => sp.GetRequiredService<IAirlockStore>());
-        services.AddHostedService(sp => sp.GetRequiredService<PolicyProvider>());
-        services.AddSingleton(config.RecordingQueue);
-        services.AddSingleton<SessionWriter>();
-        services.AddHostedService(sp => sp.GetRequiredService<SessionWriter>());
-        services.AddHttpForwarder();
+        services.AddAirlockTelemetry(config.Traces, Version);
+        services.AddAirlockRecordingRetention();
+        services.AddAirlockPolicy();
+        services.AddAirlockSessionRecording(config.RecordingQueue);
         // ASP.NET authentication pulls in data protection. Its keys stay in memory rather than in a
         // key ring in the home directory: the only cookies are the console's (session, sign-in
         // correlation, antiforgery), and a restart signing people out of the console is the price.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddAirlockIdentity(config.Identity);
-        services.AddSingleton<ReviewSignals>();
-        if (config.Store is PostgresStoreConfig)
-        {
-            services.AddSingleton(sp => new PostgresReviewNotifications(
-                (PostgresStore)sp.GetRequiredService<IAirlockStore>(), sp.GetRequiredService<ReviewSignals>(),
-                sp.GetRequiredService<ILogger<PostgresReviewNotifications>>()));
-            services.AddSingleton<IReviewNotifications>(sp => sp.GetRequiredService<PostgresReviewNotifications>());
-            services.AddHostedService(sp => sp.GetRequiredService<PostgresReviewNotifications>());
-        }
-        else
-        {
-            services.AddSingleton<IReviewNotifications, InProcessReviewNotifications>();
-        }
-
-        services.AddSingleton<ReviewService>();
+        services.AddAirlockReviews(config.Store);
         if (config.Console is { } console)
         {
             services.AddAirlockConsole(console);
         }
 
-        services.AddSingleton<ReviewExecutor>();
-        services.AddSingleton<ReviewMaintenance>();
-        services.AddHostedService(sp => sp.GetRequiredService<ReviewMaintenance>());
-        services.AddSingleton<WebhookNotifier>();
-        services.AddHostedService(sp => sp.GetRequiredService<WebhookNotifier>());
-        services.AddHttpClient(WebhookNotifier.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         services.AddHealthChecks()
             .AddCheck<ConfigurationHealthCheck>("configuration", tags: ["ready"])
             .AddCheck<StoreHealthCheck>("store", tags: ["ready"])
