@@ -8,7 +8,9 @@ using Airlock.Gateway.Policy;
 using Airlock.Gateway.Storage;
 using Airlock.Gateway.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -486,6 +488,23 @@ public sealed class PolicyProviderTests : IAsyncLifetime
         await File.WriteAllTextAsync(PolicyPath, Lockdown);
         await loaded.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(["loaded", "rejected"], (await LoadsAsync()).Select(l => l.Outcome));
+    }
+
+    [Fact]
+    public async Task The_gateway_registers_one_provider_that_is_also_the_running_reload_loop()
+    {
+        // What the middleware reads must be what the reload loop swaps: one instance, hosted.
+        var initial = PolicyProvider.LoadInitial(_config).Policy!;
+        var services = new ServiceCollection()
+            .AddSingleton(_config).AddSingleton(initial).AddSingleton<IPolicyEventStore>(_store).AddSingleton(_audit)
+            .AddSingleton<TimeProvider>(_time).AddSingleton<ILogger<PolicyProvider>>(_log)
+            .AddAirlockPolicy();
+        await using var provider = services.BuildServiceProvider();
+
+        var policies = provider.GetRequiredService<PolicyProvider>();
+        Assert.Same(policies, Assert.Single(provider.GetServices<IHostedService>()));
+        Assert.Same(policies, provider.GetRequiredService<PolicyProvider>());
+        Assert.Same(initial, policies.Current);
     }
 
     [Fact]
