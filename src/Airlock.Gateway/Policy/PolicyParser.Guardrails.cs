@@ -50,6 +50,10 @@ public static partial class PolicyParser
             reader.Error(YamlConfigReader.Child(map, "when"), path + ".when", "a guardrail's when is about the request; test the response body under response");
         }
 
+        // Read before anything can end the parse of this guardrail, so that a wrong message is
+        // reported together with the guardrail's other mistakes, not only once they are fixed.
+        var message = reader.String(map, "message", path, required: false);
+
         var responseNode = YamlConfigReader.Child(map, "response");
         if (responseNode is null)
         {
@@ -117,7 +121,7 @@ public static partial class PolicyParser
             ContentTypes = contentTypes,
             BodyMatches = bodyMatches,
             Detectors = detectors.ToImmutable(),
-            Message = reader.String(map, "message", path, required: false),
+            Message = message,
         };
     }
 }

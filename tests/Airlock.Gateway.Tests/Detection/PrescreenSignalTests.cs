@@ -50,6 +50,7 @@ public class PrescreenSignalTests
         { "/123-45", UsSsn },
         { ":123-45", UsSsn },
         { "123-45-6789", UsSsn },
+        { "1x3-45", None },
 
         // phone: '+' and a digit but 0; '(' and a digit; three digits, a separator, exactly
         // three; a run of two to five starting with 0, a space or hyphen, three or more.
@@ -86,6 +87,9 @@ public class PrescreenSignalTests
         { "02.794", None },
         { "12 7946", None },
         { "x02 794", None },
+        { "0x12 345", None },
+        { "01x23 456", None },
+        { "01xx3 456", None },
 
         // ipv4: an octet free of a word character or '.' before it, '.', an octet; three dots.
         { "1.2.3.4", Ipv4 },
@@ -137,6 +141,10 @@ public class PrescreenSignalTests
         { "a:bcdef:", None },
         { ".a::", None },
         { "a:g:", None },
+        { "a:g1:", None },
+        { "a:gg1:", None },
+        { "a:ggg1:", None },
+        { "axyz::", None },
 
         { "@", Email },
         { "a@b", Email },
@@ -256,6 +264,48 @@ public class PrescreenSignalTests
         "\u00e9"u8.CopyTo(whole.AsSpan(plainBefore));
         whole[^1] = (byte)'1';
         Assert.Equal(Always, Prescreen.Scan(whole));
+    }
+
+    [Theory]
+    [InlineData(5, 10)]
+    [InlineData(0, 2)]
+    [InlineData(70, 90)]
+    public void Bytes_that_do_not_decode_just_before_the_first_interesting_one_get_the_digit_signals(int bad, int digit)
+    {
+        // The broken sequence and the digit fall in the same 64-byte window of a long text.
+        var text = new byte[100];
+        text.AsSpan().Fill((byte)'/');
+        text[bad] = 0xC3;
+        text[digit] = (byte)'1';
+        Assert.Equal(UsSsn | Phone | Iban | Ipv4 | Always, Prescreen.Scan(text));
+
+        // The same with a whole character there: only the lone digit, which needs nothing.
+        "\u00e9"u8.CopyTo(text.AsSpan(bad));
+        text[digit] = (byte)'1';
+        Assert.Equal(Always, Prescreen.Scan(text));
+    }
+
+    [Fact]
+    public void Bytes_that_do_not_decode_in_a_later_window_count_after_a_whole_character_in_an_earlier_one()
+    {
+        // A long text with a whole non-ASCII character in its first 64 bytes, a broken sequence
+        // in the next 64, then a digit.
+        var text = new byte[128];
+        text.AsSpan().Fill((byte)'/');
+        "\u00e9"u8.CopyTo(text.AsSpan(10));
+        text[80] = 0xC3;
+        text[100] = (byte)'1';
+        Assert.Equal(UsSsn | Phone | Iban | Ipv4 | Always, Prescreen.Scan(text));
+    }
+
+    [Fact]
+    public void What_follows_a_long_string_near_the_end_of_a_body_never_counts()
+    {
+        // The last 64-byte window slides back from the end of the body, so it also reads what
+        // follows the string: a character that is not ASCII and values there change nothing.
+        var body = Encoding.UTF8.GetBytes(new string('/', 100) + "\u00e9 123-45 GB82 @");
+        Assert.Equal(Always, Prescreen.Scan(body, 0, 100));
+        Assert.Equal(Always, Prescreen.Scan(body, 10, 90));
     }
 
     private static void AssertSignals(string text, DetectorSignals expected)

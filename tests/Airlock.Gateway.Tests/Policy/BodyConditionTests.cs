@@ -30,6 +30,8 @@ public class BodyConditionTests
     [InlineData("{\"items\":[{\"sku\":\"ok\"},{\"other\":1}]}", false)]
     [InlineData("{\"items\":[]}", false)]
     [InlineData("{\"items\":[{\"SKU\":\"forbidden\"},{\"sku\":\"ok\"}]}", true)]
+    [InlineData("{\"items\":[5,{\"sku\":\"forbidden\"}]}", true)]
+    [InlineData("{\"items\":[\"x\",null,{\"sku\":\"forbidden\"}]}", true)]
     public void A_deny_rule_on_every_item_is_met_by_any_item_wherever_it_is(string body, bool denied)
     {
         Assert.Equal(denied, OnBody("$.items[*].sku", "forbidden", body).Denied);
@@ -193,6 +195,18 @@ public class BodyConditionTests
         var (count, ambiguous) = Path("$.items[*][0]").Visit(document.RootElement, strict: true, _ => true);
 
         Assert.Equal((reached, true), (count, ambiguous));
+    }
+
+    [Fact]
+    public void The_walk_stops_at_the_first_value_refused_however_deep_the_wildcards()
+    {
+        // A rule stops reading a body once its verdict is settled (ambiguous): the items after
+        // that one, in this array or the next, are not walked.
+        using var document = System.Text.Json.JsonDocument.Parse("{\"a\":[[1,2],[3]],\"b\":[{\"c\":[1,2]},{\"c\":[3]}]}");
+
+        Assert.Equal(1, Path("$.a[*][*]").Visit(document.RootElement, strict: true, _ => false).Reached);
+        Assert.Equal(1, Path("$.b[*].c[*]").Visit(document.RootElement, strict: true, _ => false).Reached);
+        Assert.Equal(3, Path("$.a[*][*]").Visit(document.RootElement, strict: true, _ => true).Reached);
     }
 
     private static JsonFieldPath Path(string text)

@@ -148,6 +148,17 @@ public class PolicyFileErrorTests
     }
 
     [Theory]
+    [InlineData("{ name: g, response: { status: [99] }, message: [a, b] }",
+        "2:53 guardrails[0].message: must be a single value",
+        "2:36 guardrails[0].response.status: '99' is not an HTTP status",
+        "2:26 guardrails[0].response: give at least one of status, contentTypes, bodyMatches or detectors")]
+    [InlineData("{ name: g, message: [a, b] }", "2:25 guardrails[0].message: must be a single value", "2:5 guardrails[0].response: is required: the conditions on the response that block it")]
+    public void A_guardrail_is_checked_whole_not_only_up_to_its_first_mistake(string guardrail, params string[] expected)
+    {
+        Assert.Equal(expected, Errors($"guardrails:\n  - {guardrail}\n"));
+    }
+
+    [Theory]
     [InlineData("methods: []", "3:22 rules[0].when.methods: must name at least one value; leave the key out to match any")]
     [InlineData("methods: [Get]", "3:22 rules[0].when.methods: 'Get' must be an HTTP method in upper case, e.g. GET")]
     [InlineData("methods: [M-SEARCH]", "3:22 rules[0].when.methods: 'M-SEARCH' must be an HTTP method in upper case, e.g. GET")]
