@@ -77,7 +77,10 @@ public class TextMaskerTests
         var expected = string.Concat(Enumerable.Repeat("card [REDACTED:CARD], ", 5100));
         var plan = Plan(null, Detect("payment-card"));
 
-        foreach (var size in new[] { 0, 1, 7, 4096, 65_535, 65_536, 65_537, 100_000 })
+        // Under mutation testing only the pieces that decide where the cut falls: the mutants
+        // scored there are the detectors', which see the same segments whatever the pieces.
+        int[] sizes = PropertySize.UnderMutation<int[]>([0, 1, 7, 4096, 65_535, 65_536, 65_537, 100_000], [0, 65_535, 65_537]);
+        foreach (var size in sizes)
         {
             Assert.Equal(expected, Text(plan, body, size));
         }

@@ -25,4 +25,13 @@ internal static class PropertySize
 
     /// <summary><paramref name="full"/> scaled by <see cref="Share"/>, never below <paramref name="least"/>.</summary>
     public static int Scaled(int full, int least = 1) => Math.Max(least, (int)(full * Share));
+
+    /// <summary>
+    /// <paramref name="full"/>, or <paramref name="underMutation"/> when the cap is set: for the
+    /// few tests over long texts that mutation testing cannot afford at any share of their size.
+    /// The build Stryker tests checks a mutant switch at every branch of the gateway, which made
+    /// these tests 5 to 20 times slower than in a normal build, and every mutant of the code
+    /// they reach (the detectors and the prescreen) pays their whole time.
+    /// </summary>
+    public static T UnderMutation<T>(T full, T underMutation) => Cap is null ? full : underMutation;
 }
