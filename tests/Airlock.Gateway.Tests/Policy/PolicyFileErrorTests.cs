@@ -41,6 +41,8 @@ public class PolicyFileErrorTests
     [InlineData("rules:\n  - a\n", "2:5 rules[0]: must be a mapping of keys to values")]
     [InlineData("guardrails: g\n", "1:13 guardrails: must be a list of guardrails")]
     [InlineData("guardrails:\n  - g\n", "2:5 guardrails[0]: must be a mapping of keys to values")]
+    [InlineData("allowUnmatched: { status: yes }\n", "1:17 allowUnmatched: must be a value or a list of values")]
+    [InlineData("allowUnmatched: [[status]]\n", "1:18 allowUnmatched[0]: must be a single value")]
     public void A_file_that_is_not_a_policy_is_refused_at_its_place(string yaml, string error)
     {
         Assert.Equal(error, Assert.Single(Errors(yaml)));
@@ -262,6 +264,10 @@ public class PolicyFileErrorTests
     [InlineData("    response: { status: [+200] }\n", "3:25 guardrails[0].response.status: '+200' is not an HTTP status", "3:15 guardrails[0].response: give at least one of status, contentTypes, bodyMatches or detectors")]
     [InlineData("    response: { status: [5xx] }\n", "3:25 guardrails[0].response.status: '5xx' is not an HTTP status", "3:15 guardrails[0].response: give at least one of status, contentTypes, bodyMatches or detectors")]
     [InlineData("    response: { detectors: [cards] }\n", "3:28 guardrails[0].response.detectors: 'cards' is not a detector; known: aws-access-key, email, github-token, iban, ipv4, ipv6, jwt, payment-card, phone, private-key, secret-key, us-ssn; groups: all, pii, secrets", "3:15 guardrails[0].response: give at least one of status, contentTypes, bodyMatches or detectors")]
+    [InlineData("    response: { status: { code: 500 } }\n", "3:25 guardrails[0].response.status: must be a value or a list of values", "3:15 guardrails[0].response: give at least one of status, contentTypes, bodyMatches or detectors")]
+    [InlineData("    response: { contentTypes: { json: yes } }\n", "3:31 guardrails[0].response.contentTypes: must be a value or a list of values", "3:15 guardrails[0].response: give at least one of status, contentTypes, bodyMatches or detectors")]
+    [InlineData("    response: { detectors: { email: on } }\n", "3:28 guardrails[0].response.detectors: must be a value or a list of values", "3:15 guardrails[0].response: give at least one of status, contentTypes, bodyMatches or detectors")]
+    [InlineData("    response: { bodyMatches: [secret, token] }\n", "3:30 guardrails[0].response.bodyMatches: must be a single value", "3:15 guardrails[0].response: give at least one of status, contentTypes, bodyMatches or detectors")]
     [InlineData("    response: { bodyMatches: \"(?!x)\" }\n", "3:30 guardrails[0].response.bodyMatches: invalid regular expression", "3:15 guardrails[0].response: give at least one of status, contentTypes, bodyMatches or detectors")]
     [InlineData("    when: { bodyMatches: x }\n    response: { status: [500] }\n", "3:11 guardrails[0].when: a guardrail's when is about the request; test the response body under response")]
     [InlineData("    when: { body: { $.a: 1 } }\n    response: { status: [500] }\n", "3:11 guardrails[0].when: a guardrail's when is about the request; test the response body under response")]
