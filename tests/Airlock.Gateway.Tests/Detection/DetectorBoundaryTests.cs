@@ -84,6 +84,12 @@ public class DetectorBoundaryTests
     [InlineData("4111 1111 1111 1111 1110")]
     [InlineData("41111111111111111110")]
     [InlineData("4111-1111-1111-1111-4111-1111-1111-1111")]
+    // Nor is a card number that ends a longer run, wherever the twentieth digit falls: right
+    // before it, one digit into it, or at the end of a group before it.
+    [InlineData("12345678901234567894111111111111111")]
+    [InlineData("123456789012345678904111111111111111")]
+    [InlineData("1234 5678 9012 3456 7890 4111 1111 1111 1111")]
+    [InlineData("1234-5678-9012-3456-7890-4111-1111-1111-1111")]
     public void Longer_digit_runs_hide_no_card(string text) => Assert.Empty(Found("payment-card", text));
 
     [Theory]

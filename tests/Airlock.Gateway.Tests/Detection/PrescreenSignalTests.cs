@@ -101,6 +101,7 @@ public class PrescreenSignalTests
         { "1234.5.6.7", None },
         { "a1.2.3.4", None },
         { "1.2345.6.7", None },
+        { "No.1 a.k.a.", None },
 
         // iban: two upper-case letters right before a run of two digits or more.
         { "GB82", Iban },
@@ -296,6 +297,15 @@ public class PrescreenSignalTests
         text[80] = 0xC3;
         text[100] = (byte)'1';
         Assert.Equal(UsSsn | Phone | Iban | Ipv4 | Always, Prescreen.Scan(text));
+    }
+
+    [Fact]
+    public void A_text_with_nul_characters_is_screened_to_its_last_byte()
+    {
+        // Every other byte NUL, as in UTF-16 read as bytes, and the value in the last byte: past
+        // a long stretch the scan searches ahead for the next byte worth a look, over bytes.
+        AssertSignals("_" + string.Concat(Enumerable.Repeat("/\0", 20)) + "@", Email | Always);
+        AssertSignals("_" + string.Concat(Enumerable.Repeat("/\0", 20)) + "/@", Email | Always);
     }
 
     [Fact]
