@@ -2,9 +2,12 @@ namespace Airlock.Gateway.Detection;
 
 /// <summary>
 /// Payment card numbers: 13 to 19 digits, optionally grouped by single spaces or hyphens,
-/// that pass the Luhn check (ISO/IEC 7812). A digit run inside a longer run of digits is not a
-/// card number, so order ids and timestamps of other lengths are left alone; a Luhn-invalid
-/// number is left alone.
+/// that pass the Luhn check (ISO/IEC 7812). Digits joined by single separators read as one
+/// number, so order ids, timestamps and grouped account numbers of other lengths are left
+/// alone, and a Luhn-invalid number is left alone. One exception: an unbroken run of 13 to 19
+/// digits that passes the check is a card even when one space or hyphen joins it to other
+/// digits, as in a card followed by its security code (<c>4111111111111111 123</c>) or a list of
+/// cards one space apart; a card is written either unbroken or grouped, never half of each.
 /// </summary>
 public sealed class PaymentCardDetector : IDetector
 {
@@ -29,25 +32,23 @@ public sealed class PaymentCardDetector : IDetector
                 continue;
             }
 
-            // Collect digits, allowing one separator between digit groups.
+            // The whole number: digit groups joined by one separator each.
             var count = 0;
             var end = i;
             var j = i;
-            var tooLong = false;
             while (j < text.Length)
             {
                 if (char.IsAsciiDigit(text[j]))
                 {
-                    if (count == MaxDigits)
+                    if (count < digits.Length)
                     {
-                        tooLong = true;
-                        break;
+                        digits[count] = (byte)(text[j] - '0');
                     }
 
-                    digits[count++] = (byte)(text[j] - '0');
+                    count++;
                     end = ++j;
                 }
-                else if ((text[j] == ' ' || text[j] == '-') && j + 1 < text.Length && char.IsAsciiDigit(text[j + 1]) && count > 0)
+                else if ((text[j] == ' ' || text[j] == '-') && j + 1 < text.Length && char.IsAsciiDigit(text[j + 1]))
                 {
                     j++;
                 }
@@ -57,15 +58,52 @@ public sealed class PaymentCardDetector : IDetector
                 }
             }
 
-            if (!tooLong && count >= MinDigits && Luhn(digits[..count]) && !found(i, end - i))
+            var stop = count is >= MinDigits and <= MaxDigits && Luhn(digits[..count])
+                ? !found(i, end - i)
+                : !FindUnbrokenCards(text, i, end, digits, found);
+            if (stop)
             {
                 return;
             }
 
-            // Past a run that is too long, the check at the top skips the rest of it: every digit
-            // there follows a digit or a joined separator.
-            i = Math.Max(end, i + 1);
+            i = end;
         }
+    }
+
+    /// <summary>
+    /// The unbroken runs of 13 to 19 digits inside <c>text[start..end]</c>, a number that is not
+    /// a card as a whole, that pass the Luhn check. False when <paramref name="found"/> asks to stop.
+    /// </summary>
+    private static bool FindUnbrokenCards(ReadOnlySpan<char> text, int start, int end, Span<byte> digits, Func<int, int, bool> found)
+    {
+        var run = start;
+        while (run < end)
+        {
+            var after = run;
+            while (after < end && char.IsAsciiDigit(text[after]))
+            {
+                after++;
+            }
+
+            var length = after - run;
+            if (length is >= MinDigits and <= MaxDigits)
+            {
+                for (var k = 0; k < length; k++)
+                {
+                    digits[k] = (byte)(text[run + k] - '0');
+                }
+
+                if (Luhn(digits[..length]) && !found(run, length))
+                {
+                    return false;
+                }
+            }
+
+            // Past the separator to the next run.
+            run = after + 1;
+        }
+
+        return true;
     }
 
     /// <summary>A separator between two digits continues a number rather than starting one.</summary>

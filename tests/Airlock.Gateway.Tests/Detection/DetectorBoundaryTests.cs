@@ -90,6 +90,10 @@ public class DetectorBoundaryTests
     [InlineData("123456789012345678904111111111111111")]
     [InlineData("1234 5678 9012 3456 7890 4111 1111 1111 1111")]
     [InlineData("1234-5678-9012-3456-7890-4111-1111-1111-1111")]
+    // Unbroken runs joined to other digits that fail the check, or are too short or too long.
+    [InlineData("4111111111111112 123")]
+    [InlineData("123 411111111111 5500000000000005")]
+    [InlineData("41111111111111111110-12")]
     public void Longer_digit_runs_hide_no_card(string text) => Assert.Empty(Found("payment-card", text));
 
     [Theory]
@@ -99,6 +103,15 @@ public class DetectorBoundaryTests
     [InlineData("41111111111111111110 -4111111111111111", "4111111111111111")]
     [InlineData("41111111111111111110 x 4111111111111111", "4111111111111111")]
     [InlineData("4111111111111111  5500000000000004", "4111111111111111,5500000000000004")]
+    // An unbroken card is a card even when one space or hyphen joins it to other digits: its
+    // security code after it, a list of cards one space apart, a longer number before it.
+    [InlineData("4111111111111111 123", "4111111111111111")]
+    [InlineData("card 4111111111111111-123 exp", "4111111111111111")]
+    [InlineData("4111111111111111 5500000000000004", "4111111111111111,5500000000000004")]
+    [InlineData("4111111111111111-5500000000000004 4222222222222", "4111111111111111,5500000000000004,4222222222222")]
+    [InlineData("41111111111111111110 4111111111111111", "4111111111111111")]
+    [InlineData("12 4111111111111111110 34", "4111111111111111110")]
+    [InlineData("4111 1111 1111 1111 5500000000000004", "5500000000000004")]
     public void A_card_after_a_longer_run_is_found(string text, string cards) =>
         Assert.Equal(cards.Split(','), Found("payment-card", text));
 

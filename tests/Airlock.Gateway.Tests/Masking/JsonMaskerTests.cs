@@ -156,6 +156,17 @@ public class JsonMaskerTests
     }
 
     [Fact]
+    public void A_card_one_space_from_its_security_code_or_from_another_card_is_masked()
+    {
+        // Read as one 19- or 32-digit number, neither card was a card: both went out whole.
+        var plan = Plan(null, Detect("payment-card"));
+
+        var output = Json(plan, """{"card":"4111111111111111 123","cards":"4111111111111111 5500000000000004","ref":"1234 5678 9012 3456 7890"}""");
+
+        Assert.Equal("""{"card":"[REDACTED:CARD] 123","cards":"[REDACTED:CARD] [REDACTED:CARD]","ref":"1234 5678 9012 3456 7890"}""", output);
+    }
+
+    [Fact]
     public void A_lone_surrogate_escape_is_valid_json_and_the_rest_of_its_string_is_still_masked()
     {
         // Found by JsonMaskerProperties: .NET will not unescape "\uDBFF" without its low half,
