@@ -26,7 +26,9 @@ public sealed class PaymentCardDetector : IDetector
         var i = 0;
         while (i < text.Length)
         {
-            if (!char.IsAsciiDigit(text[i]) || (i > 0 && (char.IsAsciiDigit(text[i - 1]) || IsJoinedSeparator(text, i - 1))))
+            // Every number is read whole and the scan goes on after it, so a digit met here
+            // starts one.
+            if (!char.IsAsciiDigit(text[i]))
             {
                 i++;
                 continue;
@@ -105,10 +107,6 @@ public sealed class PaymentCardDetector : IDetector
 
         return true;
     }
-
-    /// <summary>A separator between two digits continues a number rather than starting one.</summary>
-    private static bool IsJoinedSeparator(ReadOnlySpan<char> text, int at) =>
-        (text[at] == ' ' || text[at] == '-') && at > 0 && char.IsAsciiDigit(text[at - 1]);
 
     public static bool Luhn(ReadOnlySpan<byte> digits)
     {

@@ -77,6 +77,7 @@ public class DetectorBoundaryTests
     [InlineData("4111111111111111110")]
     [InlineData("4111 1111 1111 1111 110")]
     [InlineData("4222222222222")]
+    [InlineData("4222 2222 22222")]
     public void The_longest_and_shortest_card_numbers_are_found(string card) => Assert.Equal([card], Found("payment-card", $"n {card} n"));
 
     [Theory]
