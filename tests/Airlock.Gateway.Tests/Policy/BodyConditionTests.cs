@@ -197,6 +197,21 @@ public class BodyConditionTests
         Assert.Equal((reached, true), (count, ambiguous));
     }
 
+    [Theory]
+    [InlineData("{\"items\":[[1],[2]]}", 0)]
+    [InlineData("{\"items\":[{\"sku\":1},[2],[3]]}", 1)]
+    [InlineData("{\"items\":[[1],{\"sku\":1},{\"x\":2},[2],[3]]}", 1)]
+    public void An_array_where_a_name_is_expected_stays_ambiguous_however_many_there_are(string body, int reached)
+    {
+        // Readers of JSON paths differ on whether a name applies to each item of an array, so a
+        // name met on an array leaves the field ambiguous: the second such array as much as the first.
+        using var document = System.Text.Json.JsonDocument.Parse(body);
+
+        var (count, ambiguous) = Path("$.items[*].sku").Visit(document.RootElement, strict: true, _ => true);
+
+        Assert.Equal((reached, true), (count, ambiguous));
+    }
+
     [Fact]
     public void The_walk_stops_at_the_first_value_refused_however_deep_the_wildcards()
     {
