@@ -40,15 +40,18 @@ public sealed class PrescreenBoundsTests : IDisposable
     [MemberData(nameof(Lengths))]
     public void A_buffer_at_the_edge_of_readable_memory_is_screened_without_reading_past_it(int length)
     {
-        // Digits, separators and trigger characters everywhere, so every path of the scan runs.
-        var text = new byte[length];
+        // Digits, separators and trigger characters everywhere, so every path of the scan runs;
+        // then plain words with one '@' last, so the window slides all the way to the end.
+        var busy = new byte[length];
+        var plain = new byte[length];
         var pattern = "a1-2 3.4:5@6_7+8(9Jey AKIA ab\u00e9"u8;
         for (var i = 0; i < length; i++)
         {
-            text[i] = pattern[(i * 7 + length) % pattern.Length];
+            busy[i] = pattern[(i * 7 + length) % pattern.Length];
+            plain[i] = i == length - 1 ? (byte)'@' : (byte)"lorem ipsum "[i % 12];
         }
 
-        foreach (var atStart in new[] { true, false })
+        foreach (var (text, atStart) in new[] { (busy, true), (busy, false), (plain, true), (plain, false) })
         {
             var around = Edge(text, atStart);
             Check(around, 0, length);
