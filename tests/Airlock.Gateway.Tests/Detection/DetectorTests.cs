@@ -227,4 +227,38 @@ public class DetectorTests
         Assert.All(Detectors.All, d => Assert.Matches("^[A-Z0-9-]+$", d.Label));
         Assert.All(Detectors.Groups.Values.SelectMany(g => g), name => Assert.True(Detectors.TryGet(name, out _), name));
     }
+
+    [Fact]
+    public void Asking_whether_a_text_holds_any_value_stops_the_detector_at_the_first()
+    {
+        // A guardrail only needs to know whether a body holds a card at all; a body of a
+        // thousand cards must not be searched to its end to say so.
+        var detector = new CountingDetector();
+
+        Assert.True(detector.Any("four values here"));
+
+        Assert.Equal(1, detector.Calls);
+    }
+
+    /// <summary>Reports a value at every position for as long as it is asked to go on.</summary>
+    private sealed class CountingDetector : IDetector
+    {
+        public int Calls { get; private set; }
+
+        public string Name => "counting";
+
+        public string Label => "COUNTING";
+
+        public void Find(ReadOnlySpan<char> text, Func<int, int, bool> found)
+        {
+            for (var i = 0; i < text.Length; i++)
+            {
+                Calls++;
+                if (!found(i, 1))
+                {
+                    return;
+                }
+            }
+        }
+    }
 }
