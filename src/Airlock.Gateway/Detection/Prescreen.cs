@@ -134,7 +134,8 @@ public static partial class Prescreen
                     var length = end - i;
                     var before = At(text, i - 1);
                     var joined = previousEnd == i - 1;
-                    var separator = joined ? before : -1;
+                    // The character between this run and the one before, read only when they are joined.
+                    var separator = before;
 
                     // payment-card: 13-19 digits in groups joined by one space or hyphen.
                     cardDigits = joined && separator is ' ' or '-' ? cardDigits + length : length;
@@ -266,21 +267,21 @@ public static partial class Prescreen
                 if ((At(text, i - 3) == 'g' && At(text, i - 2) == 'h' && At(text, i - 1) is 'p' or 'o' or 'u' or 's' or 'r') ||
                     (i >= 6 && StartsWith(text, i - 6, "github_pat_")))
                 {
-                    signals |= DetectorSignals.GitHubToken;
+                    return DetectorSignals.GitHubToken;
                 }
 
                 break;
             case 'J':
                 if (At(text, i - 2) == 'e' && At(text, i - 1) == 'y')
                 {
-                    signals |= DetectorSignals.Jwt;
+                    return DetectorSignals.Jwt;
                 }
 
                 break;
             case 'A':
                 if (At(text, i - 3) == 'A' && At(text, i - 2) is 'K' or 'S' && At(text, i - 1) == 'I')
                 {
-                    signals |= DetectorSignals.AwsAccessKey;
+                    return DetectorSignals.AwsAccessKey;
                 }
 
                 break;
