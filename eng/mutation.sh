@@ -4,7 +4,7 @@
 #   (default: all). Globs after the area narrow the run to those files (relative to
 #   src/Airlock.Gateway), for a quick look at one file while writing its tests; the table still
 #   counts them under the area named.
-# Not part of CI: a full run takes up to ~30 minutes on 2 cores. See docs/testing.md.
+# Not part of CI: a full run takes about N minutes on 2 cores. See docs/testing.md.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -37,6 +37,10 @@ fi
 # still run, at this many cases each, instead of up to 20,000).
 export AIRLOCK_PROPERTY_ITERATIONS="${AIRLOCK_PROPERTY_ITERATIONS:-200}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
+# Read by the unit tests' project (an environment variable is an MSBuild property): their build
+# gets eng/xunit.runner.mutation.json, which stops a run at its first failing test. A mutant is
+# killed by one failure; the rest of its covering tests would only take time.
+export AirlockMutation=true
 
 dotnet tool restore >/dev/null
 # One Stryker run for all the areas asked for: Stryker compiles the whole project with every
@@ -55,10 +59,12 @@ done
 echo "== mutation: ${areas[*]} (${args[*]})"
 # Stryker leaves its mutated gateway assembly in the unit tests' output folder, the original
 # beside it as *.stryker-unchanged: put the original back, so a later `dotnet test --no-build`
-# tests the real gateway.
+# tests the real gateway, and take away the stop-at-first-failure setting, so it reports every
+# failure.
 restore_assemblies() {
   find tests/Airlock.Gateway.Tests/bin -name '*.stryker-unchanged' 2>/dev/null |
     while read -r kept; do mv -f "$kept" "${kept%.stryker-unchanged}"; done
+  find tests/Airlock.Gateway.Tests/bin -name xunit.runner.json -delete 2>/dev/null || true
 }
 trap restore_assemblies EXIT
 start=$SECONDS

@@ -6,7 +6,9 @@ namespace Airlock.Gateway.Tests.Policy;
 /// <summary>Requests an upstream could read differently from policy: each counts against itself.</summary>
 public class PolicyAmbiguityTests
 {
-    private static readonly CompiledPolicy Policy = Compile("""
+    // Compiled per test, not once per class: mutation testing runs many mutants in one test
+    // process, and a policy compiled under one mutant would decide the next mutant's tests.
+    private readonly CompiledPolicy Policy = Compile("""
         rules:
           - { name: deny-dangerous, when: { connections: [svc], query: { mode: dangerous } }, action: deny }
           - { name: no-debug, when: { connections: [api], paths: [/api/run], body: { $.debug: { exists: false } } }, action: allow }

@@ -13,7 +13,9 @@ namespace Airlock.Gateway.Tests.Policy;
 /// </summary>
 public class PolicyExplainerTests
 {
-    private static readonly CompiledPolicy Billing = Compile("""
+    // Compiled per test, not once per class: mutation testing runs many mutants in one test
+    // process, and a policy compiled under one mutant would decide the next mutant's tests.
+    private readonly CompiledPolicy Billing = Compile("""
         rules:
           - name: agents-read-billing
             when: { connections: [billing], methods: [GET, HEAD], groups: [agents] }
@@ -176,7 +178,7 @@ public class PolicyExplainerTests
         return new MaskingConfig(new MaskingPlan(rules, [], null), [], 4096, 1024) { RefuseQueriesOnMaskedFields = refuse };
     }
 
-    private static readonly CompiledPolicy Crm = Compile("""
+    private readonly CompiledPolicy Crm = Compile("""
         rules:
           - { name: crm-reads, when: { connections: [crm], methods: [GET, POST] }, action: allow }
           - { name: support-reads, when: { connections: [crm], methods: [PUT] }, action: allow, mask: { fields: [{ path: "$..ssn" }] } }

@@ -5,7 +5,9 @@ namespace Airlock.Gateway.Tests.Policy;
 
 public class PolicyMatchingTests
 {
-    private static readonly CompiledPolicy Policy = Compile("""
+    // Compiled per test, not once per class: mutation testing runs many mutants in one test
+    // process, and a policy compiled under one mutant would decide the next mutant's tests.
+    private readonly CompiledPolicy Policy = Compile("""
         rules:
           - name: agents-read-billing
             when:

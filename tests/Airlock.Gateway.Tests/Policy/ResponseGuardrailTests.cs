@@ -8,7 +8,9 @@ namespace Airlock.Gateway.Tests.Policy;
 /// scope), and what it finds in headers and body.</summary>
 public class ResponseGuardrailTests
 {
-    private static readonly CompiledPolicy Policy = Compile("""
+    // Compiled per test, not once per class: mutation testing runs many mutants in one test
+    // process, and a policy compiled under one mutant would decide the next mutant's tests.
+    private readonly CompiledPolicy Policy = Compile("""
         rules:
           - name: reads
             when: { methods: [GET] }
@@ -32,7 +34,7 @@ public class ResponseGuardrailTests
             response: { status: [500] }
         """);
 
-    private static ResponseGuardrail Guardrail(string name) => Policy.Guardrails.Single(g => g.Name == name);
+    private ResponseGuardrail Guardrail(string name) => Policy.Guardrails.Single(g => g.Name == name);
 
     [Theory]
     [InlineData("/billing/v1/invoices", "limit=50", true)]

@@ -8,7 +8,9 @@ namespace Airlock.Gateway.Tests.Policy;
 /// subjects, keys, issuers and groups; and how each says what it asks and why it fails.</summary>
 public class SetConditionTests
 {
-    private static readonly CompiledPolicy Overrides = Compile("""
+    // Compiled per test, not once per class: mutation testing runs many mutants in one test
+    // process, and a policy compiled under one mutant would decide the next mutant's tests.
+    private readonly CompiledPolicy Overrides = Compile("""
         rules:
           - { name: no-deletes, when: { methods: [DELETE] }, action: deny }
           - { name: posts, when: { methods: [POST] }, action: allow }
