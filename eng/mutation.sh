@@ -4,7 +4,7 @@
 #   (default: all). Globs after the area narrow the run to those files (relative to
 #   src/Airlock.Gateway), for a quick look at one file while writing its tests; the table still
 #   counts them under the area named.
-# Not part of CI: a full run takes about N minutes on 2 cores. See docs/testing.md.
+# Not part of CI: a full run takes about 25 minutes on 2 cores. See docs/testing.md.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -61,9 +61,14 @@ echo "== mutation: ${areas[*]} (${args[*]})"
 # beside it as *.stryker-unchanged: put the original back, so a later `dotnet test --no-build`
 # tests the real gateway, and take away the stop-at-first-failure setting, so it reports every
 # failure.
+# The mutated assembly is kept in the run's folder first, for eng/mutant-check.sh.
 restore_assemblies() {
   find tests/Airlock.Gateway.Tests/bin -name '*.stryker-unchanged' 2>/dev/null |
-    while read -r kept; do mv -f "$kept" "${kept%.stryker-unchanged}"; done
+    while read -r kept; do
+      mutated="${kept%.stryker-unchanged}"
+      [[ "$(basename "$mutated")" == Airlock.Gateway.dll ]] && cp -f "$mutated" "$out/Airlock.Gateway.mutated.dll"
+      mv -f "$kept" "$mutated"
+    done
   find tests/Airlock.Gateway.Tests/bin -name xunit.runner.json -delete 2>/dev/null || true
 }
 trap restore_assemblies EXIT

@@ -110,6 +110,9 @@ public class RequestTargetNormalizerTests
     [InlineData("/billing/a%25x%25%32%65", NormalizationError.DoubleEncoding)]
     [InlineData("/billing/%25%46%46", NormalizationError.DoubleEncoding)]
     [InlineData("/billing/%25af", NormalizationError.DoubleEncoding)]
+    // Decoded, an escaped escape right after an escaped '%' ("%25" then "%252e"): the search
+    // goes on from just past the first, where the second begins.
+    [InlineData("/billing/%25%25%32%65", NormalizationError.DoubleEncoding)]
     [InlineData("/billing/v1/x/../../..", NormalizationError.Traversal)]
     [InlineData("/billing/..", NormalizationError.Traversal)]
     [InlineData("/%2e%2e", NormalizationError.Traversal)]
