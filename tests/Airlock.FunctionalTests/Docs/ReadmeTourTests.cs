@@ -195,7 +195,9 @@ public sealed partial class ReadmeTourTests(ChromiumFixture chromium) : IAsyncLi
         try
         {
             // The gateway here is a child process, cold: its first sign-in (token, userinfo) may be slow.
-            await page.WaitForURLAsync(url => url == console, new() { Timeout = 60_000 });
+            // Back at the console is enough (Commit): the inbox is awaited below, and waiting for the
+            // page's load event as well once timed out on a loaded inbox on a busy machine.
+            await page.WaitForURLAsync(url => url == console, new() { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
         }
         catch (TimeoutException)
         {
