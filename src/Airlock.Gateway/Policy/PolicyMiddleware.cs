@@ -28,7 +28,8 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         var session = context.Features.GetRequiredFeature<SessionFeature>();
         var policy = policies.Current;
         var request = context.Request;
-        var facts = new RequestFacts(session.Identity!, session.Connection!.Name, request.Method, session.Path, session.Query, request.Headers);
+        var caller = context.Features.GetRequiredFeature<Identity.CallerFeature>().Caller;
+        var facts = new RequestFacts(caller, session.Connection!.Name, request.Method, session.Path, session.Query, request.Headers);
         var decision = policy.Decide(facts);
         // A connection that refuses questions about masked values reads every body for the
         // field names in it; otherwise a body is read only for a rule that could decide.

@@ -44,7 +44,7 @@ public sealed class ConnectionRateLimitMiddleware : IDisposable
         using var lease = limiter.AttemptAcquire();
         if (!lease.IsAcquired)
         {
-            _refusals.Count(context, session, ProblemType.RateLimited, "connection-limit", session.Identity);
+            _refusals.Count(context, session, ProblemType.RateLimited, "connection-limit", context.Features.GetRequiredFeature<Identity.CallerFeature>().Caller);
             await RateLimitRefusal.WriteAsync(context, session, lease, $"connection '{session.Connection.Name}' took more requests than its limit allows");
             return;
         }

@@ -132,13 +132,15 @@ public sealed partial class ReviewExecutor(
         var startedAt = timeProvider.GetUtcNow();
         var context = new DefaultHttpContext { RequestAborted = _abandoned };
         var held = review.Request;
-        var session = new SessionFeature(Guid.CreateVersion7(startedAt), startedAt, timeProvider.GetTimestamp(), held.Method, held.Path)
+        var session = new SessionFeature(context.Features, Guid.CreateVersion7(startedAt), startedAt, timeProvider.GetTimestamp(), held.Method, held.Path)
         {
             Query = held.Query,
-            Identity = review.Requester,
             ReviewId = review.Id,
         };
         context.Features.Set(session);
+        // The stages that ran when the request was held are not run again: their features are
+        // rebuilt from what the review stored.
+        context.Features.Set(new Identity.CallerFeature(review.Requester));
         context.Request.Scheme = "http";
         context.Request.Protocol = "HTTP/1.1";
         context.Request.Host = new HostString("airlock");

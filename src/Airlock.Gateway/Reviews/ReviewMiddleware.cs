@@ -50,7 +50,7 @@ public sealed partial class ReviewMiddleware(
             return;
         }
 
-        var identity = session.Identity!;
+        var identity = context.Features.GetRequiredFeature<Identity.CallerFeature>().Caller;
         if (await store.FindActiveGrantAsync(identity.Subject, identity.KeyId, rule.Name, timeProvider.GetUtcNow(), context.RequestAborted) is { } grant)
         {
             Log.Granted(logger, session.Id, grant.Id, rule.Name);

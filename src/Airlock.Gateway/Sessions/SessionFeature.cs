@@ -3,18 +3,27 @@ using Airlock.Gateway.Identity;
 using Airlock.Gateway.Policy;
 using Airlock.Gateway.Routing;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Airlock.Gateway.Sessions;
 
 /// <summary>
 /// What the gateway has established about the request in flight, carried on the
 /// <see cref="Microsoft.AspNetCore.Http.HttpContext"/> from one pipeline stage to the next and
-/// turned into a <see cref="SessionRecord"/> when the exchange ends.
+/// turned into a <see cref="SessionRecord"/> when the exchange ends. It holds only what the
+/// session itself accumulates and any stage may add to (path, error, counts, upstream attempts);
+/// what one stage establishes for later ones is that stage's own feature on the request
+/// (<see cref="CallerFeature"/>, <see cref="RouteFeature"/>, <see cref="DecisionFeature"/>,
+/// <see cref="Reviews.ReviewFeature"/>, <see cref="Recording.RecordingFeature"/>), which the
+/// read-only properties here look up for the audit trail and the record.
 /// </summary>
 public sealed class SessionFeature
 {
-    public SessionFeature(Guid id, DateTimeOffset startedAt, long startTimestamp, string method, string rawPath)
+    private readonly IFeatureCollection _features;
+
+    public SessionFeature(IFeatureCollection features, Guid id, DateTimeOffset startedAt, long startTimestamp, string method, string rawPath)
     {
+        _features = features;
         Id = id;
         StartedAt = startedAt;
         StartTimestamp = startTimestamp;
@@ -60,7 +69,8 @@ public sealed class SessionFeature
     /// <summary>The path sent upstream: the normalised path without the connection segment.</summary>
     public string? UpstreamPath { get; set; }
 
-    public CallerIdentity? Identity { get; set; }
+    /// <summary>Who is calling, once identity has run.</summary>
+    public CallerIdentity? Identity => _features.Get<CallerFeature>()?.Caller;
 
     /// <summary>The policy's decision, once policy has run.</summary>
     public PolicyDecision? Decision { get; set; }
