@@ -3,6 +3,7 @@ using Airlock.Gateway.Audit;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Masking;
+using Airlock.Gateway.Routing;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -29,11 +30,12 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         var policy = policies.Current;
         var request = context.Request;
         var caller = context.Features.GetRequiredFeature<Identity.CallerFeature>().Caller;
-        var facts = new RequestFacts(caller, session.Connection!.Name, request.Method, session.Path, session.Query, request.Headers);
+        var route = context.Features.GetRequiredFeature<RouteFeature>();
+        var facts = new RequestFacts(caller, route.Connection.Name, request.Method, session.Path, session.Query, request.Headers);
         var decision = policy.Decide(facts);
         // A connection that refuses questions about masked values reads every body for the
         // field names in it; otherwise a body is read only for a rule that could decide.
-        var refuseMaskedQueries = session.Connection.Config.Masking is { RefuseQueriesOnMaskedFields: true };
+        var refuseMaskedQueries = route.Connection.Config.Masking is { RefuseQueriesOnMaskedFields: true };
         if (decision.NeedsBody || (refuseMaskedQueries && MayHaveBody(context)))
         {
             var body = await BodyReader.ReadAsync(request.Body, request.ContentLength, request.Headers.ContentEncoding, _maxBodyBytes, "request body", context.RequestAborted);
@@ -85,7 +87,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
             return;
         }
 
-        if (refuseMaskedQueries && MaskedFieldQuery.Find(session.Masking!.Plan, facts, session.UpstreamPath) is { } hit)
+        if (refuseMaskedQueries && MaskedFieldQuery.Find(session.Masking!.Plan, facts, route.UpstreamPath) is { } hit)
         {
             // Masking hides the value in the answer; whether an answer comes back would still tell.
             await RefuseAsync(context, session, decision, ProblemType.MaskedFieldQuery, MaskedFieldQuery.Describe(hit), json =>

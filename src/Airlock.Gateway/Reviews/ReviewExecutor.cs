@@ -153,10 +153,9 @@ public sealed partial class ReviewExecutor(
         var completed = false;
         try
         {
-            if (connections.TryGet(held.Connection, out var route))
+            if (RouteFeature.TryResolve(connections, held.Path, out var route))
             {
-                session.Connection = route;
-                session.UpstreamPath = held.Path.Length > route.Name.Length + 1 ? held.Path[(route.Name.Length + 1)..] : "";
+                context.Features.Set(route);
                 var policy = policies.Current;
                 var facts = new RequestFacts(review.Requester, held.Connection, held.Method, held.Path, held.Query, context.Request.Headers);
                 session.Decision = new PolicyDecision(PolicyAction.Allow, policy.Rules.FirstOrDefault(r => r.Name == review.Rule) ?? RuleGone(review.Rule), review.PolicyVersion);

@@ -64,10 +64,8 @@ public sealed class SessionFeature
 
     public string? Query { get; set; }
 
-    public ConnectionRoute? Connection { get; set; }
-
-    /// <summary>The path sent upstream: the normalised path without the connection segment.</summary>
-    public string? UpstreamPath { get; set; }
+    /// <summary>The connection the request is for, once routing has run.</summary>
+    public ConnectionRoute? Connection => _features.Get<RouteFeature>()?.Connection;
 
     /// <summary>Who is calling, once identity has run.</summary>
     public CallerIdentity? Identity => _features.Get<CallerFeature>()?.Caller;

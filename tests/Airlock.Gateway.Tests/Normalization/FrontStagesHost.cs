@@ -95,7 +95,7 @@ internal sealed class FrontStagesHost : IAsyncDisposable
         app.UseMiddleware<NormalizationMiddleware>();
         app.Use((context, next) =>
         {
-            context.Features.GetRequiredFeature<SessionFeature>().Connection = route;
+            context.Features.Set(new RouteFeature(route, ""));
             return next(context);
         });
         app.UseMiddleware<HeaderNameMiddleware>();

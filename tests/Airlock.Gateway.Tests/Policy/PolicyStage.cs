@@ -140,11 +140,10 @@ public sealed class PolicyStage : IAsyncLifetime
         var session = new SessionFeature(context.Features, Guid.CreateVersion7(Time.GetUtcNow()), Time.GetUtcNow(), Time.GetTimestamp(), method, path)
         {
             Query = query,
-            Connection = _routes[name],
-            UpstreamPath = path[(name.Length + 1)..],
         };
         context.Features.Set(session);
         context.Features.Set(new CallerFeature(Agent));
+        context.Features.Set(new RouteFeature(_routes[name], path[(name.Length + 1)..]));
         return (context, session);
     }
 
