@@ -149,7 +149,7 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
         var session = httpContext.Features.GetRequiredFeature<SessionFeature>();
         var route = httpContext.Features.GetRequiredFeature<Routing.RouteFeature>().Connection;
         UpstreamLinks.Rewrite(headers, route);
-        if (proceed && proxyResponse is not null && !session.Guardrails.IsEmpty)
+        if (proceed && proxyResponse is not null && !httpContext.Features.GetRequiredFeature<Policy.DecisionFeature>().Guardrails.IsEmpty)
         {
             proceed = await _guardrails.InspectAsync(httpContext, session, proxyResponse, cancellationToken);
         }

@@ -66,7 +66,8 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         }
 
         decision = decision.WithReasons(facts);
-        session.Decision = decision;
+        // Guardrails only ever apply to a response, which a denied request never gets.
+        context.Features.Set(new DecisionFeature(decision, decision.Action == PolicyAction.Deny ? [] : policy.GuardrailsFor(facts)));
         if (decision.Action == PolicyAction.Deny)
         {
             Log.Denied(logger, session.Id, decision.RuleName, policy.Version);
@@ -98,7 +99,6 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
             return;
         }
 
-        session.Guardrails = policy.GuardrailsFor(facts);
         // An allowed request is on record before it is sent: a crash can never leave a request
         // the agent saw answered without its event. (Review decisions are recorded when held.)
         if (decision.Action == PolicyAction.Allow && !await RecordAsync(context, session, AuditKinds.RequestAllowed, "allowed", null))
@@ -117,7 +117,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
     private async Task RefuseAsync(HttpContext context, SessionFeature session, PolicyDecision decision, ProblemType problem, string detail,
         Action<Utf8JsonWriter> members, string? masked = null)
     {
-        session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
+        context.Features.Set(new DecisionFeature(decision with { Action = PolicyAction.Deny, NeedsBody = false }, []));
         session.Error = problem.Name;
         var auditDetail = new Dictionary<string, string> { ["reason"] = problem.Name };
         if (masked is not null)

@@ -60,7 +60,7 @@ public sealed class RequesterReviewsMiddleware(RequestDelegate next, IReviewStor
             return;
         }
 
-        session.ReviewId = review.Id;
+        context.Features.Set(new ReviewFeature { ReviewId = review.Id });
         if (!wantsResult || review.Result is null)
         {
             await StatusAsync(context, session, review, wantsResult);

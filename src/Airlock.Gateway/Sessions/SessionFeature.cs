@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Airlock.Gateway.Identity;
 using Airlock.Gateway.Policy;
 using Airlock.Gateway.Routing;
@@ -70,17 +69,29 @@ public sealed class SessionFeature
     /// <summary>Who is calling, once identity has run.</summary>
     public CallerIdentity? Identity => _features.Get<CallerFeature>()?.Caller;
 
-    /// <summary>The policy's decision, once policy has run.</summary>
-    public PolicyDecision? Decision { get; set; }
+    /// <summary>
+    /// The decision the session records and the audit trail names: the action the review stage
+    /// settled on when it has one (a grant or an approval allows; a request that cannot be held
+    /// is denied), else the policy's. Null until policy has run. The one place the two combine.
+    /// </summary>
+    public PolicyDecision? Decision
+    {
+        get
+        {
+            if (_features.Get<DecisionFeature>() is not { } decided)
+            {
+                return null;
+            }
 
-    /// <summary>The review this request opened or waited on.</summary>
-    public Guid? ReviewId { get; set; }
+            return _features.Get<Reviews.ReviewFeature>()?.Action is { } settled ? decided.Decision with { Action = settled } : decided.Decision;
+        }
+    }
+
+    /// <summary>The review this request opened, waited on, or asked about.</summary>
+    public Guid? ReviewId => _features.Get<Reviews.ReviewFeature>()?.ReviewId;
 
     /// <summary>The grant that let this request through without a new review.</summary>
-    public Guid? GrantId { get; set; }
-
-    /// <summary>The response guardrails that apply to this request (empty when none).</summary>
-    public ImmutableArray<ResponseGuardrail> Guardrails { get; set; } = [];
+    public Guid? GrantId => _features.Get<Reviews.ReviewFeature>()?.GrantId;
 
     /// <summary>Set once a <c>response.blocked</c> event is on its way for this request, so a
     /// failure noticed later (masking cut short mid-stream) does not record a second one.</summary>
