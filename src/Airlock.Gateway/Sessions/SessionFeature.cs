@@ -100,15 +100,6 @@ public sealed class SessionFeature
     /// <summary>The short name of the problem the gateway answered with, if any.</summary>
     public string? Error { get; set; }
 
-    /// <summary>The request's body as it passes, when the connection records bodies.</summary>
-    public Recording.BodyCapture? RequestCapture { get; set; }
-
-    /// <summary>The response's body as the agent gets it, when the connection records bodies.</summary>
-    public Recording.BodyCapture? ResponseCapture { get; set; }
-
-    /// <summary>The request's headers as the agent sent them (credentials withheld), when recorded.</summary>
-    public System.Collections.Immutable.ImmutableArray<KeyValuePair<string, string>>? RecordedRequestHeaders { get; set; }
-
     /// <summary>What masking took out of the response, when the connection masks.</summary>
     public Masking.MaskCounts? Masked { get; set; }
 

@@ -67,10 +67,10 @@ public sealed partial class SessionMiddleware(
             return;
         }
 
-        context.Request.Body = new CountingStream(context.Request.Body, session, countsRequest: true);
+        context.Request.Body = new CountingStream(context.Request.Body, session, context.Features, countsRequest: true);
         var responseBody = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         context.Features.Set<IHttpResponseBodyFeature>(
-            new StreamResponseBodyFeature(new CountingStream(responseBody.Stream, session, countsRequest: false), responseBody));
+            new StreamResponseBodyFeature(new CountingStream(responseBody.Stream, session, context.Features, countsRequest: false), responseBody));
 
         try
         {
