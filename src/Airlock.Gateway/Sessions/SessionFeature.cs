@@ -105,10 +105,11 @@ public sealed class SessionFeature
 
     /// <summary>
     /// What masks this exchange: the connection's masking, with the deciding rule's <c>mask</c>
-    /// added (null when neither masks anything).
+    /// added (null when neither masks anything). The rule is the policy's: a review settles the
+    /// action, never the rule.
     /// </summary>
     public Configuration.MaskingConfig? Masking =>
-        Decision?.Rule is { } rule && Connection is { } connection
+        _features.Get<DecisionFeature>()?.Decision.Rule is { } rule && Connection is { } connection
             ? rule.MaskingOn(connection.Name, connection.Config.Masking)
             : Connection?.Config.Masking;
 
