@@ -41,7 +41,8 @@ public static class HeldRequestCapture
             }
         }
 
-        return new HeldRequest(context.Features.GetRequiredFeature<Routing.RouteFeature>().Connection.Name, request.Method, session.Path, session.Query, headers.ToImmutable(), body,
+        var connection = context.Features.GetRequiredFeature<Routing.RouteFeature>().Connection;
+        return new HeldRequest(connection.Name, request.Method, session.Path, session.Query, headers.ToImmutable(), body,
             context.Connection.RemoteIpAddress?.ToString());
     }
 }

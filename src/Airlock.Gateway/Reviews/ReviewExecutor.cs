@@ -68,7 +68,8 @@ public sealed partial class ReviewExecutor(
     public async Task ExecuteHeldAsync(HttpContext context, SessionFeature session, Review review)
     {
         Log.Executing(logger, review.Id, "held connection");
-        // Sent now because it was approved: the session says so, as a background execution's does.
+        // Sent now because it was approved: the review stage settles on allow, and the session
+        // records that, as a background execution's does.
         context.Features.Set(context.Features.GetRequiredFeature<ReviewFeature>() with { Action = PolicyAction.Allow });
         Apply(context.Request, review.Request);
         var callerAborted = context.RequestAborted;
