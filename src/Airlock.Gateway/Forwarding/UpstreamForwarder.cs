@@ -1,6 +1,7 @@
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -21,7 +22,7 @@ public sealed partial class UpstreamForwarder(
 {
     public async Task<UpstreamOutcome> ForwardAsync(HttpContext context, SessionFeature session)
     {
-        var route = session.Connection!;
+        var route = context.Features.GetRequiredFeature<Routing.RouteFeature>().Connection;
         var error = await forwarder.SendAsync(context, route.DestinationPrefix, route.Client, route.RequestConfig, transformer);
         session.UpstreamEndTimestamp = timeProvider.GetTimestamp();
         if (error == ForwarderError.None)

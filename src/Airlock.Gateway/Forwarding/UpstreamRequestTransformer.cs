@@ -52,7 +52,8 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         var session = httpContext.Features.GetRequiredFeature<SessionFeature>();
-        var route = session.Connection!;
+        var routed = httpContext.Features.GetRequiredFeature<Routing.RouteFeature>();
+        var route = routed.Connection;
         var request = httpContext.Request;
 
         foreach (var header in request.Headers)
@@ -73,7 +74,7 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
 
         // The upstream's own host name, not the gateway's.
         proxyRequest.Headers.Host = null;
-        proxyRequest.RequestUri = route.UpstreamUri(session.UpstreamPath!, session.Query);
+        proxyRequest.RequestUri = route.UpstreamUri(routed.UpstreamPath, session.Query);
         proxyRequest.Options.Set(Telemetry.AirlockTracing.UpstreamCall, true);
         proxyRequest.Options.Set(UpstreamAttemptHandler.Session, session);
 
@@ -146,9 +147,9 @@ public sealed class UpstreamRequestTransformer : HttpTransformer
         }
 
         var session = httpContext.Features.GetRequiredFeature<SessionFeature>();
-        var route = session.Connection!;
+        var route = httpContext.Features.GetRequiredFeature<Routing.RouteFeature>().Connection;
         UpstreamLinks.Rewrite(headers, route);
-        if (proceed && proxyResponse is not null && !session.Guardrails.IsEmpty)
+        if (proceed && proxyResponse is not null && !httpContext.Features.GetRequiredFeature<Policy.DecisionFeature>().Guardrails.IsEmpty)
         {
             proceed = await _guardrails.InspectAsync(httpContext, session, proxyResponse, cancellationToken);
         }

@@ -28,7 +28,7 @@ public sealed partial class IdentityMiddleware(RequestDelegate next, CallerAuthe
             return;
         }
 
-        session.Identity = authentication.Identity;
+        context.Features.Set(new CallerFeature(authentication.Identity));
         await next(context);
     }
 

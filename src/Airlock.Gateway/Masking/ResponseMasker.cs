@@ -5,6 +5,7 @@ using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 
@@ -42,7 +43,7 @@ public sealed partial class ResponseMasker(ResponseScrubber scrubber, Audit.Audi
     {
         var counts = session.Masked ??= new MaskCounts();
         var headers = context.Response.Headers;
-        MaskHeaders(headers, masking.Plan, counts, "/" + session.Connection!.Name);
+        MaskHeaders(headers, masking.Plan, counts, "/" + context.Features.GetRequiredFeature<Routing.RouteFeature>().Connection.Name);
         // The body the agent gets is not the upstream's representation any more.
         WeakenETag(headers);
 

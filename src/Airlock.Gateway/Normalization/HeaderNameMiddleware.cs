@@ -37,7 +37,7 @@ public sealed class HeaderNameMiddleware(RequestDelegate next, AuditTrail audit)
         }
 
         var session = context.Features.GetRequiredFeature<SessionFeature>();
-        if (session.Connection!.Config.HeadersWithUnderscores == OddHeaderNames.Refuse)
+        if (context.Features.GetRequiredFeature<Routing.RouteFeature>().Connection.Config.HeadersWithUnderscores == OddHeaderNames.Refuse)
         {
             return RefuseAsync(context, session, odd[0]);
         }

@@ -3,6 +3,7 @@ using Airlock.Gateway.Audit;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Masking;
+using Airlock.Gateway.Routing;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -28,11 +29,13 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         var session = context.Features.GetRequiredFeature<SessionFeature>();
         var policy = policies.Current;
         var request = context.Request;
-        var facts = new RequestFacts(session.Identity!, session.Connection!.Name, request.Method, session.Path, session.Query, request.Headers);
+        var caller = context.Features.GetRequiredFeature<Identity.CallerFeature>().Caller;
+        var route = context.Features.GetRequiredFeature<RouteFeature>();
+        var facts = new RequestFacts(caller, route.Connection.Name, request.Method, session.Path, session.Query, request.Headers);
         var decision = policy.Decide(facts);
         // A connection that refuses questions about masked values reads every body for the
         // field names in it; otherwise a body is read only for a rule that could decide.
-        var refuseMaskedQueries = session.Connection.Config.Masking is { RefuseQueriesOnMaskedFields: true };
+        var refuseMaskedQueries = route.Connection.Config.Masking is { RefuseQueriesOnMaskedFields: true };
         if (decision.NeedsBody || (refuseMaskedQueries && MayHaveBody(context)))
         {
             var body = await BodyReader.ReadAsync(request.Body, request.ContentLength, request.Headers.ContentEncoding, _maxBodyBytes, "request body", context.RequestAborted);
@@ -63,7 +66,8 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
         }
 
         decision = decision.WithReasons(facts);
-        session.Decision = decision;
+        // Guardrails only ever apply to a response, which a denied request never gets.
+        context.Features.Set(new DecisionFeature(decision, decision.Action == PolicyAction.Deny ? [] : policy.GuardrailsFor(facts)));
         if (decision.Action == PolicyAction.Deny)
         {
             Log.Denied(logger, session.Id, decision.RuleName, policy.Version);
@@ -84,7 +88,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
             return;
         }
 
-        if (refuseMaskedQueries && MaskedFieldQuery.Find(session.Masking!.Plan, facts, session.UpstreamPath) is { } hit)
+        if (refuseMaskedQueries && MaskedFieldQuery.Find(session.Masking!.Plan, facts, route.UpstreamPath) is { } hit)
         {
             // Masking hides the value in the answer; whether an answer comes back would still tell.
             await RefuseAsync(context, session, decision, ProblemType.MaskedFieldQuery, MaskedFieldQuery.Describe(hit), json =>
@@ -95,7 +99,6 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
             return;
         }
 
-        session.Guardrails = policy.GuardrailsFor(facts);
         // An allowed request is on record before it is sent: a crash can never leave a request
         // the agent saw answered without its event. (Review decisions are recorded when held.)
         if (decision.Action == PolicyAction.Allow && !await RecordAsync(context, session, AuditKinds.RequestAllowed, "allowed", null))
@@ -114,7 +117,7 @@ public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvide
     private async Task RefuseAsync(HttpContext context, SessionFeature session, PolicyDecision decision, ProblemType problem, string detail,
         Action<Utf8JsonWriter> members, string? masked = null)
     {
-        session.Decision = decision with { Action = PolicyAction.Deny, NeedsBody = false };
+        context.Features.Set(new DecisionFeature(decision with { Action = PolicyAction.Deny, NeedsBody = false }, []));
         session.Error = problem.Name;
         var auditDetail = new Dictionary<string, string> { ["reason"] = problem.Name };
         if (masked is not null)

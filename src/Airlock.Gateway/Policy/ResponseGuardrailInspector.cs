@@ -3,6 +3,7 @@ using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Airlock.Gateway.Policy;
@@ -26,7 +27,7 @@ public sealed partial class ResponseGuardrailInspector(AirlockConfig config, Aud
         // The raw header, not HttpClient's parse: an unparseable type must not fall out of scope.
         var contentType = response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var types) ? types.ToString() : null;
         List<ResponseGuardrail>? onBody = null;
-        foreach (var guardrail in session.Guardrails)
+        foreach (var guardrail in context.Features.GetRequiredFeature<DecisionFeature>().Guardrails)
         {
             if (!guardrail.StatusAndTypeMatch(status, contentType))
             {

@@ -43,11 +43,12 @@ public sealed class CallerRateLimitMiddleware : IDisposable
         }
 
         var session = context.Features.GetRequiredFeature<SessionFeature>();
-        using var lease = _perIdentity.AttemptAcquire(session.Identity!.Subject);
+        var caller = context.Features.GetRequiredFeature<Identity.CallerFeature>().Caller;
+        using var lease = _perIdentity.AttemptAcquire(caller.Subject);
         if (!lease.IsAcquired)
         {
-            _refusals.Count(context, session, ProblemType.RateLimited, "caller-limit", session.Identity);
-            await RateLimitRefusal.WriteAsync(context, session, lease, $"{session.Identity.Subject} made more requests than its limit allows");
+            _refusals.Count(context, session, ProblemType.RateLimited, "caller-limit", caller);
+            await RateLimitRefusal.WriteAsync(context, session, lease, $"{caller.Subject} made more requests than its limit allows");
             return;
         }
 

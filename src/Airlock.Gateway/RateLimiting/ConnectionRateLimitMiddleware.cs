@@ -35,7 +35,8 @@ public sealed class ConnectionRateLimitMiddleware : IDisposable
     public async Task InvokeAsync(HttpContext context)
     {
         var session = context.Features.GetRequiredFeature<SessionFeature>();
-        if (!_perConnection.TryGetValue(session.Connection!.Name, out var limiter))
+        var connection = context.Features.GetRequiredFeature<Routing.RouteFeature>().Connection;
+        if (!_perConnection.TryGetValue(connection.Name, out var limiter))
         {
             await _next(context);
             return;
@@ -44,8 +45,8 @@ public sealed class ConnectionRateLimitMiddleware : IDisposable
         using var lease = limiter.AttemptAcquire();
         if (!lease.IsAcquired)
         {
-            _refusals.Count(context, session, ProblemType.RateLimited, "connection-limit", session.Identity);
-            await RateLimitRefusal.WriteAsync(context, session, lease, $"connection '{session.Connection.Name}' took more requests than its limit allows");
+            _refusals.Count(context, session, ProblemType.RateLimited, "connection-limit", context.Features.GetRequiredFeature<Identity.CallerFeature>().Caller);
+            await RateLimitRefusal.WriteAsync(context, session, lease, $"connection '{connection.Name}' took more requests than its limit allows");
             return;
         }
 

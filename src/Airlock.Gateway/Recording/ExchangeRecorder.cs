@@ -24,29 +24,29 @@ public static class ExchangeRecorder
             return;
         }
 
-        session.RecordedRequestHeaders = RecordedHeaders.From(context.Request.Headers, session.Connection.Config.Credential.HeaderName);
-        session.RequestCapture = new BodyCapture(recording.MaxBodyBytes);
-        session.ResponseCapture = new BodyCapture(recording.MaxBodyBytes);
+        context.Features.Set(new RecordingFeature(RecordedHeaders.From(context.Request.Headers, session.Connection.Config.Credential.HeaderName),
+            new BodyCapture(recording.MaxBodyBytes), new BodyCapture(recording.MaxBodyBytes)));
     }
 
     public static ExchangeRecord? From(SessionFeature session, HttpContext context)
     {
-        if (session.RecordedRequestHeaders is not { } requestHeaders || session.RequestCapture is not { } request || session.ResponseCapture is not { } response)
+        if (context.Features.Get<RecordingFeature>() is not { } recording)
         {
             return null;
         }
 
+        var request = recording.Request;
         var masking = session.Masking;
         return new ExchangeRecord
         {
             SessionId = session.Id,
             Query = RecordedHeaders.Query(session.Query),
-            RequestHeaders = requestHeaders,
+            RequestHeaders = recording.RequestHeaders,
             RequestBody = masking is null ? request.Bytes.ToArray() : Mask(request.Bytes, context.Request.ContentType, masking.Plan, request.Truncated),
             RequestTruncated = request.Truncated,
             ResponseHeaders = RecordedHeaders.From(context.Response.Headers, session.Connection?.Config.Credential.HeaderName),
-            ResponseBody = response.Bytes.ToArray(),
-            ResponseTruncated = response.Truncated,
+            ResponseBody = recording.Response.Bytes.ToArray(),
+            ResponseTruncated = recording.Response.Truncated,
         };
     }
 

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using Airlock.Gateway.Forwarding;
 using Airlock.Gateway.Sessions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
 namespace Airlock.Gateway.Reviews;
@@ -40,7 +41,8 @@ public static class HeldRequestCapture
             }
         }
 
-        return new HeldRequest(session.Connection!.Name, request.Method, session.Path, session.Query, headers.ToImmutable(), body,
+        var connection = context.Features.GetRequiredFeature<Routing.RouteFeature>().Connection;
+        return new HeldRequest(connection.Name, request.Method, session.Path, session.Query, headers.ToImmutable(), body,
             context.Connection.RemoteIpAddress?.ToString());
     }
 }

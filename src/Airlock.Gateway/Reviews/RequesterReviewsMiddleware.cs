@@ -52,7 +52,7 @@ public sealed class RequesterReviewsMiddleware(RequestDelegate next, IReviewStor
         var review = await store.GetReviewAsync(id, context.RequestAborted);
         // The same key, not only the same name: a key created again under a revoked key's name
         // is someone new.
-        if (review is null || !review.Requester.IsSameCaller(session.Identity!))
+        if (review is null || !review.Requester.IsSameCaller(context.Features.GetRequiredFeature<Identity.CallerFeature>().Caller))
         {
             session.Error = ProblemType.ReviewNotFound.Name;
             await audit.RecordRefusalAsync(session, ProblemType.ReviewNotFound);
@@ -60,7 +60,7 @@ public sealed class RequesterReviewsMiddleware(RequestDelegate next, IReviewStor
             return;
         }
 
-        session.ReviewId = review.Id;
+        context.Features.Set(new ReviewFeature { ReviewId = review.Id });
         if (!wantsResult || review.Result is null)
         {
             await StatusAsync(context, session, review, wantsResult);

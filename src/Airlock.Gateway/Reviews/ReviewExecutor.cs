@@ -68,8 +68,9 @@ public sealed partial class ReviewExecutor(
     public async Task ExecuteHeldAsync(HttpContext context, SessionFeature session, Review review)
     {
         Log.Executing(logger, review.Id, "held connection");
-        // Sent now because it was approved: the session says so, as a background execution's does.
-        session.Decision = session.Decision!.Value with { Action = PolicyAction.Allow };
+        // Sent now because it was approved: the review stage settles on allow, and the session
+        // records that, as a background execution's does.
+        context.Features.Set(context.Features.GetRequiredFeature<ReviewFeature>() with { Action = PolicyAction.Allow });
         Apply(context.Request, review.Request);
         var callerAborted = context.RequestAborted;
         var body = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
@@ -132,13 +133,15 @@ public sealed partial class ReviewExecutor(
         var startedAt = timeProvider.GetUtcNow();
         var context = new DefaultHttpContext { RequestAborted = _abandoned };
         var held = review.Request;
-        var session = new SessionFeature(Guid.CreateVersion7(startedAt), startedAt, timeProvider.GetTimestamp(), held.Method, held.Path)
+        var session = new SessionFeature(context.Features, Guid.CreateVersion7(startedAt), startedAt, timeProvider.GetTimestamp(), held.Method, held.Path)
         {
             Query = held.Query,
-            Identity = review.Requester,
-            ReviewId = review.Id,
         };
         context.Features.Set(session);
+        // The stages that ran when the request was held are not run again: their features are
+        // rebuilt from what the review stored.
+        context.Features.Set(new Identity.CallerFeature(review.Requester));
+        context.Features.Set(new ReviewFeature { ReviewId = review.Id, Action = PolicyAction.Allow });
         context.Request.Scheme = "http";
         context.Request.Protocol = "HTTP/1.1";
         context.Request.Host = new HostString("airlock");
@@ -151,14 +154,16 @@ public sealed partial class ReviewExecutor(
         var completed = false;
         try
         {
-            if (connections.TryGet(held.Connection, out var route))
+            if (RouteFeature.TryResolve(connections, held.Path, out var route))
             {
-                session.Connection = route;
-                session.UpstreamPath = held.Path.Length > route.Name.Length + 1 ? held.Path[(route.Name.Length + 1)..] : "";
+                context.Features.Set(route);
                 var policy = policies.Current;
                 var facts = new RequestFacts(review.Requester, held.Connection, held.Method, held.Path, held.Query, context.Request.Headers);
-                session.Decision = new PolicyDecision(PolicyAction.Allow, policy.Rules.FirstOrDefault(r => r.Name == review.Rule) ?? RuleGone(review.Rule), review.PolicyVersion);
-                session.Guardrails = policy.GuardrailsFor(facts);
+                // The policy sent it to review under this rule (the rule as it is now: what it
+                // masks); the approval above makes it an allow.
+                context.Features.Set(new DecisionFeature(
+                    new PolicyDecision(PolicyAction.Review, policy.Rules.FirstOrDefault(r => r.Name == review.Rule) ?? RuleGone(review.Rule), review.PolicyVersion),
+                    policy.GuardrailsFor(facts)));
                 completed = await forwarder.ForwardAsync(context, session) != UpstreamOutcome.Unknown;
             }
             else

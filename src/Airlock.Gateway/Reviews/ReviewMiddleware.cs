@@ -44,18 +44,17 @@ public sealed partial class ReviewMiddleware(
     public async Task InvokeAsync(HttpContext context)
     {
         var session = context.Features.GetRequiredFeature<SessionFeature>();
-        if (session.Decision is not { Action: PolicyAction.Review, Rule: { } rule } decision)
+        if (context.Features.GetRequiredFeature<DecisionFeature>().Decision is not { Action: PolicyAction.Review, Rule: { } rule } decision)
         {
             await next(context);
             return;
         }
 
-        var identity = session.Identity!;
+        var identity = context.Features.GetRequiredFeature<Identity.CallerFeature>().Caller;
         if (await store.FindActiveGrantAsync(identity.Subject, identity.KeyId, rule.Name, timeProvider.GetUtcNow(), context.RequestAborted) is { } grant)
         {
             Log.Granted(logger, session.Id, grant.Id, rule.Name);
-            session.GrantId = grant.Id;
-            session.Decision = decision with { Action = PolicyAction.Allow };
+            context.Features.Set(new ReviewFeature { GrantId = grant.Id, Action = PolicyAction.Allow });
             if (await audit.RecordDecisionAsync(context, session, AuditKinds.RequestGranted, "allowed",
                 new Dictionary<string, string> { ["grantId"] = grant.Id.ToString() }))
             {
@@ -81,7 +80,7 @@ public sealed partial class ReviewMiddleware(
             // What cannot be stored whole, or read one way, cannot be held: denied, on record as
             // such, like a body policy could not read.
             var problem = body.Problem ?? charset!.Problem;
-            session.Decision = decision with { Action = PolicyAction.Deny };
+            context.Features.Set(new ReviewFeature { Action = PolicyAction.Deny });
             session.Error = problem.Name;
             if (await audit.RecordDecisionAsync(context, session, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = problem.Name }))
             {
@@ -96,7 +95,7 @@ public sealed partial class ReviewMiddleware(
         var reason = AgentReason.Read(request.Headers, out var badReason);
         if (badReason is not null)
         {
-            session.Decision = decision with { Action = PolicyAction.Deny };
+            context.Features.Set(new ReviewFeature { Action = PolicyAction.Deny });
             session.Error = ProblemType.InvalidRequest.Name;
             if (await audit.RecordDecisionAsync(context, session, AuditKinds.RequestDenied, "denied", new Dictionary<string, string> { ["reason"] = "invalid-agent-reason" }))
             {
@@ -108,7 +107,7 @@ public sealed partial class ReviewMiddleware(
 
         var review = await reviews.OpenAsync(session.Id, identity, rule, decision,
             HeldRequestCapture.From(context, session, body.Original!), reason, context.RequestAborted);
-        session.ReviewId = review.Id;
+        context.Features.Set(new ReviewFeature { ReviewId = review.Id });
         var opened = new Dictionary<string, string>
         {
             ["approvers"] = string.Join(',', review.Approvers),

@@ -16,17 +16,13 @@ public sealed class RoutingMiddleware(RequestDelegate next, ConnectionCatalog co
     public Task InvokeAsync(HttpContext context)
     {
         var session = context.Features.GetRequiredFeature<SessionFeature>();
-        var path = session.Path.AsSpan(1);
-        var slash = path.IndexOf('/');
-        var name = slash < 0 ? path : path[..slash];
-        ConnectionRoute? route = null;
-        if (name.IsEmpty || !connections.TryGet(name, out route))
+        if (!RouteFeature.TryResolve(connections, session.Path, out var route))
         {
-            return RefuseAsync(context, session, name.IsEmpty);
+            // "//x" and "/" name no connection at all; anything else names one not configured.
+            return RefuseAsync(context, session, noName: session.Path.Length < 2 || session.Path[1] == '/');
         }
 
-        session.Connection = route;
-        session.UpstreamPath = slash < 0 ? "" : session.Path[(slash + 1)..];
+        context.Features.Set(route);
         return next(context);
     }
 

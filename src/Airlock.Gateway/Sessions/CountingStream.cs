@@ -1,10 +1,15 @@
+using Airlock.Gateway.Recording;
+using Microsoft.AspNetCore.Http.Features;
+
 namespace Airlock.Gateway.Sessions;
 
 /// <summary>
 /// Passes a body through unchanged and counts the bytes that went by, for the session's
-/// byte counts. Used on the request body (reads) and the response body (writes).
+/// byte counts, and hands them to the recording when the connection records bodies
+/// (<see cref="RecordingFeature"/>, which starts after this stream is in place). Used on the
+/// request body (reads) and the response body (writes).
 /// </summary>
-internal sealed class CountingStream(Stream inner, SessionFeature session, bool countsRequest) : Stream
+internal sealed class CountingStream(Stream inner, SessionFeature session, IFeatureCollection features, bool countsRequest) : Stream
 {
     public override bool CanRead => inner.CanRead;
 
@@ -25,12 +30,12 @@ internal sealed class CountingStream(Stream inner, SessionFeature session, bool 
         if (countsRequest)
         {
             session.RequestBytes += bytes.Length;
-            session.RequestCapture?.Append(bytes);
+            features.Get<RecordingFeature>()?.Request.Append(bytes);
         }
         else
         {
             session.ResponseBytes += bytes.Length;
-            session.ResponseCapture?.Append(bytes);
+            features.Get<RecordingFeature>()?.Response.Append(bytes);
         }
     }
 

@@ -1,20 +1,28 @@
-using System.Collections.Immutable;
 using Airlock.Gateway.Identity;
 using Airlock.Gateway.Policy;
 using Airlock.Gateway.Routing;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Airlock.Gateway.Sessions;
 
 /// <summary>
 /// What the gateway has established about the request in flight, carried on the
 /// <see cref="Microsoft.AspNetCore.Http.HttpContext"/> from one pipeline stage to the next and
-/// turned into a <see cref="SessionRecord"/> when the exchange ends.
+/// turned into a <see cref="SessionRecord"/> when the exchange ends. It holds only what the
+/// session itself accumulates and any stage may add to (path, error, counts, upstream attempts);
+/// what one stage establishes for later ones is that stage's own feature on the request
+/// (<see cref="CallerFeature"/>, <see cref="RouteFeature"/>, <see cref="DecisionFeature"/>,
+/// <see cref="Reviews.ReviewFeature"/>, <see cref="Recording.RecordingFeature"/>), which the
+/// read-only properties here look up for the audit trail and the record.
 /// </summary>
 public sealed class SessionFeature
 {
-    public SessionFeature(Guid id, DateTimeOffset startedAt, long startTimestamp, string method, string rawPath)
+    private readonly IFeatureCollection _features;
+
+    public SessionFeature(IFeatureCollection features, Guid id, DateTimeOffset startedAt, long startTimestamp, string method, string rawPath)
     {
+        _features = features;
         Id = id;
         StartedAt = startedAt;
         StartTimestamp = startTimestamp;
@@ -55,24 +63,35 @@ public sealed class SessionFeature
 
     public string? Query { get; set; }
 
-    public ConnectionRoute? Connection { get; set; }
+    /// <summary>The connection the request is for, once routing has run.</summary>
+    public ConnectionRoute? Connection => _features.Get<RouteFeature>()?.Connection;
 
-    /// <summary>The path sent upstream: the normalised path without the connection segment.</summary>
-    public string? UpstreamPath { get; set; }
+    /// <summary>Who is calling, once identity has run.</summary>
+    public CallerIdentity? Identity => _features.Get<CallerFeature>()?.Caller;
 
-    public CallerIdentity? Identity { get; set; }
+    /// <summary>
+    /// The decision the session records and the audit trail names: the action the review stage
+    /// settled on when it has one (a grant or an approval allows; a request that cannot be held
+    /// is denied), else the policy's. Null until policy has run. The one place the two combine.
+    /// </summary>
+    public PolicyDecision? Decision
+    {
+        get
+        {
+            if (_features.Get<DecisionFeature>() is not { } decided)
+            {
+                return null;
+            }
 
-    /// <summary>The policy's decision, once policy has run.</summary>
-    public PolicyDecision? Decision { get; set; }
+            return _features.Get<Reviews.ReviewFeature>()?.Action is { } settled ? decided.Decision with { Action = settled } : decided.Decision;
+        }
+    }
 
-    /// <summary>The review this request opened or waited on.</summary>
-    public Guid? ReviewId { get; set; }
+    /// <summary>The review this request opened, waited on, or asked about.</summary>
+    public Guid? ReviewId => _features.Get<Reviews.ReviewFeature>()?.ReviewId;
 
     /// <summary>The grant that let this request through without a new review.</summary>
-    public Guid? GrantId { get; set; }
-
-    /// <summary>The response guardrails that apply to this request (empty when none).</summary>
-    public ImmutableArray<ResponseGuardrail> Guardrails { get; set; } = [];
+    public Guid? GrantId => _features.Get<Reviews.ReviewFeature>()?.GrantId;
 
     /// <summary>Set once a <c>response.blocked</c> event is on its way for this request, so a
     /// failure noticed later (masking cut short mid-stream) does not record a second one.</summary>
@@ -81,24 +100,16 @@ public sealed class SessionFeature
     /// <summary>The short name of the problem the gateway answered with, if any.</summary>
     public string? Error { get; set; }
 
-    /// <summary>The request's body as it passes, when the connection records bodies.</summary>
-    public Recording.BodyCapture? RequestCapture { get; set; }
-
-    /// <summary>The response's body as the agent gets it, when the connection records bodies.</summary>
-    public Recording.BodyCapture? ResponseCapture { get; set; }
-
-    /// <summary>The request's headers as the agent sent them (credentials withheld), when recorded.</summary>
-    public System.Collections.Immutable.ImmutableArray<KeyValuePair<string, string>>? RecordedRequestHeaders { get; set; }
-
     /// <summary>What masking took out of the response, when the connection masks.</summary>
     public Masking.MaskCounts? Masked { get; set; }
 
     /// <summary>
     /// What masks this exchange: the connection's masking, with the deciding rule's <c>mask</c>
-    /// added (null when neither masks anything).
+    /// added (null when neither masks anything). The rule is the policy's: a review settles the
+    /// action, never the rule.
     /// </summary>
     public Configuration.MaskingConfig? Masking =>
-        Decision?.Rule is { } rule && Connection is { } connection
+        _features.Get<DecisionFeature>()?.Decision.Rule is { } rule && Connection is { } connection
             ? rule.MaskingOn(connection.Name, connection.Config.Masking)
             : Connection?.Config.Masking;
 

@@ -32,7 +32,7 @@ public sealed partial class SessionMiddleware(
         var rawPath = queryAt < 0 ? rawTarget : rawTarget[..queryAt];
         // Until normalisation replaces it, the session holds the raw path, escaped: it may hold
         // control characters meant for whoever reads it later in a terminal.
-        var session = new SessionFeature(Guid.CreateVersion7(startedAt), startedAt, timeProvider.GetTimestamp(),
+        var session = new SessionFeature(context.Features, Guid.CreateVersion7(startedAt), startedAt, timeProvider.GetTimestamp(),
             context.Request.Method, RequestTargetNormalizer.EscapeForRecord(rawPath, 2048));
         context.Features.Set(session);
 
@@ -67,10 +67,10 @@ public sealed partial class SessionMiddleware(
             return;
         }
 
-        context.Request.Body = new CountingStream(context.Request.Body, session, countsRequest: true);
+        context.Request.Body = new CountingStream(context.Request.Body, session, context.Features, countsRequest: true);
         var responseBody = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         context.Features.Set<IHttpResponseBodyFeature>(
-            new StreamResponseBodyFeature(new CountingStream(responseBody.Stream, session, countsRequest: false), responseBody));
+            new StreamResponseBodyFeature(new CountingStream(responseBody.Stream, session, context.Features, countsRequest: false), responseBody));
 
         try
         {

@@ -47,7 +47,7 @@ public sealed class RefusalTallyTests : IAsyncLifetime
     {
         var context = new DefaultHttpContext();
         context.Connection.RemoteIpAddress = IPAddress.Parse(client);
-        var session = new SessionFeature(Guid.CreateVersion7(_time.GetUtcNow()), _time.GetUtcNow(), _time.GetTimestamp(), "GET", "/x");
+        var session = new SessionFeature(context.Features, Guid.CreateVersion7(_time.GetUtcNow()), _time.GetUtcNow(), _time.GetTimestamp(), "GET", "/x");
         _tally.Count(context, session, problem, reason, caller, subject);
     }
 

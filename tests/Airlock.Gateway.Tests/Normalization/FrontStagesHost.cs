@@ -86,7 +86,7 @@ internal sealed class FrontStagesHost : IAsyncDisposable
         FrontStagesHost? host = null;
         app.Use((context, next) =>
         {
-            var session = new SessionFeature(Guid.CreateVersion7(time.GetUtcNow()), time.GetUtcNow(), time.GetTimestamp(),
+            var session = new SessionFeature(context.Features, Guid.CreateVersion7(time.GetUtcNow()), time.GetUtcNow(), time.GetTimestamp(),
                 context.Request.Method, context.Request.Path.Value ?? "");
             context.Features.Set(session);
             host!.LastSession = session;
@@ -95,7 +95,7 @@ internal sealed class FrontStagesHost : IAsyncDisposable
         app.UseMiddleware<NormalizationMiddleware>();
         app.Use((context, next) =>
         {
-            context.Features.GetRequiredFeature<SessionFeature>().Connection = route;
+            context.Features.Set(new RouteFeature(route, ""));
             return next(context);
         });
         app.UseMiddleware<HeaderNameMiddleware>();

@@ -171,11 +171,11 @@ public sealed class PolicyMiddlewareTests : IAsyncLifetime
     [Fact]
     public async Task The_guardrails_that_apply_go_on_with_the_request()
     {
-        var (_, billing) = await SendAsync("GET", "/billing/invoices");
-        Assert.Equal(["no-cards", "no-server-errors"], billing.Guardrails.Select(g => g.Name));
+        var (billing, _) = await SendAsync("GET", "/billing/invoices");
+        Assert.Equal(["no-cards", "no-server-errors"], billing.Features.GetRequiredFeature<DecisionFeature>().Guardrails.Select(g => g.Name));
 
-        var (_, crm) = await SendAsync("GET", "/crm/contacts");
-        Assert.Equal(["no-server-errors"], crm.Guardrails.Select(g => g.Name));
+        var (crm, _) = await SendAsync("GET", "/crm/contacts");
+        Assert.Equal(["no-server-errors"], crm.Features.GetRequiredFeature<DecisionFeature>().Guardrails.Select(g => g.Name));
     }
 
     // --- review
@@ -189,7 +189,7 @@ public sealed class PolicyMiddlewareTests : IAsyncLifetime
         Assert.Equal((PolicyAction.Review, "medium-refunds"), (session.Decision!.Value.Action, session.Decision.Value.RuleName));
         Assert.Empty(_trailWhenForwarded!);
         Assert.Equal(Encoding.UTF8.GetBytes("{\"amount\":500}"), _forwarded);
-        Assert.Equal(["no-cards", "no-server-errors"], session.Guardrails.Select(g => g.Name));
+        Assert.Equal(["no-cards", "no-server-errors"], context.Features.GetRequiredFeature<DecisionFeature>().Guardrails.Select(g => g.Name));
         Assert.Equal(200, context.Response.StatusCode);
     }
 

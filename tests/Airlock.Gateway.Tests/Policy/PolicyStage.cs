@@ -137,14 +137,13 @@ public sealed class PolicyStage : IAsyncLifetime
 
         context.Response.Body = new MemoryStream();
         var name = path.Split('/')[1];
-        var session = new SessionFeature(Guid.CreateVersion7(Time.GetUtcNow()), Time.GetUtcNow(), Time.GetTimestamp(), method, path)
+        var session = new SessionFeature(context.Features, Guid.CreateVersion7(Time.GetUtcNow()), Time.GetUtcNow(), Time.GetTimestamp(), method, path)
         {
             Query = query,
-            Identity = Agent,
-            Connection = _routes[name],
-            UpstreamPath = path[(name.Length + 1)..],
         };
         context.Features.Set(session);
+        context.Features.Set(new CallerFeature(Agent));
+        context.Features.Set(new RouteFeature(_routes[name], path[(name.Length + 1)..]));
         return (context, session);
     }
 

@@ -53,8 +53,8 @@ public sealed class ResponseGuardrailInspectorTests : IAsyncLifetime
     private (HttpContext Context, SessionFeature Session) Exchange(string method = "GET", params string[] guardrails)
     {
         var (context, session) = _stage.Request(method, "/billing/invoices/1");
-        session.Decision = _policy.Decide(new RequestFacts(Agent, "billing", method, session.Path, null, context.Request.Headers));
-        session.Guardrails = [.. guardrails.Select(name => _policy.Guardrails.Single(g => g.Name == name))];
+        context.Features.Set(new DecisionFeature(_policy.Decide(new RequestFacts(Agent, "billing", method, session.Path, null, context.Request.Headers)),
+            [.. guardrails.Select(name => _policy.Guardrails.Single(g => g.Name == name))]));
         return (context, session);
     }
 
