@@ -20,6 +20,7 @@ public static class RecordingServiceCollectionExtensions
     {
         services.AddSingleton(queue);
         services.AddSingleton<SessionWriter>();
+        services.AddSingleton<SessionLifecycle>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionWriter>());
         return services;
     }
