@@ -13,7 +13,7 @@ public sealed record AdminCaller(CallerIdentity Identity, AdminRoles Roles)
     /// console sign-in alike: <c>admin.adminGroups</c> make an admin, <c>admin.auditorGroups</c>
     /// an auditor. (Approvers need no role: a rule's approver groups let them decide its reviews.)
     /// </summary>
-    public static AdminCaller For(CallerIdentity identity, AdminConfig admin)
+    internal static AdminCaller For(CallerIdentity identity, AdminConfig admin)
     {
         var roles = AdminRoles.None;
         if (identity.Groups.Any(admin.AdminGroups.Contains))

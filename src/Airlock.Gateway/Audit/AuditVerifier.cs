@@ -19,7 +19,7 @@ public sealed record AuditVerification(bool Valid, long Count, string HeadHash, 
 /// chain's hash at the checkpoint's count equal to the signed head hash. It reports the first
 /// broken link, precisely, and stops there.
 /// </summary>
-public sealed class AuditVerifier
+internal sealed class AuditVerifier
 {
     private readonly List<AuditCheckpoint> _checkpoints;
     private readonly Dictionary<long, string> _hashesAtCheckpoints = [];

@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Audit;
 /// short forms \b \t \n \f \r, others as \u00xx in lower-case hex); integers are plain decimal.
 /// The output is UTF-8. A third party can reproduce it with any RFC 8785 implementation.
 /// </summary>
-public sealed class CanonicalJson
+internal sealed class CanonicalJson
 {
     private readonly StringBuilder _text = new(512);
 

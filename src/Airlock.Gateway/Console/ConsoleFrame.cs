@@ -14,7 +14,7 @@ public sealed record ConsoleFrame(ConsolePerson? Person, AdminCaller? Caller, st
 /// The console's navigation: one entry per page, shown to the roles it is for. Pages for
 /// auditors (sessions, audit, grants) add their entry here.
 /// </summary>
-public static class ConsoleNavigation
+internal static class ConsoleNavigation
 {
     /// <param name="Roles">Who sees the entry: <see cref="AdminRoles.None"/> for everyone signed in.</param>
     public sealed record Entry(string Key, string Path, string Label, AdminRoles Roles);

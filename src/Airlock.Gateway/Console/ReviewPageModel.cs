@@ -18,7 +18,7 @@ public sealed record HeldBecause(string Rule, int? Line, IReadOnlyList<string> C
 {
     public bool SamePolicy => VersionHeld == VersionNow;
 
-    public static HeldBecause Explain(Review review, CompiledPolicy policy)
+    internal static HeldBecause Explain(Review review, CompiledPolicy policy)
     {
         var request = review.Request;
         var headers = new HeaderDictionary();
