@@ -4,6 +4,7 @@ using Airlock.Gateway.Identity;
 namespace Airlock.Gateway.Admin;
 
 /// <summary>The authenticated person behind an admin API or console request, with their roles.</summary>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record AdminCaller(CallerIdentity Identity, AdminRoles Roles)
 {
     public bool Has(AdminRoles any) => (Roles & any) != 0;

@@ -3,9 +3,11 @@ using System.Diagnostics;
 namespace Airlock.Gateway.Audit;
 
 /// <summary>The first place the chain is broken: the event number and what is wrong there.</summary>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record AuditBreak(long Seq, string Problem);
 
 /// <summary>The outcome of walking the chain.</summary>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record AuditVerification(bool Valid, long Count, string HeadHash, long FirstSeq, AuditBreak? Break,
     IReadOnlyList<string> Checkpoints, TimeSpan Elapsed)
 {

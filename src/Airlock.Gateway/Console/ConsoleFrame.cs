@@ -5,6 +5,7 @@ namespace Airlock.Gateway.Console;
 /// <summary>What every console page needs around its content: who is signed in and with which
 /// roles, the antiforgery token for its forms (sign-out included), the asset addresses, and the
 /// time the page was rendered at (ages and countdowns start from it).</summary>
+// Public: a console component (.razor, always public) takes it as a [Parameter].
 public sealed record ConsoleFrame(ConsolePerson? Person, AdminCaller? Caller, string? CsrfToken, string Stylesheet, string Script, DateTimeOffset Now)
 {
     public const string CsrfField = "__RequestVerificationToken";
