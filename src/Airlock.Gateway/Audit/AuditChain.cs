@@ -14,7 +14,7 @@ namespace Airlock.Gateway.Audit;
 /// Changing, removing, inserting or reordering an event breaks a link; a signed checkpoint of
 /// (count, head hash) exposes a truncated tail or a rewrite of the whole chain.
 /// </summary>
-public static class AuditChain
+internal static class AuditChain
 {
     public const string Genesis = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 

@@ -11,7 +11,7 @@ namespace Airlock.Gateway.Audit;
 /// short forms \b \t \n \f \r, others as \u00xx in lower-case hex); integers are plain decimal.
 /// The output is UTF-8. A third party can reproduce it with any RFC 8785 implementation.
 /// </summary>
-public sealed class CanonicalJson
+internal sealed class CanonicalJson
 {
     /// <summary>What a string must escape: '"', '\' and the controls below U+0020.</summary>
     private static readonly SearchValues<char> Escaped = SearchValues.Create("\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000b\f\r\u000e\u000f\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f");

@@ -42,7 +42,7 @@ namespace Airlock.Gateway.Console;
 /// GET  /assets/{name}             the embedded stylesheet and script
 /// </code>
 /// </summary>
-public static partial class ConsoleEndpoints
+internal static partial class ConsoleEndpoints
 {
     /// <summary>How long one live-events response lasts; the browser reconnects (checking the
     /// session again) at once.</summary>

@@ -34,7 +34,7 @@ namespace Airlock.Gateway.Reviews;
 /// leaves the review <c>executing</c>; the maintenance sweep marks it <c>execution-unknown</c>,
 /// and it is never run again by itself.
 /// </summary>
-public sealed partial class ReviewExecutor(
+internal sealed partial class ReviewExecutor(
     IReviewStore store,
     ConnectionCatalog connections,
     UpstreamForwarder forwarder,

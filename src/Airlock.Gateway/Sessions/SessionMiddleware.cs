@@ -11,7 +11,7 @@ namespace Airlock.Gateway.Sessions;
 /// <c>Airlock-Session</c> header), counts the bytes both ways, turns an unexpected failure into
 /// a 500 problem, and hands the finished session to the <see cref="SessionWriter"/>.
 /// </summary>
-public sealed partial class SessionMiddleware(
+internal sealed partial class SessionMiddleware(
     RequestDelegate next,
     SessionWriter writer,
     SessionLifecycle lifecycle,

@@ -12,7 +12,7 @@ namespace Airlock.Gateway.Identity.ApiKeys;
 /// The key's id finds the stored record; the secret is compared with its stored hash in
 /// constant time; revoked keys fail.
 /// </summary>
-public sealed class ApiKeyAuthenticationHandler(
+internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,

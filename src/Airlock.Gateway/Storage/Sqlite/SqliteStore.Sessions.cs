@@ -5,7 +5,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Airlock.Gateway.Storage.Sqlite;
 
-public sealed partial class SqliteStore
+internal sealed partial class SqliteStore
 {
     private static readonly string SessionColumns = SessionRows.Columns(jsonAsText: false);
 
