@@ -21,7 +21,7 @@ namespace Airlock.Gateway.Reviews;
 /// Rate limits are not charged again: the request was counted against them when it arrived,
 /// and a request a person approved is not refused afterwards for the rate of others.
 /// </remarks>
-public static class BackgroundRequest
+internal static class BackgroundRequest
 {
     /// <summary>Builds the request and its session. Without a <see cref="RouteFeature"/> when
     /// the review's connection is no longer configured.</summary>

@@ -4,7 +4,7 @@ namespace Airlock.Gateway.Reviews;
 
 /// <summary>Puts an approved request, headers and body exactly as stored, on the request that
 /// will be forwarded: what the approver saw is what the upstream gets.</summary>
-public static class HeldRequestReplay
+internal static class HeldRequestReplay
 {
     public static void Apply(HttpRequest request, HeldRequest held)
     {

@@ -12,7 +12,7 @@ namespace Airlock.Gateway.Sessions;
 /// background. Both get the same byte counts, the same recorded exchange (the counting streams
 /// feed it) and the same record, metrics and trace tags when they end.
 /// </summary>
-public sealed class SessionLifecycle(SessionWriter writer, AirlockMetrics metrics, TimeProvider timeProvider)
+internal sealed class SessionLifecycle(SessionWriter writer, AirlockMetrics metrics, TimeProvider timeProvider)
 {
     /// <summary>Puts the counting streams on both bodies: what passes through them is the
     /// session's byte counts, and the recording when its connection records bodies.</summary>
