@@ -32,7 +32,8 @@ namespace Airlock.Gateway.Audit;
 /// other service has stopped, so requests that finish during shutdown are still recorded.
 /// </para>
 /// </summary>
-internal sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProvider, ILogger<AuditWriter> logger, StoreWriteHealth? health = null)
+internal sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProvider, ILogger<AuditWriter> logger, StoreWriteHealth? health = null,
+    Telemetry.AirlockMetrics? metrics = null)
     : IHostedLifecycleService, IDisposable
 {
     public const int Capacity = 16_384;
@@ -254,7 +255,11 @@ internal sealed partial class AuditWriter(IAuditStore store, TimeProvider timePr
 
                 try
                 {
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
                     var sealedEvents = await store.AppendAuditEventsAsync([.. batch.Select(p => p.Event)], _abandon.Token);
+                    // Includes the wait for the store's write turn: what a request waiting on
+                    // its decision's event feels, beside the session batches it may queue behind.
+                    metrics?.StoreWrote("audit", started);
                     health?.Succeeded(StoreWriter.Audit);
                     if (interrupted is not null)
                     {
