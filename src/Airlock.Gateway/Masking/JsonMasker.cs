@@ -408,17 +408,18 @@ internal sealed class JsonMasker : IBodyMasker, IDisposable
     private void StringValue(ref Utf8JsonReader reader, ReadOnlySpan<byte> data)
     {
         // Most strings: nothing to unescape and no detector could find anything, so no decoding.
-        var masked = "";
+        ReadOnlySpan<char> masked = default;
         ValueMasker.Outcome outcome;
         if (reader.ValueIsEscaped)
         {
-            outcome = _values.Mask(Unescape(ref reader), out masked);
+            var text = Unescape(ref reader);
+            outcome = _values.MaskToSpan(text, Prescreen.Scan(text), out masked);
         }
         else
         {
             // What the UTF-8 screen saw serves for the decoded text too.
             outcome = _values.MightFind(data, (int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, out var signals)
-                ? _values.Mask(Unescape(ref reader), signals, out masked)
+                ? _values.MaskToSpan(Unescape(ref reader), signals, out masked)
                 : ValueMasker.Outcome.Unchanged;
         }
 

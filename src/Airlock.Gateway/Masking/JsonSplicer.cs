@@ -19,6 +19,8 @@ internal sealed class JsonSplicer : IDisposable
 {
     private readonly ArrayBufferWriter<byte> _escaped = new(256);
     private readonly Utf8JsonWriter _strings;
+    // The characters a string can hold that the writer would write as they are.
+    private readonly SearchValues<char> _verbatim;
     private IBufferWriter<byte> _output = null!;
     // The body offset of the first byte of the piece being read.
     private long _pieceStart;
@@ -29,6 +31,7 @@ internal sealed class JsonSplicer : IDisposable
 
     public JsonSplicer(JavaScriptEncoder encoder)
     {
+        _verbatim = Verbatim(encoder);
         _strings = new Utf8JsonWriter(_escaped, new JsonWriterOptions { Encoder = encoder, SkipValidation = true });
     }
 
@@ -74,6 +77,18 @@ internal sealed class JsonSplicer : IDisposable
     /// <summary>Writes a string, quoted and escaped.</summary>
     public void WriteString(ReadOnlySpan<char> text)
     {
+        // A masked value is mostly what masking wrote ("[REDACTED:EMAIL]", "****1111"): ASCII
+        // the encoder leaves as it is, which goes out as it is without setting up the writer.
+        if (!text.ContainsAnyExcept(_verbatim))
+        {
+            var span = _output.GetSpan(text.Length + 2);
+            span[0] = (byte)'"';
+            var length = System.Text.Encoding.ASCII.GetBytes(text, span[1..]);
+            span[1 + length] = (byte)'"';
+            _output.Advance(length + 2);
+            return;
+        }
+
         _escaped.ResetWrittenCount();
         _strings.Reset();
         _strings.WriteStringValue(text);
@@ -109,4 +124,20 @@ internal sealed class JsonSplicer : IDisposable
     }
 
     public void Dispose() => _strings.Dispose();
+
+    /// <summary>The ASCII characters <paramref name="encoder"/> does not escape (never a control
+    /// character, JSON's quote or a backslash, which every JavaScript encoder escapes).</summary>
+    internal static SearchValues<char> Verbatim(JavaScriptEncoder encoder)
+    {
+        var verbatim = new List<char>();
+        for (var c = '\0'; char.IsAscii(c); c++)
+        {
+            if (!encoder.WillEncode(c))
+            {
+                verbatim.Add(c);
+            }
+        }
+
+        return SearchValues.Create([.. verbatim]);
+    }
 }

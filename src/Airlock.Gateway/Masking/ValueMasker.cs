@@ -22,6 +22,8 @@ internal sealed class ValueMasker
     private readonly DetectorSignals[] _needs;
     private readonly DetectorSignals _anyNeeds;
     private readonly StringBuilder _output = new();
+    // What the span overload of Mask hands out.
+    private char[] _rendered = new char[64];
 
     public ValueMasker(MaskingPlan plan, MaskCounts counts)
     {
@@ -83,7 +85,30 @@ internal sealed class ValueMasker
             return Outcome.Unchanged;
         }
 
-        return Render(text, text.Length, out masked);
+        var outcome = Render(text, text.Length);
+        masked = _output.ToString();
+        return outcome;
+    }
+
+    /// <summary><see cref="Mask(ReadOnlySpan{char}, DetectorSignals, out string)"/> without a string
+    /// per masked value: <paramref name="masked"/> is this masker's buffer, good until its next call.</summary>
+    public Outcome MaskToSpan(scoped ReadOnlySpan<char> text, DetectorSignals signals, out ReadOnlySpan<char> masked)
+    {
+        masked = default;
+        if (!Find(text, signals))
+        {
+            return Outcome.Unchanged;
+        }
+
+        var outcome = Render(text, text.Length);
+        if (_rendered.Length < _output.Length)
+        {
+            _rendered = new char[Math.Max(_output.Length, _rendered.Length * 2)];
+        }
+
+        _output.CopyTo(0, _rendered, _output.Length);
+        masked = _rendered.AsSpan(0, _output.Length);
+        return outcome;
     }
 
     /// <summary>
@@ -127,7 +152,9 @@ internal sealed class ValueMasker
             cut = text.Length;
         }
 
-        return Render(text, cut, out masked);
+        var outcome = Render(text, cut);
+        masked = _output.ToString();
+        return outcome;
     }
 
     /// <summary>Runs the detectors whose signal the text holds; the finds, sorted by where the
@@ -157,9 +184,9 @@ internal sealed class ValueMasker
         return true;
     }
 
-    /// <summary>Masks <c>text[..end]</c> with the finds that start before <paramref name="end"/>
-    /// (none of which goes past it).</summary>
-    private Outcome Render(ReadOnlySpan<char> text, int end, out string masked)
+    /// <summary>Masks <c>text[..end]</c> into <see cref="_output"/> with the finds that start
+    /// before <paramref name="end"/> (none of which goes past it).</summary>
+    private Outcome Render(ReadOnlySpan<char> text, int end)
     {
         _output.Clear();
         var drop = false;
@@ -194,7 +221,6 @@ internal sealed class ValueMasker
         }
 
         _output.Append(text[copied..end]);
-        masked = _output.ToString();
         return drop ? Outcome.Drop : any ? Outcome.Masked : Outcome.Unchanged;
     }
 
