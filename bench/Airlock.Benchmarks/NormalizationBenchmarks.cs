@@ -13,10 +13,12 @@ public class NormalizationBenchmarks
         "/billing/v1/customers/42/invoices/2026-11/lines/17/adjustments?limit=50&cursor=eyJpZCI6MTJ9")]
     public string Target { get; set; } = "";
 
+    // Returns the path, not the internal NormalizedTarget: BenchmarkDotNet's generated project
+    // cannot see the gateway's internal types.
     [Benchmark]
-    public NormalizedTarget Normalize()
+    public string Normalize()
     {
         RequestTargetNormalizer.Normalize(Target, out var target);
-        return target;
+        return target.Path;
     }
 }

@@ -8,7 +8,7 @@ namespace Airlock.Cli;
 /// manage what it keeps (<c>keys</c>, <c>sessions</c>, <c>policy</c>, <c>reviews</c>, <c>audit</c>);
 /// <c>login</c> and <c>logout</c> keep a person's sign-in for the admin-API verbs.
 /// </summary>
-public static class AirlockCli
+internal static class AirlockCli
 {
     /// <summary>Exit code for a configuration or usage error.</summary>
     public const int InvalidInput = 2;

@@ -9,7 +9,7 @@ namespace Airlock.Gateway.Admin;
 /// people: OIDC access tokens only, never agent API keys. Roles come from the token's groups
 /// (<c>admin.adminGroups</c>, <c>admin.auditorGroups</c>).
 /// </summary>
-public sealed class AdminAuthenticationMiddleware(RequestDelegate next, CallerAuthenticator authenticator, AirlockConfig config)
+internal sealed class AdminAuthenticationMiddleware(RequestDelegate next, CallerAuthenticator authenticator, AirlockConfig config)
 {
     public async Task InvokeAsync(HttpContext context)
     {

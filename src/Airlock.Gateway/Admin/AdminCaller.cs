@@ -4,6 +4,7 @@ using Airlock.Gateway.Identity;
 namespace Airlock.Gateway.Admin;
 
 /// <summary>The authenticated person behind an admin API or console request, with their roles.</summary>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record AdminCaller(CallerIdentity Identity, AdminRoles Roles)
 {
     public bool Has(AdminRoles any) => (Roles & any) != 0;
@@ -13,7 +14,7 @@ public sealed record AdminCaller(CallerIdentity Identity, AdminRoles Roles)
     /// console sign-in alike: <c>admin.adminGroups</c> make an admin, <c>admin.auditorGroups</c>
     /// an auditor. (Approvers need no role: a rule's approver groups let them decide its reviews.)
     /// </summary>
-    public static AdminCaller For(CallerIdentity identity, AdminConfig admin)
+    internal static AdminCaller For(CallerIdentity identity, AdminConfig admin)
     {
         var roles = AdminRoles.None;
         if (identity.Groups.Any(admin.AdminGroups.Contains))

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Airlock.Gateway.Admin;
 
-public static class AdminEndpointExtensions
+internal static class AdminEndpointExtensions
 {
     /// <summary>Lets the endpoint run only for callers with one of the roles; others get 403.</summary>
     public static TBuilder RequireRoles<TBuilder>(this TBuilder builder, AdminRoles any)

@@ -20,7 +20,7 @@ namespace Airlock.Gateway.Admin;
 /// Events are returned in their canonical form with their hash, exactly the bytes that were
 /// hashed, so a client can check them against a checkpoint itself.
 /// </summary>
-public static class AuditEndpoints
+internal static class AuditEndpoints
 {
     public const int MaxLimit = 1000;
 
@@ -242,7 +242,7 @@ public static class AuditEndpoints
 
 /// <summary>A verification walks the whole chain: one at a time per gateway, so callers of
 /// <c>GET /api/audit/verify</c> cannot pile them up.</summary>
-public sealed class AuditVerificationGate : IDisposable
+internal sealed class AuditVerificationGate : IDisposable
 {
     public SemaphoreSlim Semaphore { get; } = new(1, 1);
 

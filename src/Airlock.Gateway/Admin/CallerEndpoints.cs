@@ -6,14 +6,14 @@ using Microsoft.AspNetCore.Routing;
 namespace Airlock.Gateway.Admin;
 
 /// <summary>Who the admin API takes a person for.</summary>
-public sealed record CallerInfo(string Subject, string Issuer, IReadOnlyList<string> Groups, IReadOnlyList<string> Roles);
+internal sealed record CallerInfo(string Subject, string Issuer, IReadOnlyList<string> Groups, IReadOnlyList<string> Roles);
 
 /// <summary>
 /// <c>GET /api/me</c>: the subject, issuer, groups and admin roles the gateway read from the
 /// caller's token, for any authenticated person. <c>airlock login</c> calls it to check that
 /// the token the provider issued is one the admin API accepts, and to say who signed in.
 /// </summary>
-public static class CallerEndpoints
+internal static class CallerEndpoints
 {
     public static IEndpointRouteBuilder MapCallerApi(this IEndpointRouteBuilder endpoints)
     {

@@ -11,7 +11,7 @@ namespace Airlock.Gateway.Admin;
 /// <c>/healthz</c>: the process is up and serving. <c>/readyz</c>: the configuration is loaded
 /// and the store answers; 503 otherwise, with each check's status in the body.
 /// </summary>
-public static class HealthEndpoints
+internal static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapAirlockHealth(this IEndpointRouteBuilder endpoints)
     {

@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Admin;
 /// <summary>What <c>airlock login</c> reads before it signs a person in.</summary>
 /// <param name="Issuer">The OIDC issuer's URL; the CLI reads its discovery document.</param>
 /// <param name="ClientId">The public client registered there for the device grant.</param>
-public sealed record LoginInfo(string Issuer, string ClientId, IReadOnlyList<string> Scopes, string? Resource);
+internal sealed record LoginInfo(string Issuer, string ClientId, IReadOnlyList<string> Scopes, string? Resource);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(LoginInfo))]
@@ -24,7 +24,7 @@ internal sealed partial class LoginJsonContext : JsonSerializerContext;
 /// no token yet, and nothing here is a secret. Without <c>admin.login</c> it is not mapped, and
 /// the admin listener answers 404 as for any unknown path.
 /// </summary>
-public static class LoginEndpoints
+internal static class LoginEndpoints
 {
     public const string Path = "/.well-known/airlock-login";
 

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Airlock.Gateway.Admin;
 
 /// <summary>What to explain: a request described the way <c>airlock policy test</c> takes it.</summary>
-public sealed record ExplainRequest(
+internal sealed record ExplainRequest(
     string? Subject,
     string[]? Groups,
     string? Method,
@@ -20,30 +20,30 @@ public sealed record ExplainRequest(
     JsonElement? Body,
     string? BodyText);
 
-public sealed record ExplainedRule(string Name, int Line, string Action, bool Matched, bool Decided, string? Note);
+internal sealed record ExplainedRule(string Name, int Line, string Action, bool Matched, bool Decided, string? Note);
 
 /// <param name="Decision">allow, deny, review, or refused (see <paramref name="Refusal"/>).</param>
 /// <param name="Refusal">The problem type the gateway would answer with instead, when it refuses before the decision applies.</param>
 /// <param name="Ambiguous">Why the request could not be read one way only, when the deciding rule holds because of it.</param>
-public sealed record ExplainResponse(string Decision, string? Rule, string PolicyVersion, string Summary, IReadOnlyList<ExplainedRule> Rules,
+internal sealed record ExplainResponse(string Decision, string? Rule, string PolicyVersion, string Summary, IReadOnlyList<ExplainedRule> Rules,
     string? Refusal = null, string? Ambiguous = null);
 
-public sealed record PolicyStatus(string Version, string Source, DateTimeOffset LoadedAt, int Rules, int Guardrails, string[] AllowUnmatched, PolicyRejection? LastRejection);
+internal sealed record PolicyStatus(string Version, string Source, DateTimeOffset LoadedAt, int Rules, int Guardrails, string[] AllowUnmatched, PolicyRejection? LastRejection);
 
-public sealed record PolicyRejection(DateTimeOffset At, string Version, string[] Errors);
+internal sealed record PolicyRejection(DateTimeOffset At, string Version, string[] Errors);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ExplainRequest))]
 [JsonSerializable(typeof(ExplainResponse))]
 [JsonSerializable(typeof(PolicyStatus))]
-public sealed partial class AdminJsonContext : JsonSerializerContext;
+internal sealed partial class AdminJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// <c>GET /api/policy</c>: the policy in force and the last rejected reload.
 /// <c>POST /api/policy/explain</c>: the decision for a described request, with the reason for
 /// every rule. Both for admins and auditors.
 /// </summary>
-public static class PolicyEndpoints
+internal static class PolicyEndpoints
 {
     public static IEndpointRouteBuilder MapPolicyApi(this IEndpointRouteBuilder endpoints)
     {

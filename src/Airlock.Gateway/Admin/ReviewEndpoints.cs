@@ -22,7 +22,7 @@ namespace Airlock.Gateway.Admin;
 /// POST /api/grants/{id}/revoke
 /// </code>
 /// </summary>
-public static class ReviewEndpoints
+internal static class ReviewEndpoints
 {
     public static IEndpointRouteBuilder MapReviewApi(this IEndpointRouteBuilder endpoints)
     {

@@ -18,7 +18,7 @@ namespace Airlock.Gateway.Admin;
 /// GET /api/sessions/{id}/response                            the response body as the agent got it
 /// </code>
 /// </summary>
-public static class SessionEndpoints
+internal static class SessionEndpoints
 {
     public static IEndpointRouteBuilder MapSessionApi(this IEndpointRouteBuilder endpoints)
     {

@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Admin;
 /// outcomes of the writes the gateway makes anyway (<see cref="StoreWriteHealth"/>), never by a
 /// write per probe.
 /// </summary>
-public sealed class StoreHealthCheck(IAirlockStore store, StoreWriteHealth writes) : IHealthCheck
+internal sealed class StoreHealthCheck(IAirlockStore store, StoreWriteHealth writes) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

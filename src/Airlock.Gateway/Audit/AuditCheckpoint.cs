@@ -9,6 +9,7 @@ namespace Airlock.Gateway.Audit;
 /// <param name="KeyId"><c>sha256:</c> + hex SHA-256 of the signing key's public key (SubjectPublicKeyInfo, DER).</param>
 /// <param name="Algorithm"><c>ES256</c>: ECDSA on P-256 with SHA-256 (.NET 10 has no Ed25519).</param>
 /// <param name="Signature">base64url of the signature (IEEE P1363, r‖s) over <see cref="SignedBytes"/>.</param>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record AuditCheckpoint(long Count, string HeadHash, DateTimeOffset At, string KeyId, string Algorithm, string Signature)
 {
     public const string Type = "airlock-audit-checkpoint";

@@ -18,7 +18,7 @@ namespace Airlock.Gateway.Audit;
 /// sealed. Otherwise it refuses (<see cref="AuditChainBrokenException"/>): signing whatever head
 /// the database shows would endorse a rewrite.
 /// </remarks>
-public sealed partial class AuditCheckpointService(AuditConfig config, IAuditStore store, TimeProvider timeProvider, ILogger<AuditCheckpointService> logger,
+internal sealed partial class AuditCheckpointService(AuditConfig config, IAuditStore store, TimeProvider timeProvider, ILogger<AuditCheckpointService> logger,
     AuditWriter? writer = null)
     : BackgroundService
 {

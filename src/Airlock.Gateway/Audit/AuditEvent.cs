@@ -3,16 +3,16 @@ using System.Collections.Immutable;
 namespace Airlock.Gateway.Audit;
 
 /// <summary>Who did it: the subject, their groups, and how they proved who they are.</summary>
-public sealed record AuditActor(string Subject, ImmutableArray<string> Groups, string AuthMethod);
+internal sealed record AuditActor(string Subject, ImmutableArray<string> Groups, string AuthMethod);
 
 /// <summary>What it was done to: a connection, and for requests the method and normalised path.</summary>
-public sealed record AuditTarget(string? Connection, string? Method, string? Path);
+internal sealed record AuditTarget(string? Connection, string? Method, string? Path);
 
 /// <summary>
 /// One entry of the audit trail. Once appended it carries its position (<see cref="Seq"/>, from
 /// 1), the hash of the entry before it, and its own hash over its canonical form (docs/audit.md).
 /// </summary>
-public sealed record AuditEvent
+internal sealed record AuditEvent
 {
     public long Seq { get; init; }
 

@@ -1,7 +1,7 @@
 namespace Airlock.Gateway.Audit;
 
 /// <summary>The kinds of audit events; docs/audit.md lists what each carries.</summary>
-public static class AuditKinds
+internal static class AuditKinds
 {
     public const string RequestAllowed = "request.allowed";
     public const string RequestDenied = "request.denied";

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Airlock.Gateway.Audit;
 
-public static class AuditServiceCollectionExtensions
+internal static class AuditServiceCollectionExtensions
 {
     /// <summary>
     /// The audit trail: its writer, the service the rest of the gateway records through, signed

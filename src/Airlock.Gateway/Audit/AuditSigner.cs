@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Audit;
 /// Ed25519, so the fallback applies. Keys are PEM: the private key (PKCS#8 or SEC1) from
 /// the configuration by reference, the public key (SubjectPublicKeyInfo) for verifiers.
 /// </summary>
-public sealed class AuditSigner : IDisposable
+internal sealed class AuditSigner : IDisposable
 {
     public const string Algorithm = "ES256";
 

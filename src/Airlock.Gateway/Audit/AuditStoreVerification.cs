@@ -3,7 +3,7 @@ using Airlock.Gateway.Storage;
 namespace Airlock.Gateway.Audit;
 
 /// <summary>Verifies the whole chain as a store holds it, with the store's checkpoints.</summary>
-public static class AuditStoreVerification
+internal static class AuditStoreVerification
 {
     public static async Task<AuditVerification> VerifyAsync(IAuditStore store, string? publicPem, CancellationToken cancellationToken) =>
         await VerifyAsync(store, await store.ListAuditCheckpointsAsync(cancellationToken), publicPem, cancellationToken);

@@ -14,7 +14,7 @@ namespace Airlock.Gateway.Audit;
 /// gateway's own records (sessions, reviews, grants) so every event carries its time, actor,
 /// target, rule, policy version, review and session, and outcome the same way.
 /// </summary>
-public sealed partial class AuditTrail(AuditWriter writer, TimeProvider timeProvider, ILogger<AuditTrail> logger)
+internal sealed partial class AuditTrail(AuditWriter writer, TimeProvider timeProvider, ILogger<AuditTrail> logger)
 {
     public static AuditActor? ActorOf(CallerIdentity? identity) =>
         identity is null ? null : new AuditActor(identity.Subject, identity.Groups, identity.AuthMethod);

@@ -1,7 +1,7 @@
 namespace Airlock.Gateway.Audit;
 
 /// <summary>The audit trail could not record an event; whatever needed the record is refused.</summary>
-public sealed class AuditUnavailableException : Exception
+internal sealed class AuditUnavailableException : Exception
 {
     public AuditUnavailableException()
     {

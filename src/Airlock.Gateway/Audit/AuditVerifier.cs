@@ -3,9 +3,11 @@ using System.Diagnostics;
 namespace Airlock.Gateway.Audit;
 
 /// <summary>The first place the chain is broken: the event number and what is wrong there.</summary>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record AuditBreak(long Seq, string Problem);
 
 /// <summary>The outcome of walking the chain.</summary>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record AuditVerification(bool Valid, long Count, string HeadHash, long FirstSeq, AuditBreak? Break,
     IReadOnlyList<string> Checkpoints, TimeSpan Elapsed)
 {
@@ -19,7 +21,7 @@ public sealed record AuditVerification(bool Valid, long Count, string HeadHash, 
 /// chain's hash at the checkpoint's count equal to the signed head hash. It reports the first
 /// broken link, precisely, and stops there.
 /// </summary>
-public sealed class AuditVerifier
+internal sealed class AuditVerifier
 {
     private readonly List<AuditCheckpoint> _checkpoints;
     private readonly Dictionary<long, string> _hashesAtCheckpoints = [];

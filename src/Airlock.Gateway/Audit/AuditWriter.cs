@@ -32,7 +32,7 @@ namespace Airlock.Gateway.Audit;
 /// other service has stopped, so requests that finish during shutdown are still recorded.
 /// </para>
 /// </summary>
-public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProvider, ILogger<AuditWriter> logger, StoreWriteHealth? health = null)
+internal sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProvider, ILogger<AuditWriter> logger, StoreWriteHealth? health = null)
     : IHostedLifecycleService, IDisposable
 {
     public const int Capacity = 16_384;
@@ -396,4 +396,4 @@ public sealed partial class AuditWriter(IAuditStore store, TimeProvider timeProv
 }
 
 /// <summary>An event's position and hash as its writer sealed it.</summary>
-public sealed record AppendedHead(long Seq, string Hash);
+internal sealed record AppendedHead(long Seq, string Hash);

@@ -26,7 +26,7 @@ namespace Airlock.Gateway.Audit;
 /// At shutdown, after the listeners have stopped, the last counts are written. docs/audit.md
 /// states the bound.
 /// </summary>
-public sealed partial class RefusalTally(AuditWriter writer, TimeProvider timeProvider, ILogger<RefusalTally> logger)
+internal sealed partial class RefusalTally(AuditWriter writer, TimeProvider timeProvider, ILogger<RefusalTally> logger)
     : BackgroundService, IHostedLifecycleService
 {
     /// <summary>How long refusals are counted before their counts are written.</summary>

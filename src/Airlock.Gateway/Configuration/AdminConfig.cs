@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Configuration;
 /// everything; auditors may read everything and change nothing. Approvers are named per review
 /// rule in the policy.
 /// </summary>
-public sealed record AdminConfig(ImmutableArray<string> AdminGroups, ImmutableArray<string> AuditorGroups)
+internal sealed record AdminConfig(ImmutableArray<string> AdminGroups, ImmutableArray<string> AuditorGroups)
 {
     public static AdminConfig Nobody { get; } = new([], []);
 

@@ -14,7 +14,7 @@ namespace Airlock.Gateway.Configuration;
 /// <param name="Scopes">Scopes the CLI asks for; <c>offline_access</c> gets a refresh token.</param>
 /// <param name="Resource">Sent as the RFC 8707 <c>resource</c> parameter when set, for providers
 /// that choose the access token's audience by it.</param>
-public sealed record AdminLoginConfig(string IssuerName, string Issuer, string ClientId, ImmutableArray<string> Scopes, string? Resource)
+internal sealed record AdminLoginConfig(string IssuerName, string Issuer, string ClientId, ImmutableArray<string> Scopes, string? Resource)
 {
     public static ImmutableArray<string> DefaultScopes { get; } = ["openid", "offline_access"];
 }

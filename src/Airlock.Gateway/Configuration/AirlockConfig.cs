@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Configuration;
 /// The whole gateway configuration, loaded from one file, validated as a whole, immutable.
 /// Secrets in it are already resolved from their references and never print themselves.
 /// </summary>
-public sealed record AirlockConfig
+internal sealed record AirlockConfig
 {
     /// <summary>The absolute path of the file this configuration was read from.</summary>
     public required string SourcePath { get; init; }

@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Configuration;
 /// (only when events were added since the last one).</param>
 /// <param name="PreviousPublicKeys">Public keys (PEM blocks) of signing keys used before a
 /// rotation: checkpoints they signed still verify.</param>
-public sealed record AuditConfig(Secret? SigningKey, TimeSpan CheckpointEvery, string? PreviousPublicKeys = null)
+internal sealed record AuditConfig(Secret? SigningKey, TimeSpan CheckpointEvery, string? PreviousPublicKeys = null)
 {
     public static AuditConfig Default { get; } = new(null, TimeSpan.FromMinutes(10));
 }

@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Configuration;
 /// Sizes in configuration: a number of bytes, or a number and a binary unit: <c>512KiB</c>,
 /// <c>1MiB</c>, <c>2GiB</c>. Decimal units (<c>MB</c>) are refused: they are ambiguous in the wild.
 /// </summary>
-public static class ByteSize
+internal static class ByteSize
 {
     public static bool TryParse(string text, out long bytes)
     {

@@ -4,7 +4,7 @@ namespace Airlock.Gateway.Configuration;
 /// One problem found in a configuration file, with where it is, so that an operator can fix
 /// every error in one pass instead of one per restart.
 /// </summary>
-public sealed record ConfigError(string File, int Line, int Column, string Path, string Message)
+internal sealed record ConfigError(string File, int Line, int Column, string Path, string Message)
 {
     public override string ToString() =>
         Line > 0

@@ -2,7 +2,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     /// <summary><c>admin.login</c>: the issuer and public client <c>airlock login</c> uses.</summary>
     private static AdminLoginConfig? ReadAdminLogin(YamlConfigReader reader, YamlNode? node, IdentityConfig? identity)

@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     /// <summary>
     /// Reads the <c>store</c> and <c>audit</c> sections only, for <c>airlock audit</c>: it needs

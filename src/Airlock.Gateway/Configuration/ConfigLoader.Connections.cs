@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     /// <summary>Headers the gateway owns on the way out; a credential may not be put in one.</summary>
     private static readonly ImmutableHashSet<string> ReservedHeaders = ImmutableHashSet.Create(

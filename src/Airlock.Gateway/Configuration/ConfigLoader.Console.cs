@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     private static ConsoleConfig? ReadConsole(YamlConfigReader reader, SecretResolver secrets, YamlNode? node, IdentityConfig? identity, List<ConfigError> warnings)
     {

@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     /// <summary>Asymmetric algorithms only: an HMAC algorithm would let anyone holding the
     /// issuer's public key mint tokens when a verifier confuses the two.</summary>

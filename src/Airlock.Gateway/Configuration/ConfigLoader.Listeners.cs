@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     private static ListenersConfig? ReadListeners(YamlConfigReader reader, YamlNode? node, List<ConfigError> warnings)
     {

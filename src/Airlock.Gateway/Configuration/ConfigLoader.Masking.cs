@@ -7,7 +7,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     private static readonly ImmutableArray<string> Actions = ["redact", "partial", "hash", "drop"];
 

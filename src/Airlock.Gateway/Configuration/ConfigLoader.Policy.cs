@@ -2,7 +2,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     private const long DefaultMaxBodyBytes = 1L << 20;
     private const long DefaultMaxResponseBodyBytes = 4L << 20;

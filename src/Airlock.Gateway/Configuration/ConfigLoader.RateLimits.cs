@@ -2,7 +2,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     /// <summary>Reads <c>{ requests: N, per: 1m }</c>; null when absent or wrong (errors reported).</summary>
     private static RateLimit? ReadRateLimit(YamlConfigReader reader, YamlNode? node, string path)

@@ -2,7 +2,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     private static RecordingConfig ReadRecording(YamlConfigReader reader, YamlNode? node, string path)
     {

@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     /// <summary>The review events a webhook can receive.</summary>
     public static readonly ImmutableArray<string> ReviewEvents = ["opened", "approved", "denied", "expired", "executed"];

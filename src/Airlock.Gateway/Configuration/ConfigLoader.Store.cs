@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     private static StoreConfig? ReadStore(YamlConfigReader reader, SecretResolver secrets, YamlNode? node, string baseDirectory)
     {

@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Configuration;
 
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     /// <summary>Reads <c>telemetry: { traces: { otlp, protocol, sampleRatio } }</c>; null when absent.</summary>
     private static TracesConfig? ReadTelemetry(YamlConfigReader reader, YamlNode? node)

@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 namespace Airlock.Gateway.Configuration;
 
 /// <summary>What loading a configuration file produced: a configuration, or every error.</summary>
-public sealed record ConfigLoadResult(AirlockConfig? Config, IReadOnlyList<ConfigError> Errors, IReadOnlyList<ConfigError> Warnings)
+internal sealed record ConfigLoadResult(AirlockConfig? Config, IReadOnlyList<ConfigError> Errors, IReadOnlyList<ConfigError> Warnings)
 {
     public bool Succeeded => Config is not null && Errors.Count == 0;
 }
@@ -14,7 +14,7 @@ public sealed record ConfigLoadResult(AirlockConfig? Config, IReadOnlyList<Confi
 /// references. The result is either a complete <see cref="AirlockConfig"/> or the list of
 /// every error with its line, never a half-read configuration.
 /// </summary>
-public static partial class ConfigLoader
+internal static partial class ConfigLoader
 {
     /// <param name="resolveSecrets">False to check the file's shape without reading any secret,
     /// for tools that need the configuration but not the credentials (<c>airlock policy</c>).</param>

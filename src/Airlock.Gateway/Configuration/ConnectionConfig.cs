@@ -4,7 +4,7 @@ namespace Airlock.Gateway.Configuration;
 /// A named upstream an agent can reach at <c>/{name}/{**path}</c>, and the credential the
 /// gateway injects on the way out so that the agent never holds it.
 /// </summary>
-public sealed record ConnectionConfig
+internal sealed record ConnectionConfig
 {
     public required string Name { get; init; }
 
@@ -55,7 +55,7 @@ public sealed record ConnectionConfig
 }
 
 /// <summary>What a connection does with a request header an upstream could read under another name.</summary>
-public enum OddHeaderNames
+internal enum OddHeaderNames
 {
     /// <summary>Removed before policy and forwarding, as nginx does by default.</summary>
     Drop,

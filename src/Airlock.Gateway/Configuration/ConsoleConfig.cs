@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Configuration;
 /// company's OIDC provider, see held requests, and decide them. Without this section the
 /// console is off and the admin listener serves only the API, health and metrics.
 /// </summary>
-public sealed record ConsoleConfig
+internal sealed record ConsoleConfig
 {
     /// <summary>The <c>identity.oidc</c> issuer people sign in with: their subjects are
     /// <c>&lt;issuer name&gt;:&lt;sub&gt;</c> and their groups come from its <c>groupsClaim</c>,

@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Configuration;
 /// Durations in configuration are written as a number and a unit: <c>250ms</c>, <c>30s</c>,
 /// <c>5m</c>, <c>2h</c>, <c>7d</c>. A bare number is refused because its unit would be a guess.
 /// </summary>
-public static class Duration
+internal static class Duration
 {
     public static bool TryParse(string text, out TimeSpan value)
     {

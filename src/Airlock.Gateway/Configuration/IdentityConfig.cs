@@ -3,13 +3,13 @@ using System.Collections.Immutable;
 namespace Airlock.Gateway.Configuration;
 
 /// <summary>How callers prove who they are: Airlock API keys, OIDC access tokens, or both.</summary>
-public sealed record IdentityConfig(bool ApiKeys, ImmutableArray<OidcIssuerConfig> Issuers);
+internal sealed record IdentityConfig(bool ApiKeys, ImmutableArray<OidcIssuerConfig> Issuers);
 
 /// <summary>
 /// One trusted OIDC issuer whose JWT access tokens the gateway accepts. Keys come from the
 /// issuer's discovery document and JWKS; everything else a token must satisfy is here.
 /// </summary>
-public sealed record OidcIssuerConfig
+internal sealed record OidcIssuerConfig
 {
     /// <summary>A short name used in logs, sessions and the audit trail.</summary>
     public required string Name { get; init; }

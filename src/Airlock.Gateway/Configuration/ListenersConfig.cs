@@ -7,4 +7,4 @@ namespace Airlock.Gateway.Configuration;
 /// the console live on the admin listener, so the control plane is never exposed where agents
 /// connect.
 /// </summary>
-public sealed record ListenersConfig(IPEndPoint Proxy, IPEndPoint Admin);
+internal sealed record ListenersConfig(IPEndPoint Proxy, IPEndPoint Admin);

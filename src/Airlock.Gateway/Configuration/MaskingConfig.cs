@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Configuration;
 /// <see cref="MaskingPlan"/>), which content types may pass unmasked because the configuration
 /// says so, and the bounds that keep memory flat.
 /// </summary>
-public sealed record MaskingConfig(
+internal sealed record MaskingConfig(
     MaskingPlan Plan,
     ImmutableArray<string> Passthrough,
     long MaxValueBytes,

@@ -6,4 +6,4 @@ namespace Airlock.Gateway.Configuration;
 /// needs it; a larger body is refused with 413, never let through unread.</param>
 /// <param name="MaxResponseBodyBytes">The most of a response body (decoded) read for a guardrail
 /// that inspects it; a larger response is blocked.</param>
-public sealed record PolicyConfig(string File, long MaxBodyBytes, long MaxResponseBodyBytes);
+internal sealed record PolicyConfig(string File, long MaxBodyBytes, long MaxResponseBodyBytes);

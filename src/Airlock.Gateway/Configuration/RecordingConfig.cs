@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Configuration;
 /// <param name="Bodies">False: metadata only (the session, never headers or bodies).</param>
 /// <param name="MaxBodyBytes">The most of each body kept; the rest is marked truncated.</param>
 /// <param name="RetentionDays">After this, headers and bodies are deleted; the session stays.</param>
-public sealed record RecordingConfig(bool Bodies, long MaxBodyBytes, int RetentionDays)
+internal sealed record RecordingConfig(bool Bodies, long MaxBodyBytes, int RetentionDays)
 {
     public static RecordingConfig Default { get; } = new(true, 64 * 1024, 30);
 }

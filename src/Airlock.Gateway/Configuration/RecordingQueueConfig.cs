@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Configuration;
 /// <c>recording-unavailable</c> until there is room. Either way no record of a forwarded request
 /// is dropped.
 /// </summary>
-public sealed record RecordingQueueConfig(int Capacity, bool RefuseWhenFull)
+internal sealed record RecordingQueueConfig(int Capacity, bool RefuseWhenFull)
 {
     public static RecordingQueueConfig Default { get; } = new(8192, false);
 }

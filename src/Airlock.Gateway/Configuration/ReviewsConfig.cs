@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Configuration;
 /// <c>GET /api/reviews/{id}/result</c>; longer bodies are kept cut, and marked so.</param>
 /// <param name="LinkBase">The base URL people open reviews at (links in notifications), or null
 /// to use the admin listener's address.</param>
-public sealed record ReviewsConfig(long MaxResultBytes, Uri? LinkBase, ImmutableArray<WebhookConfig> Webhooks)
+internal sealed record ReviewsConfig(long MaxResultBytes, Uri? LinkBase, ImmutableArray<WebhookConfig> Webhooks)
 {
     public static ReviewsConfig Default { get; } = new(1L << 20, null, []);
 }
@@ -17,4 +17,4 @@ public sealed record ReviewsConfig(long MaxResultBytes, Uri? LinkBase, Immutable
 /// <param name="Format"><c>json</c> (signed with HMAC-SHA256) or <c>slack</c> (Slack's incoming-webhook format).</param>
 /// <param name="SigningSecret">For <c>json</c>: the key of the HMAC signature.</param>
 /// <param name="Events">Which events it receives.</param>
-public sealed record WebhookConfig(string Name, Secret Url, string Format, Secret? SigningSecret, ImmutableHashSet<string> Events);
+internal sealed record WebhookConfig(string Name, Secret Url, string Format, Secret? SigningSecret, ImmutableHashSet<string> Events);

@@ -5,7 +5,7 @@ namespace Airlock.Gateway.Configuration;
 /// the value came from, so a secret cannot leak through a log line, an exception message or
 /// a debugger display by accident. Code that must send the value calls <see cref="Reveal"/>.
 /// </summary>
-public sealed class Secret
+internal sealed class Secret
 {
     private readonly string _value;
 

@@ -1,7 +1,7 @@
 namespace Airlock.Gateway.Configuration;
 
 /// <summary>Where the gateway keeps its state. Exactly one engine is configured.</summary>
-public abstract record StoreConfig
+internal abstract record StoreConfig
 {
     public abstract string Engine { get; }
 }
@@ -11,7 +11,7 @@ public abstract record StoreConfig
 /// (then the gateway fails closed: 503).</param>
 /// <param name="MaxSize">A cap on the database file, or null for none: past it writes fail
 /// as on a full disk, which lets a deployment keep room on the disk for everything else.</param>
-public sealed record SqliteStoreConfig(string Path, TimeSpan BusyTimeout, long? MaxSize = null) : StoreConfig
+internal sealed record SqliteStoreConfig(string Path, TimeSpan BusyTimeout, long? MaxSize = null) : StoreConfig
 {
     public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(30);
 
@@ -25,7 +25,7 @@ public sealed record SqliteStoreConfig(string Path, TimeSpan BusyTimeout, long? 
 
 /// <summary>PostgreSQL, for several replicas sharing one store. The connection string may
 /// hold a password, so it is a secret.</summary>
-public sealed record PostgresStoreConfig(Secret ConnectionString) : StoreConfig
+internal sealed record PostgresStoreConfig(Secret ConnectionString) : StoreConfig
 {
     public override string Engine => "postgres";
 }

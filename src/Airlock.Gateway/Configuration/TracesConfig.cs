@@ -5,4 +5,4 @@ namespace Airlock.Gateway.Configuration;
 /// collector, over HTTP (protobuf, <c>/v1/traces</c> added to a bare address) or gRPC, and the
 /// share of new traces kept. Absent: no traces are recorded at all.
 /// </summary>
-public sealed record TracesConfig(Uri Endpoint, bool Grpc, double SampleRatio);
+internal sealed record TracesConfig(Uri Endpoint, bool Grpc, double SampleRatio);

@@ -5,7 +5,7 @@ namespace Airlock.Gateway.Configuration;
 /// value is computed once at load: <c>Authorization: Bearer …</c>, <c>Authorization: Basic …</c>
 /// or an API-key header such as <c>X-Api-Key</c>.
 /// </summary>
-public sealed record UpstreamCredential(string Kind, string? HeaderName, Secret? HeaderValue)
+internal sealed record UpstreamCredential(string Kind, string? HeaderName, Secret? HeaderValue)
 {
     public static UpstreamCredential None { get; } = new("none", null, null);
 }

@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Console;
 /// browsers keep them for a year, and a new gateway version gets new addresses. Nothing comes
 /// from another origin.
 /// </summary>
-public sealed class ConsoleAssets
+internal sealed class ConsoleAssets
 {
     private readonly FrozenDictionary<string, Asset> _byPath;
 

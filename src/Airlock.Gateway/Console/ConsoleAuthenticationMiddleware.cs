@@ -17,7 +17,7 @@ namespace Airlock.Gateway.Console;
 /// says so (not a sign-in loop).</item>
 /// </list>
 /// </summary>
-public sealed class ConsoleAuthenticationMiddleware(RequestDelegate next, AirlockConfig config, PolicyProvider policies)
+internal sealed class ConsoleAuthenticationMiddleware(RequestDelegate next, AirlockConfig config, PolicyProvider policies)
 {
     private readonly string _issuer = config.Console!.Issuer.Name;
 

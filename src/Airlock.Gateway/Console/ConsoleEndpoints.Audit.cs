@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Airlock.Gateway.Console;
 
-public static partial class ConsoleEndpoints
+internal static partial class ConsoleEndpoints
 {
     private static Task<IResult> AuditAsync(HttpContext context, IAuditStore store, AuditCheckpointService checkpoints) =>
         AuditPageAsync(context, store, checkpoints, verification: null, busy: false);

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Airlock.Gateway.Console;
 
-public static partial class ConsoleEndpoints
+internal static partial class ConsoleEndpoints
 {
     /// <summary>The grants in force this person may see (as <c>GET /api/grants</c> shows them), ending soonest first.</summary>
     private static async Task<IResult> GrantsAsync(HttpContext context, IReviewStore store, TimeProvider time, string? notice) =>

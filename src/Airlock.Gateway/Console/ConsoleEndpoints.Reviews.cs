@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Airlock.Gateway.Console;
 
-public static partial class ConsoleEndpoints
+internal static partial class ConsoleEndpoints
 {
     private static async Task<IResult> ReviewAsync(HttpContext context, Guid id, IReviewStore store, AirlockConfig config, PolicyProvider policies,
         TimeProvider time, string? notice) =>

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Airlock.Gateway.Console;
 
-public static partial class ConsoleEndpoints
+internal static partial class ConsoleEndpoints
 {
     /// <summary>The newest sessions (as <c>GET /api/sessions</c> lists them), for auditors and admins.</summary>
     private static async Task<IResult> SessionsAsync(HttpContext context, ISessionStore store, AirlockConfig config, string? connection, string? subject, string? status)

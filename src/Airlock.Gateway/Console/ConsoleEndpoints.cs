@@ -42,7 +42,7 @@ namespace Airlock.Gateway.Console;
 /// GET  /assets/{name}             the embedded stylesheet and script
 /// </code>
 /// </summary>
-public static partial class ConsoleEndpoints
+internal static partial class ConsoleEndpoints
 {
     /// <summary>How long one live-events response lasts; the browser reconnects (checking the
     /// session again) at once.</summary>
@@ -174,7 +174,7 @@ public static partial class ConsoleEndpoints
     /// Server-sent events for one page: <c>changed</c> when a review it shows may have changed,
     /// a <c>ping</c> now and then. <c>?review={id}</c> limits it to one review the person may see.
     /// </summary>
-    private static async Task<IResult> Events(HttpContext context, ConsoleEvents events, IAirlockStore store, TimeProvider time,
+    private static async Task<IResult> Events(HttpContext context, ConsoleEvents events, IReviewStore store, TimeProvider time,
         IHostApplicationLifetime lifetime, Guid? review)
     {
         if (review is { } id && (await store.GetReviewAsync(id, context.RequestAborted) is not { } shown || !ReviewService.MaySee(Caller(context), shown)))

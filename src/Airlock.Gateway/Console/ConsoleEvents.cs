@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Console;
 /// for one pending signal: a burst of changes costs a page one refresh, and a slow page never
 /// holds anyone up. The signal says only "changed", never what: a page re-reads what it may see.
 /// </summary>
-public sealed class ConsoleEvents : IDisposable
+internal sealed class ConsoleEvents : IDisposable
 {
     private readonly ReviewSignals _signals;
     private readonly Lock _lock = new();

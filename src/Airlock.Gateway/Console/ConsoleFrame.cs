@@ -5,6 +5,7 @@ namespace Airlock.Gateway.Console;
 /// <summary>What every console page needs around its content: who is signed in and with which
 /// roles, the antiforgery token for its forms (sign-out included), the asset addresses, and the
 /// time the page was rendered at (ages and countdowns start from it).</summary>
+// Public: a console component (.razor, always public) takes it as a [Parameter].
 public sealed record ConsoleFrame(ConsolePerson? Person, AdminCaller? Caller, string? CsrfToken, string Stylesheet, string Script, DateTimeOffset Now)
 {
     public const string CsrfField = "__RequestVerificationToken";
@@ -14,7 +15,7 @@ public sealed record ConsoleFrame(ConsolePerson? Person, AdminCaller? Caller, st
 /// The console's navigation: one entry per page, shown to the roles it is for. Pages for
 /// auditors (sessions, audit, grants) add their entry here.
 /// </summary>
-public static class ConsoleNavigation
+internal static class ConsoleNavigation
 {
     /// <param name="Roles">Who sees the entry: <see cref="AdminRoles.None"/> for everyone signed in.</param>
     public sealed record Entry(string Key, string Path, string Label, AdminRoles Roles);

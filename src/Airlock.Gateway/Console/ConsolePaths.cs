@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Console;
 /// its sign-in and sign-out steps do not. Everything else (<c>/api</c>, <c>/healthz</c>,
 /// <c>/readyz</c>, <c>/metrics</c>) is not the console's and never sees its cookie or headers.
 /// </summary>
-public static class ConsolePaths
+internal static class ConsolePaths
 {
     /// <summary>Pages and fragments for a signed-in person.</summary>
     public static bool NeedsPerson(PathString path) =>

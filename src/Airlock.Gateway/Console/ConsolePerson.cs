@@ -11,6 +11,7 @@ namespace Airlock.Gateway.Console;
 /// (<c>&lt;issuer&gt;:&lt;sub&gt;</c>, the issuer's groups), a name to show, when they last
 /// authenticated at the provider (<c>auth_time</c>) and when this sign-in happened.
 /// </summary>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record ConsolePerson(CallerIdentity Identity, string Name, DateTimeOffset? AuthTime, DateTimeOffset SignedInAt)
 {
     // The claims the session cookie carries: nothing else from the provider's tokens is kept.

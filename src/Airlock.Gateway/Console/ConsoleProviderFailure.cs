@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Console;
 /// the provider cannot be reached or refuses the console (a wrong secret, an unknown client), the
 /// person gets a page that says sign-in could not start (502), not a crash; the log says why.
 /// </summary>
-public sealed partial class ConsoleProviderFailure(RequestDelegate next, ILogger<ConsoleProviderFailure> logger)
+internal sealed partial class ConsoleProviderFailure(RequestDelegate next, ILogger<ConsoleProviderFailure> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {

@@ -5,7 +5,7 @@ namespace Airlock.Gateway.Console;
 /// sign-in that issues it. Neither is a default scheme, and only the console's paths on the admin
 /// listener use them: the admin API stays bearer-token only, and the proxy never sees them.
 /// </summary>
-public static class ConsoleSchemes
+internal static class ConsoleSchemes
 {
     public const string Cookie = "console";
 

@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Console;
 /// sign-out continue there), never to frame the console, never to sniff a type, never to send a
 /// Referer (review ids and paths stay here), and never to cache a page: they hold payloads.
 /// </summary>
-public sealed class ConsoleSecurityHeaders(RequestDelegate next, AirlockConfig config)
+internal sealed class ConsoleSecurityHeaders(RequestDelegate next, AirlockConfig config)
 {
     private readonly string _policy = Policy(config.Console!);
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Airlock.Gateway.Console;
 
-public static class ConsoleServiceCollectionExtensions
+internal static class ConsoleServiceCollectionExtensions
 {
     /// <summary>
     /// The console's services, when <c>console</c> is configured: static server rendering of its

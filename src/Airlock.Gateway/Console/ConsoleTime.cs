@@ -4,7 +4,7 @@ namespace Airlock.Gateway.Console;
 
 /// <summary>Times as the console writes them: relative for reading ("3 min ago"), exact (ISO
 /// 8601, UTC) in the <c>datetime</c> attribute for the script that keeps them current.</summary>
-public static class ConsoleTime
+internal static class ConsoleTime
 {
     public static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 

@@ -3,6 +3,7 @@ using Airlock.Gateway.Reviews;
 namespace Airlock.Gateway.Console;
 
 /// <summary>The inbox's filters, as its GET form sends them.</summary>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record InboxFilter(string Tab, string? Connection, string? Rule, string? Requester)
 {
     public const string Pending = "pending";
@@ -42,5 +43,6 @@ public sealed record InboxFilter(string Tab, string? Connection, string? Rule, s
 /// <param name="Decidable">Pending reviews this person may decide, newest first.</param>
 /// <param name="Others">Pending reviews others must decide (shown to admins and auditors, who see all).</param>
 /// <param name="Decided">For the "recently decided" tab: reviews this person may see that are no longer pending.</param>
+// Public: a console component (.razor, always public) takes it as a [Parameter].
 public sealed record InboxModel(ConsoleFrame Frame, InboxFilter Filter, IReadOnlyList<Review> Decidable, IReadOnlyList<Review> Others,
     IReadOnlyList<Review> Decided, IReadOnlyList<string> Connections, IReadOnlyList<string> Rules);

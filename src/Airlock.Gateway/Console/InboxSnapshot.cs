@@ -28,7 +28,7 @@ namespace Airlock.Gateway.Console;
 /// only when their own filtering chose the same reviews from the same read.
 /// </para>
 /// </summary>
-public sealed class InboxSnapshot : IDisposable
+internal sealed class InboxSnapshot : IDisposable
 {
     /// <summary>How many reviews a list reads (the inbox shows at most 200 of them).</summary>
     public const int Limit = 1000;

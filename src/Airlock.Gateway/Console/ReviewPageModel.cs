@@ -6,6 +6,7 @@ namespace Airlock.Gateway.Console;
 
 /// <summary>A line the page shows above the review: what just happened, or why not.</summary>
 /// <param name="Kind"><c>ok</c>, <c>warn</c> or <c>error</c>.</param>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record Notice(string Kind, string Text);
 
 /// <summary>
@@ -13,12 +14,13 @@ public sealed record Notice(string Kind, string Text);
 /// the policy in force reads it (its line, its conditions, whether it still matches), and
 /// whether that policy is the version that held it.
 /// </summary>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record HeldBecause(string Rule, int? Line, IReadOnlyList<string> Conditions, bool? StillMatches, string? Note,
     string VersionHeld, string VersionNow, string Summary)
 {
     public bool SamePolicy => VersionHeld == VersionNow;
 
-    public static HeldBecause Explain(Review review, CompiledPolicy policy)
+    internal static HeldBecause Explain(Review review, CompiledPolicy policy)
     {
         var request = review.Request;
         var headers = new HeaderDictionary();
@@ -48,6 +50,7 @@ public sealed record HeldBecause(string Rule, int? Line, IReadOnlyList<string> C
 /// <param name="WhyNotDecide">Why this person may not decide it now; null when they may.</param>
 /// <param name="NeedsFreshSignIn">A decision would first send them to sign in again (approvalMaxAge).</param>
 /// <param name="Windows">The grant windows, in minutes, an approval may ask for (up to the rule's maxGrant).</param>
+// Public: a console component (.razor, always public) takes it as a [Parameter].
 public sealed record ReviewPageModel(ConsoleFrame Frame, Review Review, string? WhyNotDecide, bool NeedsFreshSignIn, TimeSpan ApprovalMaxAge,
     HeldBecause Why, IReadOnlyList<int> Windows, Notice? Notice)
 {

@@ -11,7 +11,7 @@ namespace Airlock.Gateway.Console;
 /// <c>[U+202E]</c>, so an approver sees every character that will be sent, and nothing reorders
 /// what surrounds it. HTML encoding is Razor's; this is about what encoding cannot show.
 /// </summary>
-public static class VisibleText
+internal static class VisibleText
 {
     public readonly record struct Part(string Text, bool IsCode);
 

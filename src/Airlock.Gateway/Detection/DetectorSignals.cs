@@ -5,7 +5,7 @@ namespace Airlock.Gateway.Detection;
 /// condition of its pattern holds. A detector whose signal is absent cannot find anything there.
 /// </summary>
 [Flags]
-public enum DetectorSignals : uint
+internal enum DetectorSignals : uint
 {
     None = 0,
     PrivateKey = 1 << 0,

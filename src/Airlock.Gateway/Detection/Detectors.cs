@@ -4,7 +4,7 @@ using System.Collections.Immutable;
 namespace Airlock.Gateway.Detection;
 
 /// <summary>The detectors configuration can name, by their stable names.</summary>
-public static class Detectors
+internal static class Detectors
 {
     /// <summary>Every built-in detector, in the order ties between overlapping finds go.</summary>
     public static readonly ImmutableArray<IDetector> All =

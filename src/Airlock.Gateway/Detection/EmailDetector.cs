@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Detection;
 /// Email addresses: a dot-atom local part, <c>@</c>, and a domain of at least two labels whose
 /// last is two or more letters. Quoted local parts and IP-literal domains are not looked for.
 /// </summary>
-public sealed partial class EmailDetector() : RegexDetector("email", "EMAIL", Pattern())
+internal sealed partial class EmailDetector() : RegexDetector("email", "EMAIL", Pattern())
 {
     public override DetectorSignals Needs => DetectorSignals.Email;
 

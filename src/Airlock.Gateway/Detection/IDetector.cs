@@ -4,7 +4,7 @@ namespace Airlock.Gateway.Detection;
 /// Finds sensitive values of one kind in text. One library of detectors serves both the
 /// policy's response guardrails (block a response that holds a card number) and masking.
 /// </summary>
-public interface IDetector
+internal interface IDetector
 {
     /// <summary>The stable name used in configuration, e.g. <c>payment-card</c>.</summary>
     string Name { get; }

@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Detection;
 /// 30 letters and digits, written whole or in groups of four, 15 to 34 characters, that pass
 /// the mod-97 check (ISO 7064). The check makes a chance match unlikely (1 in 97).
 /// </summary>
-public sealed partial class IbanDetector() : RegexDetector("iban", "IBAN", Pattern(), Mod97)
+internal sealed partial class IbanDetector() : RegexDetector("iban", "IBAN", Pattern(), Mod97)
 {
     public override DetectorSignals Needs => DetectorSignals.Iban;
 

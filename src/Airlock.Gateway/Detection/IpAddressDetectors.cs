@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Detection;
 
 /// <summary>IPv4 addresses in dotted-decimal form, each part 0–255. A longer dotted run (a
 /// version string like 1.2.3.4.5) is not an address.</summary>
-public sealed partial class Ipv4Detector() : RegexDetector("ipv4", "IPV4", Pattern())
+internal sealed partial class Ipv4Detector() : RegexDetector("ipv4", "IPV4", Pattern())
 {
     public override DetectorSignals Needs => DetectorSignals.Ipv4;
 
@@ -18,7 +18,7 @@ public sealed partial class Ipv4Detector() : RegexDetector("ipv4", "IPV4", Patte
 
 /// <summary>IPv6 addresses, full or compressed (<c>::</c>), with an embedded IPv4 tail or a
 /// zone; a candidate must parse as IPv6, so times (12:30:45) and MAC addresses are left alone.</summary>
-public sealed partial class Ipv6Detector() : RegexDetector("ipv6", "IPV6", Pattern(), IsIpv6)
+internal sealed partial class Ipv6Detector() : RegexDetector("ipv6", "IPV6", Pattern(), IsIpv6)
 {
     public override DetectorSignals Needs => DetectorSignals.Ipv6;
 

@@ -9,7 +9,7 @@ namespace Airlock.Gateway.Detection;
 /// digits, as in a card followed by its security code (<c>4111111111111111 123</c>) or a list of
 /// cards one space apart; a card is written either unbroken or grouped, never half of each.
 /// </summary>
-public sealed class PaymentCardDetector : IDetector
+internal sealed class PaymentCardDetector : IDetector
 {
     public const int MinDigits = 13;
     public const int MaxDigits = 19;

@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Detection;
 /// <c>(202) 555-0143</c> / <c>202-555-0143</c>, and trunk-prefixed <c>020 7946 0958</c>. A
 /// national form needs its separators: a bare run of ten digits is more often an id than a phone.
 /// </summary>
-public sealed partial class PhoneDetector() : RegexDetector("phone", "PHONE", Pattern(), DigitCount)
+internal sealed partial class PhoneDetector() : RegexDetector("phone", "PHONE", Pattern(), DigitCount)
 {
     public override DetectorSignals Needs => DetectorSignals.Phone;
 

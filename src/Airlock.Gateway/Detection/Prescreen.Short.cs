@@ -21,7 +21,7 @@ namespace Airlock.Gateway.Detection;
 /// trigger characters by the scan's own code.
 /// </para>
 /// </summary>
-public static partial class Prescreen
+internal static partial class Prescreen
 {
     private const int ShortBytes = 64;
 

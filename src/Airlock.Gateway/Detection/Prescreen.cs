@@ -16,7 +16,7 @@ namespace Airlock.Gateway.Detection;
 /// heuristic: it may say "could" where the pattern then fails, never "cannot" where it matches.
 /// It reads UTF-8 (a JSON string before it is decoded) or UTF-16 alike.
 /// </summary>
-public static partial class Prescreen
+internal static partial class Prescreen
 {
     // Everything but these is looked at; whatever is not ASCII is looked at too (a Unicode digit
     // is a \d to a regular expression).

@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Detection;
 /// written so they cannot backtrack badly (no nested quantifiers); custom ones from the
 /// configuration run with <see cref="RegexOptions.NonBacktracking"/>.
 /// </summary>
-public class RegexDetector(string name, string label, Regex pattern, Func<ReadOnlySpan<char>, bool>? check = null) : IDetector
+internal class RegexDetector(string name, string label, Regex pattern, Func<ReadOnlySpan<char>, bool>? check = null) : IDetector
 {
     public string Name { get; } = name;
 

@@ -4,7 +4,7 @@ namespace Airlock.Gateway.Detection;
 
 /// <summary>JSON Web Tokens: three base64url parts, the first two encoding JSON objects
 /// (so starting <c>eyJ</c>, the encoding of <c>{"</c>).</summary>
-public sealed partial class JwtDetector() : RegexDetector("jwt", "JWT", Pattern())
+internal sealed partial class JwtDetector() : RegexDetector("jwt", "JWT", Pattern())
 {
     public override DetectorSignals Needs => DetectorSignals.Jwt;
 
@@ -15,7 +15,7 @@ public sealed partial class JwtDetector() : RegexDetector("jwt", "JWT", Pattern(
 }
 
 /// <summary>AWS access key ids: <c>AKIA</c> (long-term) or <c>ASIA</c> (temporary) and 16 more.</summary>
-public sealed partial class AwsAccessKeyDetector() : RegexDetector("aws-access-key", "AWS-KEY", Pattern())
+internal sealed partial class AwsAccessKeyDetector() : RegexDetector("aws-access-key", "AWS-KEY", Pattern())
 {
     public override DetectorSignals Needs => DetectorSignals.AwsAccessKey;
 
@@ -27,7 +27,7 @@ public sealed partial class AwsAccessKeyDetector() : RegexDetector("aws-access-k
 
 /// <summary>GitHub tokens: <c>ghp_</c>, <c>gho_</c>, <c>ghu_</c>, <c>ghs_</c>, <c>ghr_</c> and
 /// fine-grained <c>github_pat_</c>.</summary>
-public sealed partial class GitHubTokenDetector() : RegexDetector("github-token", "GITHUB-TOKEN", Pattern())
+internal sealed partial class GitHubTokenDetector() : RegexDetector("github-token", "GITHUB-TOKEN", Pattern())
 {
     public override DetectorSignals Needs => DetectorSignals.GitHubToken;
 
@@ -39,7 +39,7 @@ public sealed partial class GitHubTokenDetector() : RegexDetector("github-token"
 
 /// <summary>API secret keys of the <c>sk-</c> form (OpenAI, Anthropic and others, including
 /// <c>sk-proj-</c> and <c>sk-ant-</c>): <c>sk-</c> and at least 20 more key characters.</summary>
-public sealed partial class SecretKeyDetector() : RegexDetector("secret-key", "SECRET-KEY", Pattern())
+internal sealed partial class SecretKeyDetector() : RegexDetector("secret-key", "SECRET-KEY", Pattern())
 {
     public override DetectorSignals Needs => DetectorSignals.SecretKey;
 
@@ -51,7 +51,7 @@ public sealed partial class SecretKeyDetector() : RegexDetector("secret-key", "S
 
 /// <summary>PEM private keys, from the BEGIN line to the matching END line (any key type:
 /// RSA, EC, OPENSSH, ENCRYPTED, plain PKCS#8).</summary>
-public sealed partial class PrivateKeyDetector() : RegexDetector("private-key", "PRIVATE-KEY", Pattern())
+internal sealed partial class PrivateKeyDetector() : RegexDetector("private-key", "PRIVATE-KEY", Pattern())
 {
     public override DetectorSignals Needs => DetectorSignals.PrivateKey;
 

@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Detection;
 /// ranges the SSA never issues: area 000, 666 and 900–999, group 00, serial 0000. Nine bare
 /// digits are not looked for: too many other numbers look like that.
 /// </summary>
-public sealed partial class UsSsnDetector() : RegexDetector("us-ssn", "SSN", Pattern(), Issuable)
+internal sealed partial class UsSsnDetector() : RegexDetector("us-ssn", "SSN", Pattern(), Issuable)
 {
     public override DetectorSignals Needs => DetectorSignals.UsSsn;
 

@@ -5,7 +5,7 @@ namespace Airlock.Gateway.Errors;
 /// is stable: clients branch on <see cref="Uri"/>, and the list in docs/errors.md is the
 /// contract.
 /// </summary>
-public sealed record ProblemType(string Name, int Status, string Title)
+internal sealed record ProblemType(string Name, int Status, string Title)
 {
     /// <summary>The stable <c>type</c> member: <c>urn:airlock:problem:&lt;name&gt;</c>.</summary>
     public string Uri { get; } = "urn:airlock:problem:" + Name;

@@ -9,7 +9,7 @@ namespace Airlock.Gateway.Errors;
 /// produces goes through here, so every one has the same shape: <c>type</c>, <c>title</c>,
 /// <c>status</c>, <c>detail</c>, and the <c>sessionId</c> the error belongs to.
 /// </summary>
-public static class ProblemWriter
+internal static class ProblemWriter
 {
     public const string ContentType = "application/problem+json";
 

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Airlock.Gateway.Forwarding;
 
 /// <summary>The last stage of the proxy pipeline: forwards the request upstream.</summary>
-public sealed class ForwardingMiddleware(RequestDelegate next, UpstreamForwarder upstream)
+internal sealed class ForwardingMiddleware(RequestDelegate next, UpstreamForwarder upstream)
 {
     // Terminal: `next` is never called, but middleware activation requires it.
     private readonly RequestDelegate _unused = next;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Airlock.Gateway.Forwarding;
 
-public static class ForwardingServiceCollectionExtensions
+internal static class ForwardingServiceCollectionExtensions
 {
     /// <summary>
     /// Sending a decided request upstream and bringing its answer back: the connections, the

@@ -16,7 +16,7 @@ namespace Airlock.Gateway.Forwarding;
 /// act on them, so the upstream would run a different method or path than the one checked.</item>
 /// </list>
 /// </summary>
-public static class UntrustedHeaders
+internal static class UntrustedHeaders
 {
     private static readonly FrozenSet<string> Names = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
     [

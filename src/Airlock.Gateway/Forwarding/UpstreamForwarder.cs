@@ -13,7 +13,7 @@ namespace Airlock.Gateway.Forwarding;
 /// not be reached or answered badly. One path for every request that reaches an upstream: a
 /// live one, a held one executed on approval, or one the gateway executes in the background.
 /// </summary>
-public sealed partial class UpstreamForwarder(
+internal sealed partial class UpstreamForwarder(
     IHttpForwarder forwarder,
     UpstreamRequestTransformer transformer,
     Audit.AuditTrail audit,

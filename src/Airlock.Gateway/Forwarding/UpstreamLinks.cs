@@ -32,7 +32,7 @@ namespace Airlock.Gateway.Forwarding;
 /// left as the upstream wrote it, and masked as any other header.
 /// </para>
 /// </summary>
-public static class UpstreamLinks
+internal static class UpstreamLinks
 {
     /// <summary>Headers whose whole value is one link (<c>Link</c> holds several, inside its own syntax).</summary>
     public static bool IsLinkHeader(string name) =>

@@ -1,7 +1,7 @@
 namespace Airlock.Gateway.Forwarding;
 
 /// <summary>What is known of the upstream's side of a forwarded request.</summary>
-public enum UpstreamOutcome
+internal enum UpstreamOutcome
 {
     /// <summary>The upstream answered, and its answer was relayed whole.</summary>
     Answered,

@@ -33,7 +33,7 @@ namespace Airlock.Gateway.Forwarding;
 /// (<see cref="ResponseMasker"/>) or, without masking, scrubbed (<see cref="ResponseScrubber"/>).</item>
 /// </list>
 /// </summary>
-public sealed class UpstreamRequestTransformer : HttpTransformer
+internal sealed class UpstreamRequestTransformer : HttpTransformer
 {
     private readonly TimeProvider _timeProvider;
     private readonly ResponseGuardrailInspector _guardrails;

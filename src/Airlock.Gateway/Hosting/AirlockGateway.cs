@@ -26,7 +26,7 @@ using Microsoft.Extensions.Logging;
 namespace Airlock.Gateway.Hosting;
 
 /// <summary>Settings for hosting the gateway that are not part of its configuration file.</summary>
-public sealed class AirlockGatewayOptions
+internal sealed class AirlockGatewayOptions
 {
     /// <summary>The clock; tests pass a fake one.</summary>
     public TimeProvider? TimeProvider { get; set; }
@@ -47,7 +47,7 @@ public sealed class AirlockGatewayOptions
 ///                  the console (people signed in with OIDC, when configured)
 /// </code>
 /// </summary>
-public static class AirlockGateway
+internal static class AirlockGateway
 {
     private static readonly string Version = typeof(AirlockGateway).Assembly.GetName().Version?.ToString() ?? "unknown";
 

@@ -9,7 +9,7 @@ namespace Airlock.Gateway.Hosting;
 /// so the split between the proxy and the admin pipelines holds even when both listeners bind
 /// port 0 or share an address.
 /// </summary>
-public static class Listener
+internal static class Listener
 {
     public const string Proxy = "proxy";
     public const string Admin = "admin";

@@ -9,7 +9,7 @@ namespace Airlock.Gateway.Hosting;
 /// of connections. Bodies that policy or reviews read are bounded further by
 /// <c>policy.maxBodyBytes</c>.
 /// </summary>
-public static class ServerLimits
+internal static class ServerLimits
 {
     public const int MaxRequestLineBytes = 8 * 1024;
     public const int MaxRequestHeadersBytes = 32 * 1024;

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 namespace Airlock.Gateway.Identity;
 
 /// <summary>Reads the credential from <c>Authorization: Bearer …</c> (RFC 6750 §2.1).</summary>
-public static class BearerToken
+internal static class BearerToken
 {
     /// <summary>The token, or null when there is no single Bearer authorization header.</summary>
     public static string? From(HttpRequest request)

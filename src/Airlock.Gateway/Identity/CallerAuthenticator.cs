@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Identity;
 
 /// <summary>Who a request comes from, or why that could not be established.</summary>
 /// <param name="InvalidToken">True when a credential was presented and refused (RFC 6750 <c>invalid_token</c>).</param>
-public readonly record struct Authentication(CallerIdentity? Identity, string? Failure, bool InvalidToken)
+internal readonly record struct Authentication(CallerIdentity? Identity, string? Failure, bool InvalidToken)
 {
     /// <summary>Why it failed, as a stable short name for the audit trail (docs/audit.md lists
     /// them): <c>no-credential</c>, <c>unknown-key</c>, <c>revoked-key</c>, <c>expired-token</c>, …</summary>
@@ -29,7 +29,7 @@ public readonly record struct Authentication(CallerIdentity? Identity, string? F
 /// JwtBearer scheme of the token's issuer. Used by the proxy (agents, API keys or tokens) and
 /// by the admin API (people, tokens only).
 /// </summary>
-public sealed class CallerAuthenticator(IdentityConfig config, OidcIssuers issuers)
+internal sealed class CallerAuthenticator(IdentityConfig config, OidcIssuers issuers)
 {
     private const string Realm = "Bearer realm=\"airlock\"";
 

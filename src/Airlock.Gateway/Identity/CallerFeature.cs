@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Identity;
 /// stage reads it with <c>GetRequiredFeature</c>: a stage put before identity fails loudly
 /// instead of acting for nobody.
 /// </summary>
-public sealed class CallerFeature(CallerIdentity caller)
+internal sealed class CallerFeature(CallerIdentity caller)
 {
     public CallerIdentity Caller { get; } = caller;
 }

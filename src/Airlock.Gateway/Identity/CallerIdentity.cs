@@ -15,6 +15,7 @@ namespace Airlock.Gateway.Identity;
 /// <param name="KeyId">The API key's public id, for keys only: it tells apart two keys that
 /// held the same name at different times.</param>
 /// <param name="Groups">The groups the caller belongs to.</param>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record CallerIdentity(
     string Subject,
     string AuthMethod,

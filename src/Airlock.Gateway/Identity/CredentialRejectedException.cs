@@ -5,7 +5,7 @@ namespace Airlock.Gateway.Identity;
 /// credential, never a stored value. Carried as an <see cref="Microsoft.AspNetCore.Authentication.AuthenticateResult"/>
 /// failure, which ASP.NET authentication requires to be an exception; it is not thrown.
 /// </summary>
-public sealed class CredentialRejectedException : Exception
+internal sealed class CredentialRejectedException : Exception
 {
     /// <summary>The reason as a stable short name (docs/audit.md), e.g. <c>revoked-key</c>.</summary>
     public string Reason { get; init; } = "invalid-credential";

@@ -13,7 +13,7 @@ namespace Airlock.Gateway.Identity;
 /// besides the credential itself is trusted for identity. Refusals are counted for the audit
 /// trail (<see cref="RefusalTally"/>): whoever sends them is unknown, and may send millions.
 /// </summary>
-public sealed partial class IdentityMiddleware(RequestDelegate next, CallerAuthenticator authenticator, RefusalTally refusals, ILogger<IdentityMiddleware> logger)
+internal sealed partial class IdentityMiddleware(RequestDelegate next, CallerAuthenticator authenticator, RefusalTally refusals, ILogger<IdentityMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {

@@ -7,7 +7,7 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Airlock.Gateway.Identity;
 
-public static class IdentityServiceCollectionExtensions
+internal static class IdentityServiceCollectionExtensions
 {
     /// <summary>
     /// Registers one ASP.NET authentication scheme per way of proving identity: the API key

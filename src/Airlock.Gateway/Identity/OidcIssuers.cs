@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Identity;
 /// <c>iss</c> only picks which scheme validates it; that scheme then checks the issuer again,
 /// with the signature, so a forged <c>iss</c> gains nothing.
 /// </summary>
-public sealed class OidcIssuers
+internal sealed class OidcIssuers
 {
     private readonly FrozenDictionary<string, OidcIssuerConfig> _byIssuer;
 

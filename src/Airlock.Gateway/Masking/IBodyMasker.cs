@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Masking;
 /// can be masked already comes out, so the agent gets its first bytes before the upstream has
 /// finished. Only a value still incomplete at the end of a piece is held back, up to a bound.
 /// </summary>
-public interface IBodyMasker
+internal interface IBodyMasker
 {
     MaskCounts Counts { get; }
 
@@ -22,4 +22,4 @@ public interface IBodyMasker
 
 /// <summary>The body could not be masked in a way that honours every rule; what is left of it
 /// must not reach the agent.</summary>
-public sealed class MaskingFailedException(string message) : Exception(message);
+internal sealed class MaskingFailedException(string message) : Exception(message);

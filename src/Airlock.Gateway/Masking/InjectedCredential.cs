@@ -25,7 +25,7 @@ namespace Airlock.Gateway.Masking;
 /// changes (letters, digits, <c>-._</c>), with a vectorised search.
 /// </para>
 /// </summary>
-public sealed class InjectedCredential
+internal sealed class InjectedCredential
 {
     public const string Label = "UPSTREAM-CREDENTIAL";
     public const string Replacement = "[REDACTED:" + Label + "]";

@@ -21,7 +21,7 @@ namespace Airlock.Gateway.Masking;
 /// that breaks inside a value being dropped whole.
 /// </para>
 /// </summary>
-public sealed class JsonMasker : IBodyMasker, IDisposable
+internal sealed class JsonMasker : IBodyMasker, IDisposable
 {
     // Non-ASCII stays as it came; the output is a response body, not HTML.
     private static readonly JavaScriptEncoder Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;

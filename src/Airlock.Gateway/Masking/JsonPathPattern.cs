@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Masking;
 /// it does not query. Matching runs as a small automaton while the document streams past: each
 /// open object or array keeps the set of steps matched so far, as bits.
 /// </summary>
-public sealed class JsonPathPattern
+internal sealed class JsonPathPattern
 {
     private enum StepKind
     {

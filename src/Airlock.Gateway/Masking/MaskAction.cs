@@ -1,7 +1,7 @@
 namespace Airlock.Gateway.Masking;
 
 /// <summary>What masking does to a sensitive value.</summary>
-public enum MaskAction
+internal enum MaskAction
 {
     /// <summary>Replaced by <c>[REDACTED:LABEL]</c>.</summary>
     Redact,

@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Masking;
 internal sealed partial class MaskCountsJsonContext : JsonSerializerContext;
 
 /// <summary>How many values were masked in one response, by label (EMAIL, CARD, a field's label).</summary>
-public sealed class MaskCounts
+internal sealed class MaskCounts
 {
     private readonly Dictionary<string, long> _byLabel = new(StringComparer.Ordinal);
 

@@ -9,7 +9,7 @@ namespace Airlock.Gateway.Masking;
 /// <param name="Name">The parameter or field name as the caller wrote it; the path segment's position.</param>
 /// <param name="Masked">The masked field's name, or the detector that found the value.</param>
 /// <param name="ByValue">True when a detector found the value, false when the name refers to a field.</param>
-public sealed record MaskedFieldHit(string Where, string Name, string Masked, bool ByValue);
+internal sealed record MaskedFieldHit(string Where, string Name, string Masked, bool ByValue);
 
 /// <summary>
 /// Finds where a request asks about a value the connection masks: an upstream's search and
@@ -33,7 +33,7 @@ public sealed record MaskedFieldHit(string Where, string Name, string Masked, bo
 /// a card number) looks the value up.</item>
 /// </list>
 /// </summary>
-public static class MaskedFieldQuery
+internal static class MaskedFieldQuery
 {
     public static MaskedFieldHit? Find(MaskingPlan plan, RequestFacts facts, string? upstreamPath)
     {

@@ -4,16 +4,16 @@ using Airlock.Gateway.Detection;
 namespace Airlock.Gateway.Masking;
 
 /// <summary>Mask the values a detector finds, with an action.</summary>
-public sealed record DetectorRule(IDetector Detector, MaskAction Action);
+internal sealed record DetectorRule(IDetector Detector, MaskAction Action);
 
 /// <summary>Mask the value at a JSON field path, whatever it holds.</summary>
-public sealed record FieldRule(JsonPathPattern Path, MaskAction Action, string Label);
+internal sealed record FieldRule(JsonPathPattern Path, MaskAction Action, string Label);
 
 /// <summary>
 /// What to mask in a connection's responses, compiled once: field rules for JSON, detector
 /// rules for every string (and number) in JSON and for text, and the key for keyed hashes.
 /// </summary>
-public sealed class MaskingPlan
+internal sealed class MaskingPlan
 {
     public MaskingPlan(IEnumerable<FieldRule> fields, IEnumerable<DetectorRule> detectors, byte[]? hashKey)
     {

@@ -24,7 +24,7 @@ namespace Airlock.Gateway.Masking;
 /// The connection's own credential is scrubbed from the decoded body before it is masked
 /// (<see cref="InjectedCredential"/>); a type let through is scrubbed by <see cref="ResponseScrubber"/>.
 /// </summary>
-public sealed partial class ResponseMasker(ResponseScrubber scrubber, Audit.AuditTrail audit, ILogger<ResponseMasker> logger)
+internal sealed partial class ResponseMasker(ResponseScrubber scrubber, Audit.AuditTrail audit, ILogger<ResponseMasker> logger)
 {
     public const string CountHeader = "Airlock-Masked";
 

@@ -19,7 +19,7 @@ namespace Airlock.Gateway.Masking;
 /// in another encoding cannot be read and is blocked (the gateway asks upstreams for
 /// <c>identity</c> on these connections, so only an upstream that ignores it gets there).
 /// </summary>
-public sealed partial class ResponseScrubber(Audit.AuditTrail audit, ILogger<ResponseScrubber> logger)
+internal sealed partial class ResponseScrubber(Audit.AuditTrail audit, ILogger<ResponseScrubber> logger)
 {
     /// <summary>Bodies that declare up to this are scrubbed whole (the default of masking's <c>bufferBytes</c>).</summary>
     public const int WholeBytes = 256 * 1024;

@@ -17,7 +17,7 @@ namespace Airlock.Gateway.Masking;
 /// value up to <see cref="MaxValueChars"/> long is therefore never split (docs/masking.md).
 /// </para>
 /// </summary>
-public sealed class TextMasker : IBodyMasker
+internal sealed class TextMasker : IBodyMasker
 {
     /// <summary>The most of one line read at a time.</summary>
     public const int MaxSegmentChars = 64 * 1024;

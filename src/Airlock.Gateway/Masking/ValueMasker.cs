@@ -14,7 +14,7 @@ namespace Airlock.Gateway.Masking;
 /// holds run: most values hold none, and cost that one pass.
 /// </para>
 /// </summary>
-public sealed class ValueMasker
+internal sealed class ValueMasker
 {
     private readonly MaskingPlan _plan;
     private readonly List<(int Start, int Length, int Rule)> _finds = [];

@@ -17,7 +17,7 @@ namespace Airlock.Gateway.Normalization;
 /// refuse</c>, the request is refused with 400. Runs after routing (the choice is the
 /// connection's) and recording (the record keeps what the agent sent), before policy.
 /// </summary>
-public sealed class HeaderNameMiddleware(RequestDelegate next, AuditTrail audit)
+internal sealed class HeaderNameMiddleware(RequestDelegate next, AuditTrail audit)
 {
     public Task InvokeAsync(HttpContext context)
     {

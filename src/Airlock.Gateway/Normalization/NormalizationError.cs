@@ -2,7 +2,7 @@ namespace Airlock.Gateway.Normalization;
 
 /// <summary>Why a request target was refused. Each reason is a form two servers could read
 /// two ways, so the gateway refuses it rather than guess.</summary>
-public enum NormalizationError
+internal enum NormalizationError
 {
     None = 0,
 

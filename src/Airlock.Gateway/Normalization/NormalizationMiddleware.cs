@@ -12,7 +12,7 @@ namespace Airlock.Gateway.Normalization;
 /// refuses it with 400. Reads the raw target the client sent, not Kestrel's decoded path.
 /// Nobody is known yet, so refusals are counted for the audit trail, not recorded one by one.
 /// </summary>
-public sealed class NormalizationMiddleware(RequestDelegate next, RefusalTally refusals)
+internal sealed class NormalizationMiddleware(RequestDelegate next, RefusalTally refusals)
 {
     public Task InvokeAsync(HttpContext context)
     {

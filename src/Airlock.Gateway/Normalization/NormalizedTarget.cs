@@ -8,4 +8,4 @@ namespace Airlock.Gateway.Normalization;
 /// unreserved characters decoded, every other escape in upper-case hex.</param>
 /// <param name="Query">The query string without its '?', exactly as sent (after validation),
 /// or null when the target had no '?'.</param>
-public readonly record struct NormalizedTarget(string Path, string? Query);
+internal readonly record struct NormalizedTarget(string Path, string? Query);

@@ -22,7 +22,7 @@ namespace Airlock.Gateway.Normalization;
 /// The query string is kept byte for byte once it is known to be well formed: valid escapes,
 /// valid UTF-8, no NUL, no raw control characters.
 /// </summary>
-public static class RequestTargetNormalizer
+internal static class RequestTargetNormalizer
 {
     public static NormalizationError Normalize(string rawTarget, out NormalizedTarget target)
     {

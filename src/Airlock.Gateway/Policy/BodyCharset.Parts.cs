@@ -16,7 +16,7 @@ namespace Airlock.Gateway.Policy;
 /// none (<c>7bit</c>, <c>8bit</c>, <c>binary</c>), a <c>_charset_</c> field must name UTF-8, and
 /// its Content-Disposition must name it one way.
 /// </summary>
-public static partial class BodyCharset
+internal static partial class BodyCharset
 {
     private static BodyRefusal? CheckParts(MultipartBody multipart, ReadOnlySpan<byte> whole)
     {

@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Policy;
 
 /// <summary>Why a body cannot be read as the upstream reads it: the problem to answer with (415
 /// <c>unsupported-charset</c> unless said otherwise), why, and the charset it declared.</summary>
-public sealed record BodyRefusal(string Detail, string? Charset)
+internal sealed record BodyRefusal(string Detail, string? Charset)
 {
     public ProblemType Problem { get; init; } = ProblemType.UnsupportedCharset;
 }
@@ -27,7 +27,7 @@ public sealed record BodyRefusal(string Detail, string? Charset)
 /// (<c>BodyCharset.Parts.cs</c>). Every one of them is held to the same rule.
 /// </para>
 /// </summary>
-public static partial class BodyCharset
+internal static partial class BodyCharset
 {
     /// <summary>Null when the body, with every part of a multipart body, reads one way, as
     /// UTF-8; else why not. An empty body has no charset.</summary>

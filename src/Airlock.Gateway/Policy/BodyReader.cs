@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Policy;
 /// <summary>The outcome of reading a body for inspection.</summary>
 /// <param name="Original">The bytes as they arrived, to be sent on unchanged.</param>
 /// <param name="Decoded">The bytes with the content encoding removed, as inspected.</param>
-public readonly record struct BodyReadResult(byte[]? Original, byte[]? Decoded, ProblemType? Problem, string? Detail)
+internal readonly record struct BodyReadResult(byte[]? Original, byte[]? Decoded, ProblemType? Problem, string? Detail)
 {
     public bool Succeeded => Problem is null;
 
@@ -22,7 +22,7 @@ public readonly record struct BodyReadResult(byte[]? Original, byte[]? Decoded, 
 /// opaque bytes. Used for request bodies (policy) and
 /// response bodies (guardrails).
 /// </summary>
-public static class BodyReader
+internal static class BodyReader
 {
     public static async Task<BodyReadResult> ReadAsync(Stream body, long? declaredLength, StringValues contentEncoding, long limit, string what, CancellationToken cancellationToken)
     {

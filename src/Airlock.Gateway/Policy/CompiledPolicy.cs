@@ -13,7 +13,7 @@ namespace Airlock.Gateway.Policy;
 /// in <c>allowUnmatched</c>.
 /// </para>
 /// </summary>
-public sealed class CompiledPolicy
+internal sealed class CompiledPolicy
 {
     private readonly FrozenDictionary<string, Tiers> _byConnection;
     private readonly Tiers _unscoped;

@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Policy;
 /// (<see cref="Reviews.ReviewFeature"/>); <see cref="Sessions.SessionFeature.Decision"/> is the
 /// one place that combines the two.
 /// </summary>
-public sealed class DecisionFeature(PolicyDecision decision, ImmutableArray<ResponseGuardrail> guardrails)
+internal sealed class DecisionFeature(PolicyDecision decision, ImmutableArray<ResponseGuardrail> guardrails)
 {
     public PolicyDecision Decision { get; } = decision;
 

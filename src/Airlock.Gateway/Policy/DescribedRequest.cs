@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Policy;
 /// explain API) the way the gateway builds them for a live one: the same normalisation, the
 /// same identity shapes, the same body reading.
 /// </summary>
-public static class DescribedRequest
+internal static class DescribedRequest
 {
     /// <returns>The facts, or why the request cannot be described (then <c>Facts</c> is null).</returns>
     public static async Task<(RequestFacts? Facts, string? Error)> BuildAsync(string subject, IEnumerable<string> groups, string method, string target,

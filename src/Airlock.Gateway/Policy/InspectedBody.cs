@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Airlock.Gateway.Policy;
 
 /// <summary>How policy could read a request body.</summary>
-public enum BodyKind
+internal enum BodyKind
 {
     /// <summary>No body, or zero bytes: every JSON field is absent.</summary>
     Empty,
@@ -20,7 +20,7 @@ public enum BodyKind
 /// A request body read for inspection (decoded from gzip, br or deflate when it was sent so),
 /// with its one reading as JSON when it has one.
 /// </summary>
-public sealed class InspectedBody : IDisposable
+internal sealed class InspectedBody : IDisposable
 {
     private static readonly JsonDocumentOptions Strict = new()
     {

@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Policy;
 
 /// <summary>One part of a multipart body: its headers as sent and its content, not decoded.</summary>
 /// <param name="Name">The <c>name</c> of its <c>Content-Disposition</c> (a form field's name), when it has one.</param>
-public sealed record MultipartPart(string? Name, IReadOnlyDictionary<string, StringValues> Headers, ReadOnlyMemory<byte> Content);
+internal sealed record MultipartPart(string? Name, IReadOnlyDictionary<string, StringValues> Headers, ReadOnlyMemory<byte> Content);
 
 /// <summary>
 /// A multipart body (RFC 2046; RFC 7578 for <c>multipart/form-data</c>) split into its parts by
@@ -24,7 +24,7 @@ public sealed record MultipartPart(string? Name, IReadOnlyDictionary<string, Str
 /// boundary) has an <see cref="Error"/>, never fewer parts.
 /// </para>
 /// </summary>
-public sealed class MultipartBody
+internal sealed class MultipartBody
 {
     public const int MaxParts = 1000;
 

@@ -2,7 +2,7 @@ namespace Airlock.Gateway.Policy;
 
 /// <summary>What a rule does with a request it matches. The order is the precedence: when
 /// rules of several actions match, deny beats review, and review beats allow.</summary>
-public enum PolicyAction
+internal enum PolicyAction
 {
     Allow = 0,
     Review = 1,

@@ -11,7 +11,7 @@ namespace Airlock.Gateway.Policy;
 /// and refuses what the gateway would refuse before acting on the decision: a body it must read
 /// and cannot read one way, and, on a connection that refuses them, questions about masked values.
 /// </summary>
-public static class PolicyExplainer
+internal static class PolicyExplainer
 {
     /// <param name="masking">The masking of the request's connection (null when it masks nothing).</param>
     public static PolicyExplanation Explain(CompiledPolicy policy, RequestFacts facts, MaskingConfig? masking)

@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Policy;
 /// it keeps enforcing the last good policy, and taking it out of service would turn an
 /// operator's typo into an outage.
 /// </summary>
-public sealed class PolicyHealthCheck(PolicyProvider policies) : IHealthCheck
+internal sealed class PolicyHealthCheck(PolicyProvider policies) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

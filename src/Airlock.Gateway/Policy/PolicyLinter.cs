@@ -9,7 +9,7 @@ namespace Airlock.Gateway.Policy;
 /// (unreachable), and allow rules with no conditions. Coverage is judged conservatively: a
 /// warning is only given when it is certain.
 /// </summary>
-public static class PolicyLinter
+internal static class PolicyLinter
 {
     public static IEnumerable<ConfigError> Lint(CompiledPolicy policy)
     {

@@ -4,4 +4,4 @@ namespace Airlock.Gateway.Policy;
 /// <param name="Version">The version loaded, or of the rejected file's bytes.</param>
 /// <param name="Outcome"><c>loaded</c> or <c>rejected</c>.</param>
 /// <param name="Errors">For a rejection, every error, one per line.</param>
-public sealed record PolicyLoadRecord(DateTimeOffset At, string Source, string Version, string Outcome, string? Errors);
+internal sealed record PolicyLoadRecord(DateTimeOffset At, string Source, string Version, string Outcome, string? Errors);

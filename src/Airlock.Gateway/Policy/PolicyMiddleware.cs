@@ -20,7 +20,7 @@ namespace Airlock.Gateway.Policy;
 /// <c>masked-field-query</c>; review and allow go on (review to be held by the next stage), with
 /// the response guardrails that apply.
 /// </summary>
-public sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvider policies, AuditTrail audit, AirlockConfig config, ILogger<PolicyMiddleware> logger)
+internal sealed partial class PolicyMiddleware(RequestDelegate next, PolicyProvider policies, AuditTrail audit, AirlockConfig config, ILogger<PolicyMiddleware> logger)
 {
     private readonly long _maxBodyBytes = config.Policy.MaxBodyBytes;
 

@@ -6,7 +6,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Policy;
 
-public static partial class PolicyParser
+internal static partial class PolicyParser
 {
     private static ImmutableArray<ResponseGuardrail> ReadGuardrails(Context context, YamlNode? node)
     {

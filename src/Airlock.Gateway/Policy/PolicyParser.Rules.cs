@@ -7,7 +7,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Policy;
 
-public static partial class PolicyParser
+internal static partial class PolicyParser
 {
     private static readonly TimeSpan DefaultHold = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan DefaultExpiry = TimeSpan.FromHours(24);

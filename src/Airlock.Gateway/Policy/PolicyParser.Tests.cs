@@ -8,7 +8,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Airlock.Gateway.Policy;
 
-public static partial class PolicyParser
+internal static partial class PolicyParser
 {
     /// <summary>
     /// Reads a mapping of field names to tests: <c>limit: { lte: 100 }</c>, or the shorthand

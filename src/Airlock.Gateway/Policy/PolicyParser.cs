@@ -7,7 +7,7 @@ using YamlDotNet.RepresentationModel;
 namespace Airlock.Gateway.Policy;
 
 /// <summary>What loading a policy file produced: a compiled policy, or every error.</summary>
-public sealed record PolicyLoadResult(CompiledPolicy? Policy, IReadOnlyList<ConfigError> Errors, IReadOnlyList<ConfigError> Warnings)
+internal sealed record PolicyLoadResult(CompiledPolicy? Policy, IReadOnlyList<ConfigError> Errors, IReadOnlyList<ConfigError> Warnings)
 {
     public bool Succeeded => Policy is not null && Errors.Count == 0;
 }
@@ -17,7 +17,7 @@ public sealed record PolicyLoadResult(CompiledPolicy? Policy, IReadOnlyList<Conf
 /// Every error is reported with its line; regular expressions are compiled here, once, with
 /// <see cref="RegexOptions.NonBacktracking"/>, so no rule can make matching take exponential time.
 /// </summary>
-public static partial class PolicyParser
+internal static partial class PolicyParser
 {
     internal const RegexOptions RegexFlags = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
 

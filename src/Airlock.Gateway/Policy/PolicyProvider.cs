@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace Airlock.Gateway.Policy;
 
 /// <summary>What the last reload attempt of the policy file came to.</summary>
-public sealed record PolicyReloadFailure(DateTimeOffset At, string Version, IReadOnlyList<ConfigError> Errors);
+internal sealed record PolicyReloadFailure(DateTimeOffset At, string Version, IReadOnlyList<ConfigError> Errors);
 
 /// <summary>
 /// Holds the policy in force and reloads it when its file changes:
@@ -21,7 +21,7 @@ public sealed record PolicyReloadFailure(DateTimeOffset At, string Version, IRea
 /// <see cref="Current"/> once per request, so a request is decided by one policy from start
 /// to end even if a reload lands meanwhile.
 /// </summary>
-public sealed partial class PolicyProvider : BackgroundService
+internal sealed partial class PolicyProvider : BackgroundService
 {
     private static readonly TimeSpan PeriodicCheck = TimeSpan.FromSeconds(2);
 

@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Policy;
 /// One compiled rule: its conditions (all must hold) and its action. A rule with no
 /// conditions matches every request.
 /// </summary>
-public sealed class PolicyRule
+internal sealed class PolicyRule
 {
     public required string Name { get; init; }
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Airlock.Gateway.Policy;
 
-public static class PolicyServiceCollectionExtensions
+internal static class PolicyServiceCollectionExtensions
 {
     /// <summary>The policy in force, reloaded when its file changes (a hosted service).</summary>
     public static IServiceCollection AddAirlockPolicy(this IServiceCollection services)

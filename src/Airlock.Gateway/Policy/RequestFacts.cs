@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Policy;
 /// gateway for a live request and by <c>airlock policy test</c> and the explain API for a
 /// described one.
 /// </summary>
-public sealed class RequestFacts
+internal sealed class RequestFacts
 {
     private Dictionary<string, List<string>>? _query;
     private Dictionary<string, List<string>>? _querySemicolons;

@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Policy;
 /// upstream's body never reaches it. Its <c>when</c> conditions (on the request) scope it;
 /// its <c>response</c> conditions (status, content type, body) all must hold to block.
 /// </summary>
-public sealed class ResponseGuardrail
+internal sealed class ResponseGuardrail
 {
     public required string Name { get; init; }
 

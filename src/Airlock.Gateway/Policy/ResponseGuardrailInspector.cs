@@ -15,7 +15,7 @@ namespace Airlock.Gateway.Policy;
 /// response that cannot be inspected (too large, an unknown encoding) is blocked: a gateway
 /// that cannot decide denies.
 /// </summary>
-public sealed partial class ResponseGuardrailInspector(AirlockConfig config, Audit.AuditTrail audit, ILogger<ResponseGuardrailInspector> logger)
+internal sealed partial class ResponseGuardrailInspector(AirlockConfig config, Audit.AuditTrail audit, ILogger<ResponseGuardrailInspector> logger)
 {
     private readonly long _limit = config.Policy.MaxResponseBodyBytes;
 

@@ -8,4 +8,4 @@ namespace Airlock.Gateway.Policy;
 /// <param name="Hold">How long the caller's connection is held waiting for a decision.</param>
 /// <param name="Expires">How long the review stays open before it expires.</param>
 /// <param name="MaxGrant">The longest time window an approver may grant; zero for none.</param>
-public sealed record ReviewSettings(ImmutableArray<string> Approvers, int Approvals, TimeSpan Hold, TimeSpan Expires, TimeSpan MaxGrant);
+internal sealed record ReviewSettings(ImmutableArray<string> Approvers, int Approvals, TimeSpan Hold, TimeSpan Expires, TimeSpan MaxGrant);

@@ -17,7 +17,7 @@ namespace Airlock.Gateway.RateLimiting;
 /// trail (docs/audit.md). Its requests to <c>/api/reviews/…</c> count too. One token bucket per
 /// subject.
 /// </summary>
-public sealed class CallerRateLimitMiddleware : IDisposable
+internal sealed class CallerRateLimitMiddleware : IDisposable
 {
     private readonly RequestDelegate _next;
     private readonly RefusalTally _refusals;

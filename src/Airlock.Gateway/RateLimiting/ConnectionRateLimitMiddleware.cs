@@ -13,7 +13,7 @@ namespace Airlock.Gateway.RateLimiting;
 /// answers 429, counted per caller and minute (<see cref="RefusalTally"/>), and the request goes
 /// no further. One token bucket per connection that has a limit.
 /// </summary>
-public sealed class ConnectionRateLimitMiddleware : IDisposable
+internal sealed class ConnectionRateLimitMiddleware : IDisposable
 {
     private readonly RequestDelegate _next;
     private readonly RefusalTally _refusals;

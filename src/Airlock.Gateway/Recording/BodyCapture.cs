@@ -1,7 +1,7 @@
 namespace Airlock.Gateway.Recording;
 
 /// <summary>The first bytes of a body as they pass, up to a cap; past it, only the total.</summary>
-public sealed class BodyCapture(long cap)
+internal sealed class BodyCapture(long cap)
 {
     // Allocated on the first bytes, sized to them: most requests have no body and many replies
     // are small, and a fixed 4 KiB for each side was most of what a recorded request allocated.

@@ -7,6 +7,7 @@ namespace Airlock.Gateway.Recording;
 /// the response it got (after masking), bodies up to the connection's cap. Kept beside the
 /// session until the connection's retention ends; the session itself stays.
 /// </summary>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record ExchangeRecord
 {
     public required Guid SessionId { get; init; }

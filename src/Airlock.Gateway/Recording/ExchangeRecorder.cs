@@ -12,7 +12,7 @@ namespace Airlock.Gateway.Recording;
 /// the connection's masking too, so a recording never holds what an agent must not see, even
 /// when the agent itself sent it.
 /// </summary>
-public static class ExchangeRecorder
+internal static class ExchangeRecorder
 {
     public const string Unmaskable = "[WITHHELD: the body could not be masked]";
 

@@ -21,7 +21,7 @@ namespace Airlock.Gateway.Recording;
 /// secret's format is redacted (<see cref="StoredTarget"/>). The gateway's own <c>Airlock-*</c>
 /// headers are kept.
 /// </summary>
-public static class RecordedHeaders
+internal static class RecordedHeaders
 {
     public const string Withheld = "[WITHHELD]";
 

@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Recording;
 /// request's connection records bodies; absent otherwise. The session's counting streams fill
 /// the captures, and <see cref="ExchangeRecorder.From"/> turns them into the record.
 /// </summary>
-public sealed class RecordingFeature(ImmutableArray<KeyValuePair<string, string>> requestHeaders, BodyCapture request, BodyCapture response)
+internal sealed class RecordingFeature(ImmutableArray<KeyValuePair<string, string>> requestHeaders, BodyCapture request, BodyCapture response)
 {
     /// <summary>The request's headers as the agent sent them (credentials withheld).</summary>
     public ImmutableArray<KeyValuePair<string, string>> RequestHeaders { get; } = requestHeaders;

@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Recording;
 /// Right after routing (the connection decides what is recorded) and before anything reads the
 /// body: starts capturing the exchange. The session writer stores it with the session.
 /// </summary>
-public sealed class RecordingMiddleware(RequestDelegate next)
+internal sealed class RecordingMiddleware(RequestDelegate next)
 {
     public Task InvokeAsync(HttpContext context)
     {

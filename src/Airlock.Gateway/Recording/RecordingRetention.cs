@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Recording;
 /// <c>recording.retentionDays</c> are deleted, hourly and at start. The sessions themselves (the
 /// fact that an exchange happened, who made it, the decision) and the audit trail are kept.
 /// </summary>
-public sealed partial class RecordingRetention(AirlockConfig config, ISessionStore store, TimeProvider timeProvider, ILogger<RecordingRetention> logger)
+internal sealed partial class RecordingRetention(AirlockConfig config, ISessionStore store, TimeProvider timeProvider, ILogger<RecordingRetention> logger)
     : BackgroundService
 {
     public static readonly TimeSpan Every = TimeSpan.FromHours(1);

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Airlock.Gateway.Recording;
 
-public static class RecordingServiceCollectionExtensions
+internal static class RecordingServiceCollectionExtensions
 {
     /// <summary>The retention sweep of recorded exchanges.</summary>
     public static IServiceCollection AddAirlockRecordingRetention(this IServiceCollection services)
@@ -20,6 +20,7 @@ public static class RecordingServiceCollectionExtensions
     {
         services.AddSingleton(queue);
         services.AddSingleton<SessionWriter>();
+        services.AddSingleton<SessionLifecycle>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionWriter>());
         return services;
     }

@@ -9,7 +9,7 @@ namespace Airlock.Gateway.Recording;
 /// are redacted, so that a credential an agent put in a URL is never written down. The policy
 /// still decides on the real path, and a held request keeps it to send it as approved.
 /// </summary>
-public static class StoredTarget
+internal static class StoredTarget
 {
     private static readonly MaskingPlan Secrets = new(
         [],

@@ -13,7 +13,7 @@ namespace Airlock.Gateway.Recording;
 /// recorded bytes as they were (a compact JSON body stays compact); JSON is indented only when
 /// asked (<c>airlock sessions show --pretty</c>). A cut-off body says how much is missing.
 /// </summary>
-public static class Transcript
+internal static class Transcript
 {
     public static string Format(SessionRecord session, ExchangeRecord? exchange, bool pretty = false)
     {

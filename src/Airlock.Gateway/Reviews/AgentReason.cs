@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Reviews;
 /// "pre-approved by the CFO" there), and never forwarded: every <c>Airlock-*</c> header is the
 /// gateway's (<see cref="Forwarding.UntrustedHeaders"/>). Read only when a request is held.
 /// </summary>
-public static class AgentReason
+internal static class AgentReason
 {
     public const string HeaderName = "Airlock-Reason";
 

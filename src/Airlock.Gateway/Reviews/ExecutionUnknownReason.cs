@@ -5,7 +5,7 @@ namespace Airlock.Gateway.Reviews;
 /// and the sentence that tells the requester what happened: the upstream closing without an
 /// answer is not the gateway stopping, and neither is a result the store would not take.
 /// </summary>
-public static class ExecutionUnknownReason
+internal static class ExecutionUnknownReason
 {
     public const string UpstreamClosed = "upstream-closed";
     public const string UpstreamTimeout = "upstream-timeout";

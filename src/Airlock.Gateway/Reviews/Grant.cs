@@ -9,6 +9,7 @@ namespace Airlock.Gateway.Reviews;
 /// </summary>
 /// <param name="KeyId">For a grant to an API key, the key's id: the grant holds for that key
 /// only, not for a later key that reuses the name.</param>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record Grant(
     Guid Id,
     Guid ReviewId,

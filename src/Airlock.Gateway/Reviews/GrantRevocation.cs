@@ -9,7 +9,7 @@ namespace Airlock.Gateway.Reviews;
 /// see every grant, people the ones they granted or hold; admins and the approvers who granted it
 /// revoke it, and the revocation is an audit event naming who.
 /// </summary>
-public static class GrantRevocation
+internal static class GrantRevocation
 {
     public enum Outcome
     {

@@ -7,6 +7,7 @@ namespace Airlock.Gateway.Reviews;
 /// (connection segment included), query as sent, the headers that are forwarded (credentials,
 /// identity claims and hop-by-hop headers already removed) and the body bytes as received.
 /// </summary>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record HeldRequest(
     string Connection,
     string Method,

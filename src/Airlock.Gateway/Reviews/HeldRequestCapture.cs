@@ -15,7 +15,7 @@ namespace Airlock.Gateway.Reviews;
 /// the stored request holds no secret of the caller's, and replaying it through the same
 /// forwarding path sends exactly what would have been sent.
 /// </summary>
-public static class HeldRequestCapture
+internal static class HeldRequestCapture
 {
     private static readonly FrozenSet<string> NotKept = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
     [

@@ -12,7 +12,7 @@ namespace Airlock.Gateway.Reviews;
 /// names the request stored, so an approval never applies to a payload nobody was shown.
 /// Written <c>sha256:&lt;hex&gt;</c>, as the policy version is.
 /// </summary>
-public static class HeldRequestDigest
+internal static class HeldRequestDigest
 {
     public static string Of(HeldRequest request)
     {

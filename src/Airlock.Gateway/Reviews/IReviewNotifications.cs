@@ -5,14 +5,14 @@ namespace Airlock.Gateway.Reviews;
 /// of them wakes up. SQLite (one machine, one process) signals in process; PostgreSQL uses
 /// LISTEN/NOTIFY so that an approval made on one replica reaches a request held on another.
 /// </summary>
-public interface IReviewNotifications
+internal interface IReviewNotifications
 {
     /// <summary>Announces a committed change of the review.</summary>
     Task PublishAsync(Guid reviewId, CancellationToken cancellationToken);
 }
 
 /// <summary>The SQLite path: the only gateway is this process.</summary>
-public sealed class InProcessReviewNotifications(ReviewSignals signals) : IReviewNotifications
+internal sealed class InProcessReviewNotifications(ReviewSignals signals) : IReviewNotifications
 {
     public Task PublishAsync(Guid reviewId, CancellationToken cancellationToken)
     {

@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Reviews;
 /// <c>Prefer: wait=10</c> shortens the hold to 10 seconds; <c>Prefer: respond-async</c> asks
 /// for the 202 at once. A preference can only shorten the rule's hold, never lengthen it.
 /// </summary>
-public static class PreferWait
+internal static class PreferWait
 {
     public static TimeSpan Hold(HttpRequest request, TimeSpan ruleHold, out string? applied)
     {

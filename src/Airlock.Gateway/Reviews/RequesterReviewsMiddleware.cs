@@ -17,7 +17,7 @@ namespace Airlock.Gateway.Reviews;
 /// Only the requester sees a review here; for anyone else it does not exist. Each refusal is on
 /// the audit trail (<c>request.refused</c>) before it is answered.
 /// </summary>
-public sealed class RequesterReviewsMiddleware(RequestDelegate next, IReviewStore store, AuditTrail audit)
+internal sealed class RequesterReviewsMiddleware(RequestDelegate next, IReviewStore store, AuditTrail audit)
 {
     private const string Prefix = "/api/reviews/";
 

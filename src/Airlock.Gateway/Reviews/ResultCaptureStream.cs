@@ -11,7 +11,7 @@ namespace Airlock.Gateway.Reviews;
 /// <paramref name="callerAborted"/> fires, a write the caller's connection refuses is dropped
 /// and the copy goes on: the result is recorded whether or not the caller is still there.
 /// </summary>
-public sealed class ResultCaptureStream(Stream inner, long cap, CancellationToken callerAborted = default) : Stream
+internal sealed class ResultCaptureStream(Stream inner, long cap, CancellationToken callerAborted = default) : Stream
 {
     private static readonly FrozenSet<string> NotKept = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
     [

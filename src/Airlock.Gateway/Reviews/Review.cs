@@ -8,6 +8,7 @@ namespace Airlock.Gateway.Reviews;
 /// that held it, who may decide and how many must approve, every decision given, and, once
 /// executed, the result.
 /// </summary>
+// Public: a console component (.razor, always public) takes it as a [Parameter].
 public sealed record Review
 {
     public required Guid Id { get; init; }

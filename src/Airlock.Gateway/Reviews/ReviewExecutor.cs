@@ -1,4 +1,3 @@
-using System.Net;
 using Airlock.Gateway.Audit;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Errors;
@@ -11,6 +10,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
 
 namespace Airlock.Gateway.Reviews;
 
@@ -18,11 +19,13 @@ namespace Airlock.Gateway.Reviews;
 /// Executes approved reviews, each exactly once: whoever wins the store's claim (approved →
 /// executing) sends the stored request, nobody else. Two ways in, one way out:
 /// <code>
-/// held connection still waiting ──┐
-///                                 ├─ claim ─ stored request → UpstreamForwarder (YARP) ─ result stored
-/// caller gone / 202 answered ─────┘          (same transforms, same credential injection)
-///   (the gateway, in the background)
+/// held connection still waiting ──────────────────────────┐
+///                                                         ├─ claim ─ RunAsync: stored request →
+/// caller gone / 202 answered → BackgroundRequest (its own ┘    UpstreamForwarder (YARP) → result stored
+///   session, counted and recorded like a live request)
 /// </code>
+/// Both take the path a live request takes to the upstream (credential injection, guardrails,
+/// masking, recording), so what an approved request gets is never a second copy of it.
 /// Once claimed, an execution is the gateway's, not the caller's: it runs on the gateway's own
 /// cancellation, so a caller that hangs up does not cut the upstream call short, and the
 /// upstream's true answer is stored. Only a stopping gateway cancels it, <see cref="ShutdownGrace"/>
@@ -31,12 +34,12 @@ namespace Airlock.Gateway.Reviews;
 /// leaves the review <c>executing</c>; the maintenance sweep marks it <c>execution-unknown</c>,
 /// and it is never run again by itself.
 /// </summary>
-public sealed partial class ReviewExecutor(
+internal sealed partial class ReviewExecutor(
     IReviewStore store,
     ConnectionCatalog connections,
     UpstreamForwarder forwarder,
     PolicyProvider policies,
-    SessionWriter sessions,
+    SessionLifecycle lifecycle,
     ReviewService reviews,
     GatewayInstance instance,
     AirlockConfig config,
@@ -50,6 +53,8 @@ public sealed partial class ReviewExecutor(
 
     /// <summary>The one cancellation executions observe: the gateway stopping, after the grace.</summary>
     private readonly CancellationToken _abandoned = AbandonedOnStop(lifetime, timeProvider);
+
+    private readonly ResiliencePipeline<bool> _recordRetry = BuildRecordRetry(timeProvider, logger);
 
     private static CancellationToken AbandonedOnStop(IHostApplicationLifetime lifetime, TimeProvider timeProvider)
     {
@@ -68,10 +73,63 @@ public sealed partial class ReviewExecutor(
     public async Task ExecuteHeldAsync(HttpContext context, SessionFeature session, Review review)
     {
         Log.Executing(logger, review.Id, "held connection");
-        // Sent now because it was approved: the review stage settles on allow, and the session
-        // records that, as a background execution's does.
+        var callerAborted = context.RequestAborted;
+        // The agent's body was counted and recorded as it arrived; the stored copy is what goes.
+        HeldRequestReplay.Apply(context.Request, review.Request);
+        var completed = false;
+        using (callerAborted.Register(() => Log.CallerLeftDuringExecution(logger, review.Id)))
+        {
+            completed = await RunAsync(context, session, review);
+        }
+
+        // The caller that got the upstream's failure as a problem already (a 504) keeps it.
+        if (!completed && !callerAborted.IsCancellationRequested && !context.Response.HasStarted)
+        {
+            session.Error = ProblemType.ExecutionUnknown.Name;
+            await ProblemWriter.WriteAsync(context, ProblemType.ExecutionUnknown, ExecutionUnknownReason.Describe(UnknownReason(session)), session.Id,
+                json => json.WriteString("reviewId", review.Id));
+        }
+    }
+
+    /// <summary>Executes an approved review nobody holds, if it is still unclaimed: as its own
+    /// session, counted, recorded and written like a live request's.</summary>
+    public async Task ExecuteInBackgroundAsync(Guid reviewId, CancellationToken cancellationToken)
+    {
+        var review = await store.GetReviewAsync(reviewId, cancellationToken);
+        if (review is not { Status: ReviewStatus.Approved })
+        {
+            return;
+        }
+
+        if (!await store.TryClaimExecutionAsync(review.Id, instance.Id, timeProvider.GetUtcNow(), cancellationToken))
+        {
+            return;
+        }
+
+        Log.Executing(logger, review.Id, "background");
+        var (context, session) = BackgroundRequest.Create(review, connections, policies.Current, timeProvider, _abandoned);
+        SessionLifecycle.CountBodies(context, session);
+        Recording.ExchangeRecorder.Begin(session, context);
+        try
+        {
+            await RunAsync(context, session, review);
+        }
+        finally
+        {
+            // Not the span of whatever request happened to set this execution off.
+            await lifecycle.EndAsync(context, session, span: null);
+        }
+    }
+
+    /// <summary>
+    /// The one execution of an approved request, whichever connection carries it: the approval
+    /// settles the review stage on allow, the request goes through the same forwarding as a live
+    /// one on the gateway's cancellation, and the upstream's answer (or that nobody knows what
+    /// the upstream did) is recorded on the review. True when the execution completed.
+    /// </summary>
+    private async Task<bool> RunAsync(HttpContext context, SessionFeature session, Review review)
+    {
         context.Features.Set(context.Features.GetRequiredFeature<ReviewFeature>() with { Action = PolicyAction.Allow });
-        Apply(context.Request, review.Request);
         var callerAborted = context.RequestAborted;
         var body = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         var capture = new ResultCaptureStream(body.Stream, config.Reviews.MaxResultBytes, callerAborted);
@@ -83,7 +141,14 @@ public sealed partial class ReviewExecutor(
         var completed = false;
         try
         {
-            using (callerAborted.Register(() => Log.CallerLeftDuringExecution(logger, review.Id)))
+            if (context.Features.Get<RouteFeature>() is null)
+            {
+                session.Error = ProblemType.UnknownConnection.Name;
+                await ProblemWriter.WriteAsync(context, ProblemType.UnknownConnection,
+                    $"connection '{review.Request.Connection}' is no longer configured; the approved request could not be sent", session.Id);
+                completed = true;
+            }
+            else
             {
                 // An upstream that may have acted without answering (a timeout, a reset after
                 // sending) leaves the execution unknown, not executed with the gateway's 504.
@@ -106,111 +171,8 @@ public sealed partial class ReviewExecutor(
             }
         }
 
-        // The caller that got the upstream's failure as a problem already (a 504) keeps it.
-        if (!completed && !callerAborted.IsCancellationRequested && !context.Response.HasStarted)
-        {
-            session.Error = ProblemType.ExecutionUnknown.Name;
-            await ProblemWriter.WriteAsync(context, ProblemType.ExecutionUnknown, ExecutionUnknownReason.Describe(UnknownReason(session)), session.Id,
-                json => json.WriteString("reviewId", review.Id));
-        }
+        return completed;
     }
-
-    /// <summary>Executes an approved review nobody holds, if it is still unclaimed.</summary>
-    public async Task ExecuteInBackgroundAsync(Guid reviewId, CancellationToken cancellationToken)
-    {
-        var review = await store.GetReviewAsync(reviewId, cancellationToken);
-        if (review is not { Status: ReviewStatus.Approved })
-        {
-            return;
-        }
-
-        if (!await store.TryClaimExecutionAsync(review.Id, instance.Id, timeProvider.GetUtcNow(), cancellationToken))
-        {
-            return;
-        }
-
-        Log.Executing(logger, review.Id, "background");
-        var startedAt = timeProvider.GetUtcNow();
-        var context = new DefaultHttpContext { RequestAborted = _abandoned };
-        var held = review.Request;
-        var session = new SessionFeature(context.Features, Guid.CreateVersion7(startedAt), startedAt, timeProvider.GetTimestamp(), held.Method, held.Path)
-        {
-            Query = held.Query,
-        };
-        context.Features.Set(session);
-        // The stages that ran when the request was held are not run again: their features are
-        // rebuilt from what the review stored.
-        context.Features.Set(new Identity.CallerFeature(review.Requester));
-        context.Features.Set(new ReviewFeature { ReviewId = review.Id, Action = PolicyAction.Allow });
-        context.Request.Scheme = "http";
-        context.Request.Protocol = "HTTP/1.1";
-        context.Request.Host = new HostString("airlock");
-        context.Connection.RemoteIpAddress = IPAddress.TryParse(held.ClientAddress, out var client) ? client : null;
-        Apply(context.Request, held);
-        context.Features.Set<IHttpRequestBodyDetectionFeature>(new BodyDetection(held.Body.Length > 0));
-        var capture = new ResultCaptureStream(Stream.Null, config.Reviews.MaxResultBytes);
-        context.Response.Body = capture;
-
-        var completed = false;
-        try
-        {
-            if (RouteFeature.TryResolve(connections, held.Path, out var route))
-            {
-                context.Features.Set(route);
-                var policy = policies.Current;
-                var facts = new RequestFacts(review.Requester, held.Connection, held.Method, held.Path, held.Query, context.Request.Headers);
-                // The policy sent it to review under this rule (the rule as it is now: what it
-                // masks); the approval above makes it an allow.
-                context.Features.Set(new DecisionFeature(
-                    new PolicyDecision(PolicyAction.Review, policy.Rules.FirstOrDefault(r => r.Name == review.Rule) ?? RuleGone(review.Rule), review.PolicyVersion),
-                    policy.GuardrailsFor(facts)));
-                completed = await forwarder.ForwardAsync(context, session) != UpstreamOutcome.Unknown;
-            }
-            else
-            {
-                session.Error = ProblemType.UnknownConnection.Name;
-                await ProblemWriter.WriteAsync(context, ProblemType.UnknownConnection,
-                    $"connection '{held.Connection}' is no longer configured; the approved request could not be sent", session.Id);
-                completed = true;
-            }
-
-            completed &= !_abandoned.IsCancellationRequested;
-        }
-        finally
-        {
-            session.RequestBytes = held.Body.Length;
-            session.ResponseBytes = capture.Written;
-            if (completed)
-            {
-                await CompleteAsync(review, capture.ToResult(context.Response, session.Id));
-            }
-            else
-            {
-                await MarkUnknownAsync(review, UnknownReason(session));
-            }
-        }
-
-        await sessions.EnqueueAsync(session.ToRecord(context, timeProvider), CancellationToken.None);
-    }
-
-    /// <summary>
-    /// Stands in for the rule that held a request when a policy reload has removed or renamed it
-    /// before the approved request runs: what that rule masked is no longer known, so every
-    /// detector redacts its result (fail closed), on top of the connection's masking.
-    /// </summary>
-    private static PolicyRule RuleGone(string name) => new()
-    {
-        Name = name,
-        Index = -1,
-        Line = 0,
-        Action = PolicyAction.Review,
-        Conditions = [],
-        Mask = Masking.MaskingPlan.EveryDetector,
-    };
-
-    /// <summary>Pauses between attempts to record a result: a store that failed once (a lock, a
-    /// failover) often takes it a moment later.</summary>
-    private static readonly TimeSpan[] CompleteRetryDelays = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)];
 
     private async Task CompleteAsync(Review review, ReviewResult result)
     {
@@ -230,46 +192,71 @@ public sealed partial class ReviewExecutor(
     }
 
     /// <summary>
-    /// Records the result, retrying a store that fails. If it never takes it, the review stays
-    /// <c>executing</c> and the maintenance sweep turns it into <c>execution-unknown</c> after
-    /// <see cref="ReviewMaintenance.StuckAfter"/>; false then, or when the sweep already has.
+    /// Records the result, retrying a store that fails (<see cref="_recordRetry"/>). If it never
+    /// takes it, the review stays <c>executing</c> and the maintenance sweep turns it into
+    /// <c>execution-unknown</c> after <see cref="ReviewMaintenance.StuckAfter"/>; false then, or
+    /// when the sweep already has.
     /// </summary>
     private async Task<bool> TryRecordResultAsync(Guid reviewId, ReviewResult result, DateTimeOffset now)
     {
-        for (var attempt = 0; ; attempt++)
+        // A stopping gateway stops retrying (the sweep of a running one takes over), but the
+        // first attempt always runs: the execution it records may have finished within
+        // ShutdownGrace. Polly starts no attempt once its token is cancelled, so the token is
+        // tied to the gateway stopping only once the first attempt has begun.
+        using var stopping = new CancellationTokenSource();
+        var onStop = default(CancellationTokenRegistration);
+        var context = ResilienceContextPool.Shared.Get(stopping.Token);
+        context.Properties.Set(ReviewIdKey, reviewId);
+        try
         {
-            try
+            var recorded = await _recordRetry.ExecuteAsync(async _ =>
             {
-                if (await store.CompleteExecutionAsync(reviewId, result, now, CancellationToken.None))
+                if (onStop == default)
                 {
-                    return true;
+                    onStop = lifetime.ApplicationStopping.Register(stopping.Cancel);
                 }
 
-                Log.ResultTooLate(logger, reviewId, result.Status);
-                return false;
-            }
-            catch (Exception ex) when (attempt < CompleteRetryDelays.Length)
+                return await store.CompleteExecutionAsync(reviewId, result, now, CancellationToken.None);
+            }, context);
+            if (recorded)
             {
-                Log.RecordingResultFailed(logger, ex, reviewId, attempt + 1);
-            }
-            catch (Exception ex)
-            {
-                Log.ResultLost(logger, ex, reviewId, result.Status);
-                return false;
+                return true;
             }
 
-            try
-            {
-                // A stopping gateway stops retrying; the sweep of a running one takes over.
-                await Task.Delay(CompleteRetryDelays[attempt], timeProvider, lifetime.ApplicationStopping);
-            }
-            catch (OperationCanceledException)
-            {
-                Log.ResultLost(logger, null, reviewId, result.Status);
-                return false;
-            }
+            Log.ResultTooLate(logger, reviewId, result.Status);
+            return false;
+        }
+        catch (Exception ex)
+        {
+            Log.ResultLost(logger, ex is OperationCanceledException ? null : ex, reviewId, result.Status);
+            return false;
+        }
+        finally
+        {
+            await onStop.DisposeAsync();
+            ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    private static readonly ResiliencePropertyKey<Guid> ReviewIdKey = new("airlock.reviewId");
+
+    /// <summary>Pauses between attempts to record a result: a store that failed once (a lock, a
+    /// failover) often takes it a moment later.</summary>
+    private static readonly TimeSpan[] RecordRetryDelays = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)];
+
+    private static ResiliencePipeline<bool> BuildRecordRetry(TimeProvider timeProvider, ILogger logger) => new ResiliencePipelineBuilder<bool> { TimeProvider = timeProvider }
+        .AddRetry(new RetryStrategyOptions<bool>
+        {
+            MaxRetryAttempts = RecordRetryDelays.Length,
+            ShouldHandle = new PredicateBuilder<bool>().Handle<Exception>(ex => ex is not OperationCanceledException),
+            DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(RecordRetryDelays[Math.Min(args.AttemptNumber, RecordRetryDelays.Length - 1)]),
+            OnRetry = args =>
+            {
+                Log.RecordingResultFailed(logger, args.Outcome.Exception!, args.Context.Properties.GetValue(ReviewIdKey, Guid.Empty), args.AttemptNumber + 1);
+                return default;
+            },
+        })
+        .Build();
 
     /// <summary>What cut an execution short, from what the forwarding saw: the gateway stopping
     /// (its cancellation), or the upstream's side (the session's attempts and error).</summary>
@@ -291,26 +278,6 @@ public sealed partial class ReviewExecutor(
         Log.ExecutionUnknown(logger, review.Id, reason);
         audit.Record(audit.ReviewEvent(review, AuditKinds.ReviewExecutionUnknown, "execution-unknown", null,
             new Dictionary<string, string> { ["reason"] = reason }));
-    }
-
-    /// <summary>Puts the approved request (headers and body exactly as stored) on the request
-    /// that will be forwarded.</summary>
-    private static void Apply(HttpRequest request, HeldRequest held)
-    {
-        request.Method = held.Method;
-        request.Headers.Clear();
-        foreach (var (name, value) in held.Headers)
-        {
-            request.Headers.Append(name, value);
-        }
-
-        request.ContentLength = held.Body.Length > 0 || held.Method is "POST" or "PUT" or "PATCH" ? held.Body.Length : null;
-        request.Body = new MemoryStream(held.Body, writable: false);
-    }
-
-    private sealed class BodyDetection(bool canHaveBody) : IHttpRequestBodyDetectionFeature
-    {
-        public bool CanHaveBody { get; } = canHaveBody;
     }
 
     private static partial class Log

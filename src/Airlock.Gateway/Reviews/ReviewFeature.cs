@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Reviews;
 /// <see cref="ReviewExecutor"/>: the review it opened or followed, the grant that let it pass,
 /// and the action it settled on. Replaced (never changed) as the review moves on.
 /// </summary>
-public sealed record ReviewFeature
+internal sealed record ReviewFeature
 {
     /// <summary>The review this request opened, waited on, or asked about.</summary>
     public Guid? ReviewId { get; init; }

@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Reviews;
 /// id. Never a bind address (<c>127.0.0.1:0</c>, <c>0.0.0.0</c> lead nowhere from a phone):
 /// with neither configured a notification carries no link.
 /// </summary>
-public static class ReviewLinks
+internal static class ReviewLinks
 {
     public static string? For(AirlockConfig config, Guid reviewId) =>
         config.Console is { } console ? console.ReviewLink(reviewId)

@@ -19,7 +19,7 @@ namespace Airlock.Gateway.Reviews;
 /// Each of these runs on its own: one that fails is logged and retried on the next sweep, and
 /// does not keep the others from running.
 /// </summary>
-public sealed partial class ReviewMaintenance(
+internal sealed partial class ReviewMaintenance(
     IReviewStore store,
     ReviewSignals signals,
     ReviewExecutor executor,

@@ -28,7 +28,7 @@ namespace Airlock.Gateway.Reviews;
 ///                                      (approval later executes it in the background)
 /// </code>
 /// </summary>
-public sealed partial class ReviewMiddleware(
+internal sealed partial class ReviewMiddleware(
     RequestDelegate next,
     ReviewService reviews,
     ReviewExecutor executor,

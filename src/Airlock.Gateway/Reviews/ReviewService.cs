@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Airlock.Gateway.Reviews;
 
 /// <summary>The outcome of a person's decision, or the problem that refused it.</summary>
-public sealed record DecideResult(Review? Review, DecisionOutcome? Outcome, ProblemType? Problem, string? Detail);
+internal sealed record DecideResult(Review? Review, DecisionOutcome? Outcome, ProblemType? Problem, string? Detail);
 
 /// <summary>
 /// The rules of reviews: opening one, who may see it, who may decide it, and what a decision
@@ -23,7 +23,7 @@ public sealed record DecideResult(Review? Review, DecisionOutcome? Outcome, Prob
 /// the shortest asked, and never longer than the rule's <c>maxGrant</c>.</item>
 /// </list>
 /// </summary>
-public sealed partial class ReviewService(
+internal sealed partial class ReviewService(
     IReviewStore store,
     IReviewNotifications notifications,
     WebhookNotifier webhooks,

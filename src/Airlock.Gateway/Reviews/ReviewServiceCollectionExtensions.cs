@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Airlock.Gateway.Reviews;
 
-public static class ReviewServiceCollectionExtensions
+internal static class ReviewServiceCollectionExtensions
 {
     /// <summary>
     /// Held requests and their approval: how a decision reaches the request waiting for it (in

@@ -8,7 +8,7 @@ namespace Airlock.Gateway.Reviews;
 /// another replica through the store's notifications) completes the wait. Nothing polls the
 /// store per held request: a waiter costs one shared <see cref="TaskCompletionSource"/>.
 /// </summary>
-public sealed class ReviewSignals
+internal sealed class ReviewSignals
 {
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _waiters = new();
 

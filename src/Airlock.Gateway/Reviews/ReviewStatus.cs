@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Reviews;
 /// <c>execution-unknown</c> when the gateway stopped mid-way and cannot know whether the upstream
 /// acted. An execution-unknown review is never run again by itself.
 /// </summary>
-public static class ReviewStatus
+internal static class ReviewStatus
 {
     public const string Pending = "pending";
     public const string Approved = "approved";

@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Reviews;
 /// out of the stores so that SQLite and PostgreSQL apply the same rules. A store only locks the
 /// review's row, reads it, writes what the step says and commits.
 /// </summary>
-public static class ReviewTransition
+internal static class ReviewTransition
 {
     public static DecisionStep Decide(Review review, ReviewDecision decision)
     {
@@ -51,7 +51,7 @@ public static class ReviewTransition
 /// <param name="Review">The review as it stands after the decision.</param>
 /// <param name="RecordsDecision">The decision joins the review's decisions.</param>
 /// <param name="NewStatus">The review's new status, decided at the decision's time; null when it keeps its status.</param>
-public sealed record DecisionStep(DecisionOutcome Outcome, Review Review, bool RecordsDecision, string? NewStatus)
+internal sealed record DecisionStep(DecisionOutcome Outcome, Review Review, bool RecordsDecision, string? NewStatus)
 {
     /// <summary>Something to commit; otherwise the transaction is only rolled back.</summary>
     public bool Writes => RecordsDecision || NewStatus is not null;

@@ -5,10 +5,10 @@ using Airlock.Gateway.Identity;
 
 namespace Airlock.Gateway.Reviews;
 
-public sealed record RequesterView(string Subject, string AuthMethod, string Issuer, string? KeyName, string? Owner, string[] Groups);
+internal sealed record RequesterView(string Subject, string AuthMethod, string Issuer, string? KeyName, string? Owner, string[] Groups);
 
 /// <summary>A body shown to people: as text when it is UTF-8, otherwise base64.</summary>
-public sealed record BodyView(string? Text, string? Base64, int Bytes, bool Truncated = false)
+internal sealed record BodyView(string? Text, string? Base64, int Bytes, bool Truncated = false)
 {
     public static BodyView Of(byte[] body, bool truncated = false)
     {
@@ -28,15 +28,15 @@ public sealed record BodyView(string? Text, string? Base64, int Bytes, bool Trun
     }
 }
 
-public sealed record HeldRequestView(string Connection, string Method, string Path, string? Query, string[][] Headers, BodyView Body);
+internal sealed record HeldRequestView(string Connection, string Method, string Path, string? Query, string[][] Headers, BodyView Body);
 
-public sealed record DecisionView(string Subject, string Verdict, string? Comment, int? WindowMinutes, DateTimeOffset At);
+internal sealed record DecisionView(string Subject, string Verdict, string? Comment, int? WindowMinutes, DateTimeOffset At);
 
-public sealed record ResultView(int Status, string[][] Headers, BodyView Body, Guid SessionId);
+internal sealed record ResultView(int Status, string[][] Headers, BodyView Body, Guid SessionId);
 
 /// <summary>A review as the admin API shows it: the exact request, so an approver sees what
 /// they approve, and what the caller may do with it.</summary>
-public sealed record ReviewView(
+internal sealed record ReviewView(
     Guid Id,
     string Status,
     DateTimeOffset CreatedAt,
@@ -77,7 +77,7 @@ public sealed record ReviewView(
     }
 }
 
-public sealed record GrantView(Guid Id, Guid ReviewId, string Subject, string? KeyId, string Rule, string Connection, string[] GrantedBy,
+internal sealed record GrantView(Guid Id, Guid ReviewId, string Subject, string? KeyId, string Rule, string Connection, string[] GrantedBy,
     DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt, string? RevokedBy, bool Active)
 {
     public static GrantView Of(Grant grant, DateTimeOffset now) => new(grant.Id, grant.ReviewId, grant.Subject, grant.KeyId, grant.Rule, grant.Connection,
@@ -86,10 +86,10 @@ public sealed record GrantView(Guid Id, Guid ReviewId, string Subject, string? K
 
 /// <param name="RequestSha256">The request the person decides, as shown to them
 /// (<see cref="ReviewView.RequestSha256"/>); optional, refused when it is not the one held.</param>
-public sealed record DecisionRequest(string? Comment, int? WindowMinutes, string? RequestSha256 = null);
+internal sealed record DecisionRequest(string? Comment, int? WindowMinutes, string? RequestSha256 = null);
 
 /// <summary>What the requester sees of their own review on the proxy listener.</summary>
-public sealed record RequesterReviewView(Guid ReviewId, string Status, string Rule, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt,
+internal sealed record RequesterReviewView(Guid ReviewId, string Status, string Rule, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt,
     int Approvals, int ApprovalsNeeded, string Location, string Result, string? Comment);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -100,4 +100,4 @@ public sealed record RequesterReviewView(Guid ReviewId, string Status, string Ru
 [JsonSerializable(typeof(ResultView))]
 [JsonSerializable(typeof(DecisionRequest))]
 [JsonSerializable(typeof(RequesterReviewView))]
-public sealed partial class ReviewJsonContext : JsonSerializerContext;
+internal sealed partial class ReviewJsonContext : JsonSerializerContext;

@@ -5,7 +5,7 @@ namespace Airlock.Gateway.Routing;
 
 /// <summary>The configured connections, looked up by the first path segment without
 /// allocating a string for it.</summary>
-public sealed class ConnectionCatalog : IDisposable
+internal sealed class ConnectionCatalog : IDisposable
 {
     private readonly FrozenDictionary<string, ConnectionRoute> _routes;
     private readonly FrozenDictionary<string, ConnectionRoute>.AlternateLookup<ReadOnlySpan<char>> _bySpan;

@@ -9,7 +9,7 @@ namespace Airlock.Gateway.Routing;
 /// A connection ready to forward to: its configuration, its own pooled HTTP client (so one
 /// slow upstream cannot exhaust another's connections) and its forwarding settings.
 /// </summary>
-public sealed class ConnectionRoute : IDisposable
+internal sealed class ConnectionRoute : IDisposable
 {
     private static readonly UriCreationOptions ExactUri = new() { DangerousDisablePathAndQueryCanonicalization = true };
 

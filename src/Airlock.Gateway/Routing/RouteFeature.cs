@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Routing;
 /// A held request executed later is routed by <see cref="TryResolve"/> too, so both read
 /// <c>/{connection}/{rest}</c> the same way.
 /// </summary>
-public sealed class RouteFeature(ConnectionRoute connection, string upstreamPath)
+internal sealed class RouteFeature(ConnectionRoute connection, string upstreamPath)
 {
     public ConnectionRoute Connection { get; } = connection;
 

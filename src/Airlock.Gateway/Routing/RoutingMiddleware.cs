@@ -11,7 +11,7 @@ namespace Airlock.Gateway.Routing;
 /// connection, the rest is the path sent upstream. An unknown connection is answered 404, once
 /// the refusal is on the audit trail (the caller is known by now).
 /// </summary>
-public sealed class RoutingMiddleware(RequestDelegate next, ConnectionCatalog connections, AuditTrail audit)
+internal sealed class RoutingMiddleware(RequestDelegate next, ConnectionCatalog connections, AuditTrail audit)
 {
     public Task InvokeAsync(HttpContext context)
     {

@@ -16,7 +16,7 @@ namespace Airlock.Gateway.Sessions;
 /// <see cref="Reviews.ReviewFeature"/>, <see cref="Recording.RecordingFeature"/>), which the
 /// read-only properties here look up for the audit trail and the record.
 /// </summary>
-public sealed class SessionFeature
+internal sealed class SessionFeature
 {
     private readonly IFeatureCollection _features;
 

@@ -1,6 +1,5 @@
 using Airlock.Gateway.Errors;
 using Airlock.Gateway.Normalization;
-using Airlock.Gateway.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -12,12 +11,12 @@ namespace Airlock.Gateway.Sessions;
 /// <c>Airlock-Session</c> header), counts the bytes both ways, turns an unexpected failure into
 /// a 500 problem, and hands the finished session to the <see cref="SessionWriter"/>.
 /// </summary>
-public sealed partial class SessionMiddleware(
+internal sealed partial class SessionMiddleware(
     RequestDelegate next,
     SessionWriter writer,
+    SessionLifecycle lifecycle,
     Audit.RefusalTally refusals,
     Configuration.RecordingQueueConfig queue,
-    Telemetry.AirlockMetrics metrics,
     TimeProvider timeProvider,
     ILogger<SessionMiddleware> logger)
 {
@@ -67,10 +66,7 @@ public sealed partial class SessionMiddleware(
             return;
         }
 
-        context.Request.Body = new CountingStream(context.Request.Body, session, context.Features, countsRequest: true);
-        var responseBody = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
-        context.Features.Set<IHttpResponseBodyFeature>(
-            new StreamResponseBodyFeature(new CountingStream(responseBody.Stream, session, context.Features, countsRequest: false), responseBody));
+        SessionLifecycle.CountBodies(context, session);
 
         try
         {
@@ -110,10 +106,7 @@ public sealed partial class SessionMiddleware(
         }
         finally
         {
-            var record = session.ToRecord(context, timeProvider);
-            metrics.RequestEnded(record, session.Masked);
-            AirlockTracing.Describe(System.Diagnostics.Activity.Current, record);
-            await writer.EnqueueAsync(record, CancellationToken.None);
+            await lifecycle.EndAsync(context, session, System.Diagnostics.Activity.Current);
         }
     }
 

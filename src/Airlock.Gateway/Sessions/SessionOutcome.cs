@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Sessions;
 /// people (<see cref="Describe"/>). A request released by an approval or passed under a grant
 /// says so, rather than showing the rule that held it as if that rule had allowed it.
 /// </summary>
-public static class SessionOutcome
+internal static class SessionOutcome
 {
     /// <summary>Answered by the gateway before policy decided (unauthenticated, unknown connection, …).</summary>
     public const string Refused = "refused";

@@ -1,4 +1,4 @@
 namespace Airlock.Gateway.Sessions;
 
 /// <summary>Filters for listing sessions, newest first.</summary>
-public sealed record SessionQuery(int Limit = 50, string? Connection = null, string? Subject = null, DateTimeOffset? Since = null, int? Status = null);
+internal sealed record SessionQuery(int Limit = 50, string? Connection = null, string? Subject = null, DateTimeOffset? Since = null, int? Status = null);

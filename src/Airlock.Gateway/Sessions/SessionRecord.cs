@@ -8,6 +8,7 @@ namespace Airlock.Gateway.Sessions;
 /// or body: those may hold secrets, and recording them is the recording feature's job, with
 /// redaction.
 /// </summary>
+// Public: a console page model shows it (Razor components and their [Parameter]s are public).
 public sealed record SessionRecord
 {
     public required Guid Id { get; init; }

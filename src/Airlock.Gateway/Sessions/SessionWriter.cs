@@ -21,7 +21,7 @@ namespace Airlock.Gateway.Sessions;
 /// <item>Shutdown drains the queue until the host's shutdown timeout.</item>
 /// </list>
 /// </summary>
-public sealed partial class SessionWriter : BackgroundService
+internal sealed partial class SessionWriter : BackgroundService
 {
     private readonly ISessionStore store;
     private readonly TimeProvider timeProvider;

@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Storage;
 /// <see cref="Postgres.PostgresStore"/> (for several replicas). Each feature adds its part as
 /// its own interface, so a feature's storage reads in one place.
 /// </summary>
-public interface IAirlockStore : IApiKeyStore, ISessionStore, IPolicyEventStore, IReviewStore, IAuditStore, IAsyncDisposable
+internal interface IAirlockStore : IApiKeyStore, ISessionStore, IPolicyEventStore, IReviewStore, IAuditStore, IAsyncDisposable
 {
     /// <summary><c>sqlite</c> or <c>postgres</c>.</summary>
     string Engine { get; }

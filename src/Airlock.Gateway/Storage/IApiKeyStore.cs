@@ -2,7 +2,7 @@ using Airlock.Gateway.Identity.ApiKeys;
 
 namespace Airlock.Gateway.Storage;
 
-public interface IApiKeyStore
+internal interface IApiKeyStore
 {
     /// <summary>Stores a new key. Returns false when an active key already has that name.</summary>
     Task<bool> CreateApiKeyAsync(ApiKey key, CancellationToken cancellationToken);

@@ -3,7 +3,7 @@ using Airlock.Gateway.Audit;
 namespace Airlock.Gateway.Storage;
 
 /// <summary>Filters for reading the audit trail, oldest first.</summary>
-public sealed record AuditQuery(DateTimeOffset? Since = null, DateTimeOffset? Until = null, string? Actor = null, string? Connection = null,
+internal sealed record AuditQuery(DateTimeOffset? Since = null, DateTimeOffset? Until = null, string? Actor = null, string? Connection = null,
     long AfterSeq = 0, int Limit = 1000);
 
 /// <summary>
@@ -11,7 +11,7 @@ public sealed record AuditQuery(DateTimeOffset? Since = null, DateTimeOffset? Un
 /// inside one transaction that holds the chain's lock, so concurrent writers, the CLI and
 /// several replicas extend one chain and it never forks.
 /// </summary>
-public interface IAuditStore
+internal interface IAuditStore
 {
     /// <summary>Appends and seals events durably, in order; returns them sealed.</summary>
     Task<IReadOnlyList<AuditEvent>> AppendAuditEventsAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken);

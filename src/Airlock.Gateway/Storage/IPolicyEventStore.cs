@@ -2,7 +2,7 @@ using Airlock.Gateway.Policy;
 
 namespace Airlock.Gateway.Storage;
 
-public interface IPolicyEventStore
+internal interface IPolicyEventStore
 {
     Task RecordPolicyLoadAsync(PolicyLoadRecord record, CancellationToken cancellationToken);
 

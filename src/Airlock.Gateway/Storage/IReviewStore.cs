@@ -3,7 +3,7 @@ using Airlock.Gateway.Reviews;
 namespace Airlock.Gateway.Storage;
 
 /// <summary>How recording a decision came out.</summary>
-public enum DecisionOutcome
+internal enum DecisionOutcome
 {
     /// <summary>Recorded; the review still waits for more approvals.</summary>
     Recorded,
@@ -29,7 +29,7 @@ public enum DecisionOutcome
 /// update on one row, so concurrent approvers, double clicks and several replicas agree on one
 /// outcome: a review is approved once and claimed for execution once.
 /// </summary>
-public interface IReviewStore
+internal interface IReviewStore
 {
     Task CreateReviewAsync(Review review, CancellationToken cancellationToken);
 

@@ -2,7 +2,7 @@ using Airlock.Gateway.Sessions;
 
 namespace Airlock.Gateway.Storage;
 
-public interface ISessionStore
+internal interface ISessionStore
 {
     /// <summary>Appends sessions in one transaction: all of them are stored, or none.</summary>
     Task AppendSessionsAsync(IReadOnlyList<SessionRecord> sessions, CancellationToken cancellationToken);

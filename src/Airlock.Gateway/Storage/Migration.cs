@@ -1,4 +1,4 @@
 namespace Airlock.Gateway.Storage;
 
 /// <summary>One schema step. Versions only grow; a released migration is never edited.</summary>
-public sealed record Migration(int Version, string Name, string Sql);
+internal sealed record Migration(int Version, string Name, string Sql);

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Airlock.Gateway.Storage;
 
-public static class StorageServiceCollectionExtensions
+internal static class StorageServiceCollectionExtensions
 {
     /// <summary>
     /// The store (SQLite or PostgreSQL, as configured) and each feature's narrow view of it, so a

@@ -4,7 +4,7 @@ using Npgsql;
 namespace Airlock.Gateway.Storage;
 
 /// <summary>Tells a store refusing some data apart from a store that is unavailable.</summary>
-public static class StoreErrors
+internal static class StoreErrors
 {
     /// <summary>
     /// True when the store answered and refused the data itself (a constraint, a value it
@@ -37,4 +37,4 @@ public static class StoreErrors
 }
 
 /// <summary>The store did not take a write within its busy timeout (the write queue stayed held).</summary>
-public sealed class StoreBusyException(string message) : Exception(message);
+internal sealed class StoreBusyException(string message) : Exception(message);

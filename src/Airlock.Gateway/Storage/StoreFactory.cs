@@ -4,7 +4,7 @@ using Airlock.Gateway.Storage.Sqlite;
 
 namespace Airlock.Gateway.Storage;
 
-public static class StoreFactory
+internal static class StoreFactory
 {
     public static IAirlockStore Create(StoreConfig config, TimeProvider timeProvider) => config switch
     {

@@ -1,7 +1,7 @@
 namespace Airlock.Gateway.Storage;
 
 /// <summary>The gateway's two writers to the store, each judged on its own writes.</summary>
-public enum StoreWriter
+internal enum StoreWriter
 {
     /// <summary><see cref="Audit.AuditWriter"/>: every request waits on it.</summary>
     Audit,
@@ -26,7 +26,7 @@ public enum StoreWriter
 /// record that the session writer retries until the store takes it, and the audit writer, once
 /// a write failed, retries until one succeeds (<see cref="Audit.AuditWriter"/>).
 /// </summary>
-public sealed class StoreWriteHealth(TimeProvider timeProvider)
+internal sealed class StoreWriteHealth(TimeProvider timeProvider)
 {
     private readonly Lock _lock = new();
     private readonly WriterState[] _writers = [new(), new()];

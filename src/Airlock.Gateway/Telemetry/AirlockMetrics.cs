@@ -16,7 +16,7 @@ namespace Airlock.Gateway.Telemetry;
 /// <item><c>airlock.store.write.duration</c>: how long the store takes to write a batch, by what.</item>
 /// </list>
 /// </summary>
-public sealed class AirlockMetrics
+internal sealed class AirlockMetrics
 {
     public const string MeterName = "Airlock";
 

@@ -15,7 +15,7 @@ namespace Airlock.Gateway.Telemetry;
 /// Admin requests are not traced. Spans carry no header values, no bodies, and query strings
 /// with their values redacted (the instrumentation's default).
 /// </summary>
-public static class AirlockTracing
+internal static class AirlockTracing
 {
     public const string SourceName = "Airlock";
 

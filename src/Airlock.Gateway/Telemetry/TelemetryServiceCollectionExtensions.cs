@@ -6,7 +6,7 @@ using OpenTelemetry.Resources;
 
 namespace Airlock.Gateway.Telemetry;
 
-public static class TelemetryServiceCollectionExtensions
+internal static class TelemetryServiceCollectionExtensions
 {
     /// <summary>
     /// Metrics (scraped from the admin listener) and, when configured, traces. Both name their

@@ -14,7 +14,7 @@ public abstract class AuditConcurrencyTests : IAsyncLifetime
 
     private AuditDatabase _db = null!;
 
-    protected abstract Task<AuditDatabase> CreateDatabaseAsync();
+    private protected abstract Task<AuditDatabase> CreateDatabaseAsync();
 
     public async Task InitializeAsync() => _db = await CreateDatabaseAsync();
 
@@ -86,10 +86,10 @@ public abstract class AuditConcurrencyTests : IAsyncLifetime
 
 public sealed class SqliteAuditConcurrencyTests : AuditConcurrencyTests
 {
-    protected override Task<AuditDatabase> CreateDatabaseAsync() => SqliteAuditDatabase.CreateAsync();
+    private protected override Task<AuditDatabase> CreateDatabaseAsync() => SqliteAuditDatabase.CreateAsync();
 }
 
 public sealed class PostgresAuditConcurrencyTests : AuditConcurrencyTests
 {
-    protected override Task<AuditDatabase> CreateDatabaseAsync() => PostgresAuditDatabase.CreateAsync();
+    private protected override Task<AuditDatabase> CreateDatabaseAsync() => PostgresAuditDatabase.CreateAsync();
 }

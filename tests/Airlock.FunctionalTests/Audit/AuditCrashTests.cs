@@ -24,7 +24,7 @@ public abstract class AuditCrashTests(ITestOutputHelper output) : IAsyncLifetime
 
     protected abstract GatewayConfig Configure(GatewayConfig config, string directory);
 
-    protected abstract IAirlockStore OpenStore(string directory);
+    private protected abstract IAirlockStore OpenStore(string directory);
 
     public virtual async Task InitializeAsync() => _upstream = await TestUpstream.StartAsync();
 
@@ -108,7 +108,7 @@ public sealed class SqliteAuditCrashTests(ITestOutputHelper output) : AuditCrash
 {
     protected override GatewayConfig Configure(GatewayConfig config, string directory) => config;
 
-    protected override IAirlockStore OpenStore(string directory) => new SqliteStore(Path.Combine(directory, "airlock.db"), TimeProvider.System);
+    private protected override IAirlockStore OpenStore(string directory) => new SqliteStore(Path.Combine(directory, "airlock.db"), TimeProvider.System);
 }
 
 public sealed class PostgresAuditCrashTests(ITestOutputHelper output) : AuditCrashTests(output)
@@ -117,7 +117,7 @@ public sealed class PostgresAuditCrashTests(ITestOutputHelper output) : AuditCra
 
     protected override GatewayConfig Configure(GatewayConfig config, string directory) => config.Postgres(_database!);
 
-    protected override IAirlockStore OpenStore(string directory) => new PostgresStore(_database!, TimeProvider.System);
+    private protected override IAirlockStore OpenStore(string directory) => new PostgresStore(_database!, TimeProvider.System);
 
     public override async Task InitializeAsync()
     {

@@ -15,7 +15,7 @@ namespace Airlock.FunctionalTests.Audit;
 /// A real store for audit tests, and what someone with access to its database can do behind
 /// the gateway's back: plain SQL on the audit tables. One subclass per engine.
 /// </summary>
-public abstract class AuditDatabase : IAsyncDisposable
+internal abstract class AuditDatabase : IAsyncDisposable
 {
     public IAirlockStore Store { get; private set; } = null!;
 
@@ -96,7 +96,7 @@ public abstract class AuditDatabase : IAsyncDisposable
             NullLogger<AuditCheckpointService>.Instance);
 }
 
-public sealed class SqliteAuditDatabase : AuditDatabase
+internal sealed class SqliteAuditDatabase : AuditDatabase
 {
     private readonly string _path = Path.Combine(Directory.CreateTempSubdirectory("airlock-audit-").FullName, "airlock.db");
 
@@ -120,7 +120,7 @@ public sealed class SqliteAuditDatabase : AuditDatabase
     }
 }
 
-public sealed class PostgresAuditDatabase : AuditDatabase
+internal sealed class PostgresAuditDatabase : AuditDatabase
 {
     private string _connectionString = "";
 

@@ -15,7 +15,7 @@ public abstract class AuditTamperTests : IAsyncLifetime
 
     private AuditDatabase _db = null!;
 
-    protected abstract Task<AuditDatabase> CreateDatabaseAsync();
+    private protected abstract Task<AuditDatabase> CreateDatabaseAsync();
 
     public async Task InitializeAsync()
     {
@@ -254,10 +254,10 @@ public abstract class AuditTamperTests : IAsyncLifetime
 
 public sealed class SqliteAuditTamperTests : AuditTamperTests
 {
-    protected override Task<AuditDatabase> CreateDatabaseAsync() => SqliteAuditDatabase.CreateAsync();
+    private protected override Task<AuditDatabase> CreateDatabaseAsync() => SqliteAuditDatabase.CreateAsync();
 }
 
 public sealed class PostgresAuditTamperTests : AuditTamperTests
 {
-    protected override Task<AuditDatabase> CreateDatabaseAsync() => PostgresAuditDatabase.CreateAsync();
+    private protected override Task<AuditDatabase> CreateDatabaseAsync() => PostgresAuditDatabase.CreateAsync();
 }

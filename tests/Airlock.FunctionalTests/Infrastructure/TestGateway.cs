@@ -40,13 +40,13 @@ public sealed class TestGateway : IAsyncDisposable
 
     public HttpClient Admin { get; }
 
-    public IAirlockStore Store => _app.Services.GetRequiredService<IAirlockStore>();
+    internal IAirlockStore Store => _app.Services.GetRequiredService<IAirlockStore>();
 
     public IServiceProvider Services => _app.Services;
 
     public string PolicyPath => Path.Combine(Directory, "policy.yaml");
 
-    public PolicyProvider Policies => _app.Services.GetRequiredService<PolicyProvider>();
+    internal PolicyProvider Policies => _app.Services.GetRequiredService<PolicyProvider>();
 
     public static async Task<TestGateway> StartAsync(GatewayConfig config, TimeProvider? timeProvider = null, CapturedLogs? logs = null, string? directory = null,
         Action<IServiceCollection>? services = null)

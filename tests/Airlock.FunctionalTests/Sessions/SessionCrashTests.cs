@@ -34,7 +34,7 @@ public abstract class SessionCrashTests(ITestOutputHelper output) : IAsyncLifeti
 
     protected abstract GatewayConfig Configure(GatewayConfig config, string directory);
 
-    protected abstract IAirlockStore OpenStore(string directory);
+    private protected abstract IAirlockStore OpenStore(string directory);
 
     public virtual async Task InitializeAsync() => _upstream = await TestUpstream.StartAsync();
 
@@ -115,7 +115,7 @@ public sealed class SqliteSessionCrashTests(ITestOutputHelper output) : SessionC
 {
     protected override GatewayConfig Configure(GatewayConfig config, string directory) => config;
 
-    protected override IAirlockStore OpenStore(string directory) => new SqliteStore(Path.Combine(directory, "airlock.db"), TimeProvider.System);
+    private protected override IAirlockStore OpenStore(string directory) => new SqliteStore(Path.Combine(directory, "airlock.db"), TimeProvider.System);
 }
 
 public sealed class PostgresSessionCrashTests(ITestOutputHelper output) : SessionCrashTests(output)
@@ -124,7 +124,7 @@ public sealed class PostgresSessionCrashTests(ITestOutputHelper output) : Sessio
 
     protected override GatewayConfig Configure(GatewayConfig config, string directory) => config.Postgres(_database!);
 
-    protected override IAirlockStore OpenStore(string directory) => new PostgresStore(_database!, TimeProvider.System);
+    private protected override IAirlockStore OpenStore(string directory) => new PostgresStore(_database!, TimeProvider.System);
 
     public override async Task InitializeAsync()
     {

@@ -15,9 +15,9 @@ public abstract class StoreContractTests : IAsyncLifetime
 {
     protected static readonly DateTimeOffset T0 = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
 
-    protected IAirlockStore Store { get; private set; } = null!;
+    private protected IAirlockStore Store { get; private set; } = null!;
 
-    protected abstract Task<IAirlockStore> CreateStoreAsync();
+    private protected abstract Task<IAirlockStore> CreateStoreAsync();
 
     public async Task InitializeAsync()
     {
@@ -168,16 +168,16 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Equal([without.Id, review.Id], (await Store.ListReviewsAsync(ReviewStatus.Pending, 10, CancellationToken.None)).Select(r => r.Id));
     }
 
-    protected abstract Task<IAirlockStore> CreateSecondHandleAsync();
+    private protected abstract Task<IAirlockStore> CreateSecondHandleAsync();
 }
 
 public sealed class SqliteStoreContractTests : StoreContractTests
 {
     private readonly string _path = Path.Combine(Directory.CreateTempSubdirectory("airlock-store-").FullName, "airlock.db");
 
-    protected override Task<IAirlockStore> CreateStoreAsync() => Task.FromResult<IAirlockStore>(new SqliteStore(_path, TimeProvider.System));
+    private protected override Task<IAirlockStore> CreateStoreAsync() => Task.FromResult<IAirlockStore>(new SqliteStore(_path, TimeProvider.System));
 
-    protected override Task<IAirlockStore> CreateSecondHandleAsync() => CreateStoreAsync();
+    private protected override Task<IAirlockStore> CreateSecondHandleAsync() => CreateStoreAsync();
 
     [Fact]
     public void Nothing_is_announced_between_processes_so_listening_ends_at_once()
@@ -199,13 +199,13 @@ public sealed class PostgresStoreContractTests : StoreContractTests
 {
     private string? _connectionString;
 
-    protected override async Task<IAirlockStore> CreateStoreAsync()
+    private protected override async Task<IAirlockStore> CreateStoreAsync()
     {
         _connectionString ??= await (await TestServices.Postgres).CreateDatabaseAsync();
         return new PostgresStore(_connectionString, TimeProvider.System);
     }
 
-    protected override Task<IAirlockStore> CreateSecondHandleAsync() => CreateStoreAsync();
+    private protected override Task<IAirlockStore> CreateSecondHandleAsync() => CreateStoreAsync();
 
     [Fact]
     public async Task A_revocation_is_announced_to_the_handles_listening_and_listening_starts_with_a_call()

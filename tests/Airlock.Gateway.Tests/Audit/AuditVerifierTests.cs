@@ -544,7 +544,8 @@ public sealed class AuditVerifierTests : IDisposable
         Assert.Equal(6, result.Count);
     }
 
-    public static TheoryData<string, Func<StoredAuditEvent, StoredAuditEvent>> ColumnEdits => new()
+    // Rows, not TheoryData<...>: a public member cannot show the gateway's internal StoredAuditEvent.
+    public static IEnumerable<ITheoryDataRow> ColumnEdits => new TheoryData<string, Func<StoredAuditEvent, StoredAuditEvent>>
     {
         { "actor", s => s with { Columns = new SearchColumns("key:other-agent", "billing") } },
         { "actor removed", s => s with { Columns = new SearchColumns(null, "billing") } },
@@ -555,9 +556,10 @@ public sealed class AuditVerifierTests : IDisposable
         { "prevHash", s => s with { PrevHash = "sha256:" + new string('1', 64) } },
     };
 
+    // Internal: it takes the gateway's internal StoredAuditEvent, and xunit runs internal test methods too.
     [Theory]
     [MemberData(nameof(ColumnEdits))]
-    public void An_edited_searchable_column_is_found_at_its_event_though_the_hashed_content_is_intact(string column, Func<StoredAuditEvent, StoredAuditEvent> edit)
+    internal void An_edited_searchable_column_is_found_at_its_event_though_the_hashed_content_is_intact(string column, Func<StoredAuditEvent, StoredAuditEvent> edit)
     {
         var chain = TestChain.Build(5).Select(s => s with { Columns = new SearchColumns("key:billing-agent", "billing") }).ToList();
         chain[3] = edit(chain[3]);

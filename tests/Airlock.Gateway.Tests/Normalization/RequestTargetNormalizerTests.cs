@@ -64,6 +64,7 @@ public class RequestTargetNormalizerTests
         Assert.Null(target.Query);
     }
 
+    // Internal: it takes the gateway's internal NormalizationError, and xunit runs internal test methods too.
     [Theory]
     [InlineData("/billing/v1/%2Fetc", NormalizationError.EncodedSeparator)]
     [InlineData("/billing/v1/%2fetc", NormalizationError.EncodedSeparator)]
@@ -134,7 +135,7 @@ public class RequestTargetNormalizerTests
     [InlineData("http://example.com/billing", NormalizationError.NotOriginForm)]
     [InlineData("*", NormalizationError.NotOriginForm)]
     [InlineData("", NormalizationError.NotOriginForm)]
-    public void Ambiguous_targets_are_refused(string raw, NormalizationError expected)
+    internal void Ambiguous_targets_are_refused(string raw, NormalizationError expected)
     {
         Assert.Equal(expected, RequestTargetNormalizer.Normalize(raw, out _));
     }
@@ -154,6 +155,7 @@ public class RequestTargetNormalizerTests
         Assert.Equal("/billing/x", target.Path);
     }
 
+    // Internal: it takes the gateway's internal NormalizationError, and xunit runs internal test methods too.
     [Theory]
     [InlineData("/billing/x?a=%00", NormalizationError.Nul)]
     [InlineData("/billing/x?a=b\nc", NormalizationError.InvalidCharacter)]
@@ -172,7 +174,7 @@ public class RequestTargetNormalizerTests
     [InlineData("/billing/x?a=%41%00", NormalizationError.Nul)]
     [InlineData("/billing/x/../..?a=1", NormalizationError.Traversal)]
     [InlineData("/billing/x%2F?a=1", NormalizationError.EncodedSeparator)]
-    public void Malformed_queries_are_refused(string raw, NormalizationError expected)
+    internal void Malformed_queries_are_refused(string raw, NormalizationError expected)
     {
         Assert.Equal(expected, RequestTargetNormalizer.Normalize(raw, out _));
     }

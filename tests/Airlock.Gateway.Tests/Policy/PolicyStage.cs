@@ -22,7 +22,7 @@ namespace Airlock.Gateway.Tests.Policy;
 /// over it, and the connections' routes. Only the clock is the test's. Requests are
 /// <see cref="DefaultHttpContext"/>s carrying the session the earlier stages would have set up.
 /// </summary>
-public sealed class PolicyStage : IAsyncLifetime
+internal sealed class PolicyStage : IAsyncLifetime
 {
     public const string Config = """
         listeners:

@@ -38,10 +38,11 @@ public sealed class SessionFeatureTests
         Assert.Equal(new PolicyDecision(PolicyAction.Review, Refunds, "v1"), Session().Decision);
     }
 
+    // Internal: it takes the gateway's internal PolicyAction, and xunit runs internal test methods too.
     [Theory]
     [InlineData(PolicyAction.Allow)]
     [InlineData(PolicyAction.Deny)]
-    public void The_action_the_review_settled_on_replaces_the_policys_and_keeps_its_rule(PolicyAction settled)
+    internal void The_action_the_review_settled_on_replaces_the_policys_and_keeps_its_rule(PolicyAction settled)
     {
         _features.Set(new DecisionFeature(new PolicyDecision(PolicyAction.Review, Refunds, "v1") { Ambiguous = "two charsets" }, []));
         _features.Set(new ReviewFeature { GrantId = Guid.Parse("01a20d55-1c2e-7a3b-9f00-0000c0ffee42"), Action = settled });

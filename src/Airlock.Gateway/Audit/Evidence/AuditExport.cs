@@ -6,7 +6,7 @@ using Airlock.Gateway.Storage;
 namespace Airlock.Gateway.Audit.Evidence;
 
 /// <summary>What an export wrote: the range of the chain it holds and the files' hashes.</summary>
-public sealed record AuditExportManifest(
+internal sealed record AuditExportManifest(
     DateTimeOffset ExportedAt,
     DateTimeOffset? Since,
     DateTimeOffset? Until,
@@ -27,7 +27,7 @@ public sealed record AuditExportManifest(
 /// and the SHA-256 of every file. A bundle verifies offline with <c>airlock audit verify --file</c>
 /// or any verifier written from docs/audit.md.
 /// </summary>
-public static class AuditExport
+internal static class AuditExport
 {
     public const string EventsFile = "events.jsonl";
     public const string CsvFile = "events.csv";

@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Audit.Evidence;
 /// bare events.jsonl. Every line must be exactly an event's canonical form with its hash, so
 /// an edit anywhere in a line shows up, even one that a lenient JSON reader would ignore.
 /// </summary>
-public static class AuditFileVerification
+internal static class AuditFileVerification
 {
     /// <param name="path">A bundle directory, or an events.jsonl file.</param>
     /// <param name="checkpoints">Checkpoints kept elsewhere, checked as well as the bundle's own.</param>

@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Identity.ApiKeys;
 /// An agent API key as stored: its public id, name and groups, and a hash of its secret.
 /// The secret itself is shown once when the key is created and is never stored.
 /// </summary>
-public sealed record ApiKey(
+internal sealed record ApiKey(
     string Id,
     string Name,
     ImmutableArray<string> Groups,

@@ -9,7 +9,7 @@ namespace Airlock.Gateway.Identity.ApiKeys;
 /// part is stored. A 256-bit random secret needs no slow password hash: it cannot be guessed,
 /// and SHA-256 keeps per-request verification cheap.
 /// </summary>
-public static class ApiKeyFormat
+internal static class ApiKeyFormat
 {
     public const string Prefix = "alk_";
     private const int IdLength = 16;

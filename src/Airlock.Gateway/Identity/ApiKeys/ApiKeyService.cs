@@ -5,10 +5,10 @@ using Airlock.Gateway.Storage;
 namespace Airlock.Gateway.Identity.ApiKeys;
 
 /// <summary>The outcome of creating a key: the key text is returned exactly once.</summary>
-public sealed record CreatedApiKey(ApiKey Key, string Text);
+internal sealed record CreatedApiKey(ApiKey Key, string Text);
 
 /// <summary>Creates, lists and revokes agent API keys in the store.</summary>
-public sealed class ApiKeyService(IApiKeyStore store, TimeProvider timeProvider)
+internal sealed class ApiKeyService(IApiKeyStore store, TimeProvider timeProvider)
 {
     /// <summary>Creates a key, or returns an error message for bad input or a name in use.</summary>
     /// <param name="owner">The person answerable for the key, as a subject (<c>corp:alice</c>): they

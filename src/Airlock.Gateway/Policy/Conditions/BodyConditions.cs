@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Policy.Conditions;
 /// they agree. A body that is not strict JSON (<see cref="BodyKind.Opaque"/>) makes the
 /// condition ambiguous: it cannot satisfy an allow rule and always satisfies a deny or review rule.
 /// </summary>
-public sealed class JsonBodyCondition(JsonFieldPath path, ValueTest test) : RuleCondition
+internal sealed class JsonBodyCondition(JsonFieldPath path, ValueTest test) : RuleCondition
 {
     public JsonFieldPath Path { get; } = path;
 
@@ -81,7 +81,7 @@ public sealed class JsonBodyCondition(JsonFieldPath path, ValueTest test) : Rule
 /// body with its <c>+</c> and <c>%XX</c> decoded. A body declared in another charset than UTF-8
 /// never gets here: it is refused before (<see cref="BodyCharset"/>).
 /// </summary>
-public sealed class RawBodyCondition(Regex pattern) : RuleCondition
+internal sealed class RawBodyCondition(Regex pattern) : RuleCondition
 {
     public Regex Pattern { get; } = pattern;
 

@@ -4,7 +4,7 @@ namespace Airlock.Gateway.Policy.Conditions;
 /// A test on a query parameter. A parameter given several times is ambiguous unless every
 /// value gives the same verdict: upstreams differ on which occurrence they use.
 /// </summary>
-public sealed class QueryCondition(string name, ValueTest test) : RuleCondition
+internal sealed class QueryCondition(string name, ValueTest test) : RuleCondition
 {
     public string Name { get; } = name;
 
@@ -65,7 +65,7 @@ public sealed class QueryCondition(string name, ValueTest test) : RuleCondition
 /// makes the two the same field), so a value with commas is also read as the list of its
 /// elements: <c>X-Env: dev, prod</c> is ambiguous for <c>X-Env: prod</c>, as two lines are.
 /// </summary>
-public sealed class HeaderCondition(string name, ValueTest test) : RuleCondition
+internal sealed class HeaderCondition(string name, ValueTest test) : RuleCondition
 {
     public string Name { get; } = name;
 

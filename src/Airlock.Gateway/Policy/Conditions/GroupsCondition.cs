@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace Airlock.Gateway.Policy.Conditions;
 
 /// <summary>The caller's groups: at least one of <c>anyOf</c>, and every one of <c>allOf</c>.</summary>
-public sealed class GroupsCondition(ImmutableArray<string> anyOf, ImmutableArray<string> allOf) : RuleCondition
+internal sealed class GroupsCondition(ImmutableArray<string> anyOf, ImmutableArray<string> allOf) : RuleCondition
 {
     public ImmutableArray<string> AnyOf { get; } = anyOf;
 

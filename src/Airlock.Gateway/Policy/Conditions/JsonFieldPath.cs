@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Policy.Conditions;
 /// A path to fields of a JSON body: <c>$.refund.amount</c>, <c>$.items[0].sku</c>,
 /// <c>$.items[*].sku</c> (every element), <c>$['odd key']</c>. Compiled once.
 /// </summary>
-public sealed class JsonFieldPath
+internal sealed class JsonFieldPath
 {
     private readonly Step[] _steps;
 

@@ -10,7 +10,7 @@ namespace Airlock.Gateway.Policy.Conditions;
 /// .NET's invariant casing leaves alone), so names are the same here if any of the common
 /// foldings makes them equal.
 /// </summary>
-public static class KeyCase
+internal static class KeyCase
 {
     public static bool Same(string a, string b)
     {

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace Airlock.Gateway.Policy.Conditions;
 
 /// <summary>The normalised path (connection segment included) matches one of the patterns.</summary>
-public sealed class PathCondition(ImmutableArray<PathPattern> patterns) : RuleCondition
+internal sealed class PathCondition(ImmutableArray<PathPattern> patterns) : RuleCondition
 {
     public ImmutableArray<PathPattern> Patterns { get; } = patterns;
 

@@ -7,7 +7,7 @@ namespace Airlock.Gateway.Policy.Conditions;
 /// form requests are normalised to. A trailing slash is ignored on both sides, so
 /// <c>/billing/admin</c> and <c>/billing/admin/</c> are one path to every rule.
 /// </summary>
-public sealed class PathPattern
+internal sealed class PathPattern
 {
     private readonly string[] _segments;
 

@@ -4,7 +4,7 @@ namespace Airlock.Gateway.Policy.Conditions;
 /// One compiled condition of a rule's <c>when</c>. Conditions are built once per policy load and
 /// evaluated per request without compiling or allocating anything of their own.
 /// </summary>
-public abstract class RuleCondition
+internal abstract class RuleCondition
 {
     /// <summary>The key in the policy file, e.g. <c>methods</c>; explanations start with it.</summary>
     public abstract string Key { get; }

@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace Airlock.Gateway.Policy.Conditions;
 
 /// <summary>A request fact that must be one of a set of names.</summary>
-public abstract class SetCondition(string key, IEnumerable<string> values, StringComparer comparer) : RuleCondition
+internal abstract class SetCondition(string key, IEnumerable<string> values, StringComparer comparer) : RuleCondition
 {
     public FrozenSet<string> Values { get; } = values.ToFrozenSet(comparer);
 
@@ -22,14 +22,14 @@ public abstract class SetCondition(string key, IEnumerable<string> values, Strin
         $"{key}: {Fact(facts) ?? "(none)"} is not one of {string.Join(", ", Values.Order(StringComparer.Ordinal))}";
 }
 
-public sealed class ConnectionCondition(IEnumerable<string> names) : SetCondition("connections", names, StringComparer.Ordinal)
+internal sealed class ConnectionCondition(IEnumerable<string> names) : SetCondition("connections", names, StringComparer.Ordinal)
 {
     protected override string? Fact(RequestFacts facts) => facts.Connection;
 }
 
 /// <summary>Methods are compared as sent; the gateway refuses methods that are not upper case,
 /// so <c>delete</c> can never pass for something other than <c>DELETE</c>.</summary>
-public sealed class MethodCondition(IEnumerable<string> methods) : SetCondition("methods", methods, StringComparer.Ordinal)
+internal sealed class MethodCondition(IEnumerable<string> methods) : SetCondition("methods", methods, StringComparer.Ordinal)
 {
     protected override string? Fact(RequestFacts facts) => facts.Method;
 
@@ -135,17 +135,17 @@ internal static class MethodOverride
     }
 }
 
-public sealed class SubjectCondition(IEnumerable<string> subjects) : SetCondition("subjects", subjects, StringComparer.Ordinal)
+internal sealed class SubjectCondition(IEnumerable<string> subjects) : SetCondition("subjects", subjects, StringComparer.Ordinal)
 {
     protected override string? Fact(RequestFacts facts) => facts.Identity.Subject;
 }
 
-public sealed class KeyCondition(IEnumerable<string> keys) : SetCondition("keys", keys, StringComparer.Ordinal)
+internal sealed class KeyCondition(IEnumerable<string> keys) : SetCondition("keys", keys, StringComparer.Ordinal)
 {
     protected override string? Fact(RequestFacts facts) => facts.Identity.KeyName;
 }
 
-public sealed class IssuerCondition(IEnumerable<string> issuers) : SetCondition("issuers", issuers, StringComparer.Ordinal)
+internal sealed class IssuerCondition(IEnumerable<string> issuers) : SetCondition("issuers", issuers, StringComparer.Ordinal)
 {
     protected override string? Fact(RequestFacts facts) => facts.Identity.Issuer;
 }

@@ -7,7 +7,7 @@ using System.Text.RegularExpressions;
 namespace Airlock.Gateway.Policy.Conditions;
 
 /// <summary>A literal a value is compared with: a string, a number, true/false, or null.</summary>
-public readonly record struct Literal(JsonValueKind Kind, string Text, decimal? Number)
+internal readonly record struct Literal(JsonValueKind Kind, string Text, decimal? Number)
 {
     public override string ToString() => Kind == JsonValueKind.String ? $"\"{Text}\"" : Text;
 }
@@ -18,7 +18,7 @@ public readonly record struct Literal(JsonValueKind Kind, string Text, decimal? 
 /// All present tests must hold. A number written as a string (<c>"500"</c>) compares as the
 /// number, because many upstreams coerce it.
 /// </summary>
-public sealed class ValueTest
+internal sealed class ValueTest
 {
     public bool? Exists { get; init; }
 

@@ -6,14 +6,14 @@ namespace Airlock.Gateway.Policy.Conditions;
 /// value that cannot be compared. An ambiguous condition counts against the request: it does
 /// not satisfy an allow rule, and it does satisfy a deny or review rule.
 /// </summary>
-public enum Verdict : byte
+internal enum Verdict : byte
 {
     No = 0,
     Yes = 1,
     Ambiguous = 2,
 }
 
-public static class VerdictExtensions
+internal static class VerdictExtensions
 {
     /// <summary>Combines the verdicts of several values of one field: all yes, all no, or mixed.</summary>
     public static Verdict Merge(this Verdict seen, Verdict next, bool first) =>

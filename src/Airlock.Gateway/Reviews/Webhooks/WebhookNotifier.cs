@@ -22,7 +22,7 @@ namespace Airlock.Gateway.Reviews.Webhooks;
 /// <c>Airlock-Webhook-Id</c> (one per delivery, the same across retries).
 /// </para>
 /// </summary>
-public sealed partial class WebhookNotifier : BackgroundService
+internal sealed partial class WebhookNotifier : BackgroundService
 {
     public const int QueueCapacity = 10_000;
 

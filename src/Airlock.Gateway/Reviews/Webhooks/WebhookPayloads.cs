@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Airlock.Gateway.Reviews.Webhooks;
 
 /// <summary>The generic JSON body of a review event (docs/approvals.md lists the fields).</summary>
-public sealed record ReviewEventPayload(
+internal sealed record ReviewEventPayload(
     string Event,
     Guid ReviewId,
     string Status,
@@ -25,7 +25,7 @@ public sealed record ReviewEventPayload(
     int? ResultStatus);
 
 /// <summary>Slack's incoming-webhook body: a text with a link (mrkdwn).</summary>
-public sealed record SlackPayload(string Text);
+internal sealed record SlackPayload(string Text);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ReviewEventPayload))]

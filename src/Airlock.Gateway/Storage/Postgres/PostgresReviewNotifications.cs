@@ -12,7 +12,7 @@ namespace Airlock.Gateway.Storage.Postgres;
 /// wait for the round trip. Notifications sent while the listening connection is down are lost,
 /// so every local waiter is woken when it is back, and re-reads its review from the store.
 /// </summary>
-public sealed partial class PostgresReviewNotifications(PostgresStore store, ReviewSignals signals, ILogger<PostgresReviewNotifications> logger)
+internal sealed partial class PostgresReviewNotifications(PostgresStore store, ReviewSignals signals, ILogger<PostgresReviewNotifications> logger)
     : BackgroundService, IReviewNotifications
 {
     public const string Channel = "airlock_reviews";

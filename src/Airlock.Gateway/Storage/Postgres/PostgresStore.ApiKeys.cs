@@ -5,7 +5,7 @@ using NpgsqlTypes;
 
 namespace Airlock.Gateway.Storage.Postgres;
 
-public sealed partial class PostgresStore
+internal sealed partial class PostgresStore
 {
     private static readonly string ApiKeyColumns = KeyAndGrantRows.ApiKeyColumns(jsonAsText: true);
 

@@ -5,7 +5,7 @@ using NpgsqlTypes;
 
 namespace Airlock.Gateway.Storage.Postgres;
 
-public sealed partial class PostgresStore
+internal sealed partial class PostgresStore
 {
     /// <summary>The advisory lock that serialises appends across replicas ("AuditChn").</summary>
     private const long AuditLock = 0x41_75_64_69_74_43_68_6E;

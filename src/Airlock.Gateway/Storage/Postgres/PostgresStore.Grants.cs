@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace Airlock.Gateway.Storage.Postgres;
 
-public sealed partial class PostgresStore
+internal sealed partial class PostgresStore
 {
     private static readonly string GrantColumns = KeyAndGrantRows.GrantColumns(jsonAsText: true);
 

@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace Airlock.Gateway.Storage.Postgres;
 
-public sealed partial class PostgresStore
+internal sealed partial class PostgresStore
 {
     public async Task RecordPolicyLoadAsync(PolicyLoadRecord record, CancellationToken cancellationToken)
     {

@@ -6,7 +6,7 @@ using NpgsqlTypes;
 
 namespace Airlock.Gateway.Storage.Postgres;
 
-public sealed partial class PostgresStore
+internal sealed partial class PostgresStore
 {
     private static readonly string SessionColumns = SessionRows.Columns(jsonAsText: true);
 

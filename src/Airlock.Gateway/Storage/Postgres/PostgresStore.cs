@@ -9,7 +9,7 @@ namespace Airlock.Gateway.Storage.Postgres;
 /// server's <c>now()</c>: stored times and the times they are compared with then come from one
 /// clock, the same one the SQLite store and the C# checks use (and tests can move).
 /// </summary>
-public sealed partial class PostgresStore : IAirlockStore
+internal sealed partial class PostgresStore : IAirlockStore
 {
     /// <summary>Reads a <c>timestamptz</c> column (a <see cref="Rows.TimeColumn"/>).</summary>
     private static DateTimeOffset ReadTime(System.Data.Common.DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);

@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Airlock.Gateway.Storage.Sqlite;
 
-public sealed partial class SqliteStore
+internal sealed partial class SqliteStore
 {
     public async Task<IReadOnlyList<AuditEvent>> AppendAuditEventsAsync(IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken)
     {

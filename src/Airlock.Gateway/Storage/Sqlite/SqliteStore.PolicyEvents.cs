@@ -2,7 +2,7 @@ using Airlock.Gateway.Policy;
 
 namespace Airlock.Gateway.Storage.Sqlite;
 
-public sealed partial class SqliteStore
+internal sealed partial class SqliteStore
 {
     public async Task RecordPolicyLoadAsync(PolicyLoadRecord record, CancellationToken cancellationToken)
     {

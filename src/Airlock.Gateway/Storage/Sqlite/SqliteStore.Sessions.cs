@@ -5,7 +5,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Airlock.Gateway.Storage.Sqlite;
 
-public sealed partial class SqliteStore
+internal sealed partial class SqliteStore
 {
     private static readonly string SessionColumns = SessionRows.Columns(jsonAsText: false);
 
@@ -57,7 +57,19 @@ public sealed partial class SqliteStore
             INSERT INTO exchanges (session_id, query, request_headers, request_body, request_truncated, response_headers, response_body, response_truncated)
             VALUES ($id, $query, $reqHeaders, $reqBody, $reqTruncated, $resHeaders, $resBody, $resTruncated)
             """;
+        var x = exchange.Parameters;
+        var xId = x.Add("$id", SqliteType.Text);
+        var xQuery = x.Add("$query", SqliteType.Text);
+        var xReqHeaders = x.Add("$reqHeaders", SqliteType.Text);
+        var xReqBody = x.Add("$reqBody", SqliteType.Blob);
+        var xReqTruncated = x.Add("$reqTruncated", SqliteType.Integer);
+        var xResHeaders = x.Add("$resHeaders", SqliteType.Text);
+        var xResBody = x.Add("$resBody", SqliteType.Blob);
+        var xResTruncated = x.Add("$resTruncated", SqliteType.Integer);
+        exchange.Prepare();
 
+        // Synchronous calls: Microsoft.Data.Sqlite runs every command synchronously anyway, and
+        // its async wrappers cost an allocation and a state machine per row on the writer's thread.
         foreach (var s in sessions)
         {
             id.Value = s.Id.ToString();
@@ -86,19 +98,19 @@ public sealed partial class SqliteStore
             masked.Value = s.Masked;
             maskedTypes.Value = (object?)s.MaskedTypes ?? DBNull.Value;
             attempts.Value = (object?)s.UpstreamAttempts ?? DBNull.Value;
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            if (s.Exchange is { } x)
+            cancellationToken.ThrowIfCancellationRequested();
+            command.ExecuteNonQuery();
+            if (s.Exchange is { } e)
             {
-                exchange.Parameters.Clear();
-                exchange.Parameters.AddWithValue("$id", s.Id.ToString());
-                exchange.Parameters.AddWithValue("$query", (object?)x.Query ?? DBNull.Value);
-                exchange.Parameters.AddWithValue("$reqHeaders", Recording.RecordedHeaders.ToJson(x.RequestHeaders));
-                exchange.Parameters.AddWithValue("$reqBody", x.RequestBody);
-                exchange.Parameters.AddWithValue("$reqTruncated", x.RequestTruncated);
-                exchange.Parameters.AddWithValue("$resHeaders", Recording.RecordedHeaders.ToJson(x.ResponseHeaders));
-                exchange.Parameters.AddWithValue("$resBody", x.ResponseBody);
-                exchange.Parameters.AddWithValue("$resTruncated", x.ResponseTruncated);
-                await exchange.ExecuteNonQueryAsync(cancellationToken);
+                xId.Value = id.Value;
+                xQuery.Value = (object?)e.Query ?? DBNull.Value;
+                xReqHeaders.Value = Recording.RecordedHeaders.ToJson(e.RequestHeaders);
+                xReqBody.Value = e.RequestBody;
+                xReqTruncated.Value = e.RequestTruncated;
+                xResHeaders.Value = Recording.RecordedHeaders.ToJson(e.ResponseHeaders);
+                xResBody.Value = e.ResponseBody;
+                xResTruncated.Value = e.ResponseTruncated;
+                exchange.ExecuteNonQuery();
             }
         }
 

@@ -6,7 +6,7 @@ namespace Airlock.Gateway.Storage.Sqlite;
 /// The embedded default store: one SQLite file in WAL mode, so readers (the CLI, the admin
 /// API) never block the gateway's writes. One machine only; use PostgreSQL for replicas.
 /// </summary>
-public sealed partial class SqliteStore : IAirlockStore
+internal sealed partial class SqliteStore : IAirlockStore
 {
     private readonly string _connectionString;
     private readonly TimeProvider _timeProvider;
