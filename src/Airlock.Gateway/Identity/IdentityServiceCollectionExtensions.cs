@@ -2,6 +2,7 @@ using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Identity.ApiKeys;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Airlock.Gateway.Identity;
@@ -51,6 +52,12 @@ internal static class IdentityServiceCollectionExtensions
             });
         }
 
+        // The API keys a request presents are looked up through one cache per process, kept in
+        // step with the store by one watcher (docs/identity.md: how long a revocation takes).
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ApiKeyCache>();
+        services.TryAddSingleton<ApiKeyChangeWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<ApiKeyChangeWatcher>());
         services.AddSingleton(new OidcIssuers(identity));
         services.AddSingleton<CallerAuthenticator>();
         return services;

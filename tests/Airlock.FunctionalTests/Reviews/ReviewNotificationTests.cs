@@ -79,7 +79,7 @@ public sealed class ReviewNotificationTests
 
         var held = holding.Proxy.SendAsync(ApprovalTests.Post("/billing/v1/refunds", "{\"amount\":66}", key));
         var review = await approving.PendingReviewAsync();
-        const string ListenerOfHolding = $"FROM pg_stat_activity WHERE application_name = '{HoldingName}' AND query LIKE 'LISTEN%'";
+        const string ListenerOfHolding = $"FROM pg_stat_activity WHERE application_name = '{HoldingName}' AND query = 'LISTEN airlock_reviews'";
         await Eventually.GetAsync(async () =>
         {
             await using var connection = new NpgsqlConnection(database);

@@ -13,7 +13,7 @@ namespace Airlock.FunctionalTests.Storage;
 /// <summary>The store contract, run against each real engine.</summary>
 public abstract class StoreContractTests : IAsyncLifetime
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+    protected static readonly DateTimeOffset T0 = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
 
     private protected IAirlockStore Store { get; private set; } = null!;
 
@@ -60,6 +60,41 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Empty(await Store.ListApiKeysAsync(includeRevoked: false, CancellationToken.None));
         Assert.Single(await Store.ListApiKeysAsync(includeRevoked: true, CancellationToken.None));
         Assert.True(await Store.CreateApiKeyAsync(key with { Id = "fedcba9876543210" }, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_api_key_change_marker_moves_with_each_key_written_through_any_handle_and_with_nothing_else()
+    {
+        var second = await CreateSecondHandleAsync();
+        await using (second)
+        {
+            var raised = 0;
+            Store.ApiKeysChanged += (_, _) => Interlocked.Increment(ref raised);
+            var start = await second.GetApiKeyChangeMarkerAsync(CancellationToken.None);
+
+            Assert.True(await Store.CreateApiKeyAsync(new ApiKey("0123456789abcdef", "billing-agent", ["agents"], new byte[32], T0, null), CancellationToken.None));
+            var created = await second.GetApiKeyChangeMarkerAsync(CancellationToken.None);
+            Assert.NotEqual(start, created);
+            Assert.Equal(1, raised);
+
+            // Reads, and writes of anything but keys (every request writes a session), leave it:
+            // a cache emptied by them would be emptied all the time.
+            await Store.FindApiKeyAsync("0123456789abcdef", CancellationToken.None);
+            await Store.ListApiKeysAsync(includeRevoked: true, CancellationToken.None);
+            await Store.AppendSessionsAsync([new SessionRecord { Id = Guid.CreateVersion7(T0), StartedAt = T0, Duration = TimeSpan.FromMilliseconds(1), Method = "GET", Path = "/billing/v1/a", Status = 200 }], CancellationToken.None);
+            Assert.Equal(created, await second.GetApiKeyChangeMarkerAsync(CancellationToken.None));
+
+            Assert.NotNull(await second.RevokeApiKeyAsync("billing-agent", T0.AddMinutes(1), CancellationToken.None));
+            var revoked = await Store.GetApiKeyChangeMarkerAsync(CancellationToken.None);
+            Assert.NotEqual(created, revoked);
+            // Only the handle that wrote raises it: another process's change reaches this one
+            // through the marker (or, on PostgreSQL, an announcement).
+            Assert.Equal(1, raised);
+
+            // Raised whether or not the write took: here, the key was revoked already.
+            Assert.Null(await Store.RevokeApiKeyAsync("0123456789abcdef", T0.AddMinutes(2), CancellationToken.None));
+            Assert.Equal(2, raised);
+        }
     }
 
     [Fact]
@@ -145,6 +180,12 @@ public sealed class SqliteStoreContractTests : StoreContractTests
     private protected override Task<IAirlockStore> CreateSecondHandleAsync() => CreateStoreAsync();
 
     [Fact]
+    public void Nothing_is_announced_between_processes_so_listening_ends_at_once()
+    {
+        Assert.True(Store.ListenForApiKeyChangesAsync(() => Assert.Fail("nothing to hear"), CancellationToken.None).IsCompletedSuccessfully);
+    }
+
+    [Fact]
     public async Task The_database_is_in_wal_mode()
     {
         await using var connection = await ((SqliteStore)Store).OpenAsync(CancellationToken.None);
@@ -165,4 +206,25 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     }
 
     private protected override Task<IAirlockStore> CreateSecondHandleAsync() => CreateStoreAsync();
+
+    [Fact]
+    public async Task A_revocation_is_announced_to_the_handles_listening_and_listening_starts_with_a_call()
+    {
+        var second = await CreateSecondHandleAsync();
+        await using (second)
+        {
+            var calls = 0;
+            using var stop = new CancellationTokenSource();
+            var listening = second.ListenForApiKeyChangesAsync(() => Interlocked.Increment(ref calls), stop.Token);
+            // The first call says it listens now (anything announced before was missed).
+            Assert.True(await Eventually.TrueWithinAsync(() => Task.FromResult(Volatile.Read(ref calls) == 1), TimeSpan.FromSeconds(15)));
+            Assert.True(await Store.CreateApiKeyAsync(new ApiKey("0123456789abcdef", "billing-agent", ["agents"], new byte[32], T0, null), CancellationToken.None));
+
+            Assert.NotNull(await Store.RevokeApiKeyAsync("billing-agent", T0.AddMinutes(1), CancellationToken.None));
+
+            Assert.True(await Eventually.TrueWithinAsync(() => Task.FromResult(Volatile.Read(ref calls) >= 2), TimeSpan.FromSeconds(15)), $"{calls} calls");
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listening);
+        }
+    }
 }

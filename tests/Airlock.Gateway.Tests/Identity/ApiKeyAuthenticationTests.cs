@@ -16,7 +16,8 @@ namespace Airlock.Gateway.Tests.Identity;
 /// SQLite store, presented in <c>Authorization</c> and checked by the real ASP.NET
 /// authentication handler, registered the way the gateway registers it. What a caller gets is
 /// either an identity (subject, key, groups, owner) or a refusal with the reason the audit trail
-/// records. Only the clock is the test's.
+/// records. Keys are looked up through the gateway's cache, as on the proxy. Only the clock is
+/// the test's.
 /// </summary>
 public sealed class ApiKeyAuthenticationTests : IAsyncLifetime
 {
@@ -34,10 +35,15 @@ public sealed class ApiKeyAuthenticationTests : IAsyncLifetime
         _services = new ServiceCollection()
             .AddLogging()
             .AddSingleton<IApiKeyStore>(_store)
+            .AddSingleton<TimeProvider>(_time)
             .AddSingleton(new IdentityConfig(ApiKeys: true, Issuers: []))
             .AddAirlockIdentity(new IdentityConfig(ApiKeys: true, Issuers: []))
             .BuildServiceProvider();
         _keys = new ApiKeyService(_store, _time);
+        // One check of the store's change marker, as the gateway makes at start: keys are then
+        // served from the cache (the clock never moves here), so every test below goes through it.
+        await _services.GetRequiredService<ApiKeyChangeWatcher>().CheckAsync(CancellationToken.None);
+        Assert.True(_services.GetRequiredService<ApiKeyCache>().IsServable);
     }
 
     public async ValueTask DisposeAsync()

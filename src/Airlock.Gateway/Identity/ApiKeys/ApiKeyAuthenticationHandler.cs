@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using Airlock.Gateway.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,14 +8,15 @@ namespace Airlock.Gateway.Identity.ApiKeys;
 
 /// <summary>
 /// ASP.NET authentication for agent API keys sent as <c>Authorization: Bearer alk_…</c>.
-/// The key's id finds the stored record; the secret is compared with its stored hash in
-/// constant time; revoked keys fail.
+/// The key's id finds the stored record (through <see cref="ApiKeyCache"/>, which bounds how
+/// long a revocation made elsewhere takes to apply); the secret is compared with its stored
+/// hash in constant time; revoked keys fail.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IApiKeyStore store)
+    ApiKeyCache keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "apikey";
@@ -42,7 +42,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         var secretText = secret.ToString();
-        var key = await store.FindApiKeyAsync(id, Context.RequestAborted);
+        var key = await keys.FindAsync(id, Context.RequestAborted);
         var matches = ApiKeyFormat.Matches(secretText, key is null ? DecoyHash : key.SecretHash.Span);
         if (key is null || !matches)
         {

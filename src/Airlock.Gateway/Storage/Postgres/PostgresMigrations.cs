@@ -182,5 +182,24 @@ internal static class PostgresMigrations
         new(10, "reviews keep the reason the agent gave (Airlock-Reason), shown to approvers as its claim", """
             ALTER TABLE reviews ADD COLUMN agent_reason text;
             """),
+        // A trigger rather than the store's own statements: a key written by any path (the CLI, a
+        // replica, an operator's SQL) bumps the marker in its own transaction. The NOTIFY that
+        // makes replicas notice at once is sent by the store after the write, not from here: a
+        // NOTIFY that fails must not fail the revocation (the marker still carries it).
+        new(11, "a change marker for API keys, so a cache of them sees another replica's revocation", """
+            CREATE TABLE api_key_changes (
+                id      integer PRIMARY KEY CHECK (id = 1),
+                counter bigint NOT NULL
+            );
+            INSERT INTO api_key_changes (id, counter) VALUES (1, 0);
+            CREATE FUNCTION airlock_api_keys_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE api_key_changes SET counter = counter + 1;
+                RETURN NULL;
+            END
+            $$;
+            CREATE TRIGGER api_keys_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON api_keys
+                FOR EACH STATEMENT EXECUTE FUNCTION airlock_api_keys_changed();
+            """),
     ];
 }

@@ -182,5 +182,19 @@ internal static class SqliteMigrations
         new(10, "reviews keep the reason the agent gave (Airlock-Reason), shown to approvers as its claim", """
             ALTER TABLE reviews ADD COLUMN agent_reason TEXT;
             """),
+        // Triggers rather than the store's own statements: a key written by any path (the CLI, a
+        // replica, an operator's SQL) bumps the marker in its own transaction. PRAGMA data_version
+        // was not enough: it moves on every write to the file, so every audit event would empty
+        // the API-key cache.
+        new(11, "a change marker for API keys, so a cache of them sees another process's revocation", """
+            CREATE TABLE api_key_changes (
+                id      INTEGER PRIMARY KEY CHECK (id = 1),
+                counter INTEGER NOT NULL
+            );
+            INSERT INTO api_key_changes (id, counter) VALUES (1, 0);
+            CREATE TRIGGER api_keys_inserted AFTER INSERT ON api_keys BEGIN UPDATE api_key_changes SET counter = counter + 1; END;
+            CREATE TRIGGER api_keys_updated AFTER UPDATE ON api_keys BEGIN UPDATE api_key_changes SET counter = counter + 1; END;
+            CREATE TRIGGER api_keys_deleted AFTER DELETE ON api_keys BEGIN UPDATE api_key_changes SET counter = counter + 1; END;
+            """),
     ];
 }
