@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Airlock.Gateway.Configuration;
 using Airlock.Gateway.Detection;
@@ -24,7 +23,7 @@ public class LargeReplyMaskingBenchmarks
     public const int PieceBytes = 16 * 1024;
     public const int ReadBytes = 64 * 1024;
 
-    public static readonly byte[] Body = Records(1024 * 1024);
+    public static readonly byte[] Body = Airlock.Bench.CustomerRecords.Json(1024 * 1024);
 
     private readonly byte[] _read = new byte[ReadBytes];
     private readonly byte[] _held = new byte[2 * PieceBytes];
@@ -86,31 +85,6 @@ public class LargeReplyMaskingBenchmarks
         }
 
         return total + counts.Total;
-    }
-
-    /// <summary>As <c>bench/Airlock.LoadTargets/LoadUpstream.cs</c> builds its JSON replies.</summary>
-    public static byte[] Records(int bytes)
-    {
-        var json = new StringBuilder("{\"customers\":[");
-        for (var i = 0; json.Length < bytes - 200; i++)
-        {
-            if (i > 0)
-            {
-                json.Append(',');
-            }
-
-            var pii = (i % 4) switch
-            {
-                0 => $"customer{i}@example.com",
-                1 => "+44 20 7946 0958",
-                2 => "4111 1111 1111 1111",
-                _ => "none on file",
-            };
-            json.Append($"{{\"id\":\"cus_{i:D6}\",\"name\":\"Customer {i}\",\"plan\":\"standard\",\"status\":\"active\",\"region\":\"eu-west\",\"note\":\"renews monthly\",\"created\":\"2026-01-0{i % 9 + 1}\",\"contact\":\"{pii}\",\"balance\":{i * 7 % 1000}}}");
-        }
-
-        json.Append("]}");
-        return Encoding.UTF8.GetBytes(json.ToString());
     }
 
     /// <summary>Adds the MB/s column.</summary>

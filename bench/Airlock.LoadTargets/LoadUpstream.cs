@@ -17,8 +17,8 @@ internal static class LoadUpstream
     public static async Task RunAsync(int port)
     {
         var small = Encoding.UTF8.GetBytes(Pad("{\"ok\":true,\"pad\":\"", 100 - 2) + "\"}");
-        var json10k = Records(10 * 1024);
-        var json1m = Records(1024 * 1024);
+        var json10k = Airlock.Bench.CustomerRecords.Json(10 * 1024);
+        var json1m = Airlock.Bench.CustomerRecords.Json(1024 * 1024);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -53,33 +53,4 @@ internal static class LoadUpstream
     }
 
     private static string Pad(string prefix, int length) => prefix + new string('x', length - prefix.Length);
-
-    /// <summary>
-    /// A JSON array of customer records of about <paramref name="bytes"/> bytes, where about one
-    /// string value in twenty is personal data (an email, a phone number or a card number), the
-    /// same share the masking benchmarks use.
-    /// </summary>
-    private static byte[] Records(int bytes)
-    {
-        var json = new StringBuilder("{\"customers\":[");
-        for (var i = 0; json.Length < bytes - 200; i++)
-        {
-            if (i > 0)
-            {
-                json.Append(',');
-            }
-
-            var pii = (i % 4) switch
-            {
-                0 => $"customer{i}@example.com",
-                1 => "+44 20 7946 0958",
-                2 => "4111 1111 1111 1111",
-                _ => "none on file",
-            };
-            json.Append($"{{\"id\":\"cus_{i:D6}\",\"name\":\"Customer {i}\",\"plan\":\"standard\",\"status\":\"active\",\"region\":\"eu-west\",\"note\":\"renews monthly\",\"created\":\"2026-01-0{i % 9 + 1}\",\"contact\":\"{pii}\",\"balance\":{i * 7 % 1000}}}");
-        }
-
-        json.Append("]}");
-        return Encoding.UTF8.GetBytes(json.ToString());
-    }
 }
