@@ -1,7 +1,6 @@
 using Airlock.Gateway.Identity.ApiKeys;
 using Airlock.Gateway.Storage;
 using Airlock.Gateway.Storage.Sqlite;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -19,7 +18,7 @@ public sealed class ApiKeyCacheTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
     private readonly FakeTimeProvider _time = new(T0);
-    private readonly string _path = Path.Combine(Directory.CreateTempSubdirectory("airlock-keycache-").FullName, "airlock.db");
+    private readonly KeyStoreFile _file = new("airlock-keycache-");
     private SqliteStore _store = null!;
     private SqliteStore _elsewhere = null!;
     private ApiKeyCache _cache = null!;
@@ -27,9 +26,8 @@ public sealed class ApiKeyCacheTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _store = new SqliteStore(_path, _time);
-        await _store.MigrateAsync(CancellationToken.None);
-        _elsewhere = new SqliteStore(_path, _time);
+        _store = await _file.OpenAsync(_time);
+        _elsewhere = new SqliteStore(_file.Path, _time);
         _cache = new ApiKeyCache(_store, _time);
         _watcher = new ApiKeyChangeWatcher(_store, _cache, _time, NullLogger<ApiKeyChangeWatcher>.Instance);
     }
@@ -39,8 +37,7 @@ public sealed class ApiKeyCacheTests : IAsyncLifetime
         _watcher.Dispose();
         await _elsewhere.DisposeAsync();
         await _store.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
+        await _file.DisposeAsync();
     }
 
     private static ApiKey Key(string id, string name) => new(id, name, ["agents"], new byte[32], T0, null);
@@ -60,14 +57,7 @@ public sealed class ApiKeyCacheTests : IAsyncLifetime
 
     private Task CheckAsync() => _watcher.CheckAsync(CancellationToken.None);
 
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={_path}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
+    private Task ExecuteAsync(string sql) => _file.ExecuteAsync(sql);
 
     [Fact]
     public async Task A_checked_cache_answers_from_memory_until_the_store_s_marker_moves()

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Airlock.Gateway.Identity.ApiKeys;
 using Airlock.Gateway.Storage;
 using Airlock.Gateway.Storage.Sqlite;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -18,31 +17,22 @@ public sealed class ApiKeyChangeWatcherTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
     private readonly FakeTimeProvider _time = new(T0);
-    private readonly string _path = Path.Combine(Directory.CreateTempSubdirectory("airlock-keywatch-").FullName, "airlock.db");
+    private readonly KeyStoreFile _file = new("airlock-keywatch-");
     private readonly EventLog _log = new();
     private SqliteStore _store = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _store = new SqliteStore(_path, _time);
-        await _store.MigrateAsync(CancellationToken.None);
+        _store = await _file.OpenAsync(_time);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _store.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
+        await _file.DisposeAsync();
     }
 
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={_path}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
+    private Task ExecuteAsync(string sql) => _file.ExecuteAsync(sql);
 
     [Fact]
     public async Task A_check_that_keeps_failing_is_logged_once_and_its_recovery_once()
